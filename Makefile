@@ -1,0 +1,34 @@
+# The two commands of the README, and the steps they are made of.
+#   make demo   install what is missing, build, run the demo city on the embedded store
+#   make test   install what is missing, build (release and sanitizers), run every test
+.PHONY: demo test deps release asan test-release test-asan bench clean
+
+JOBS ?= 2
+
+demo: deps release
+	./build/release/citytwin demo --listen $${CITYTWIN_LISTEN:-127.0.0.1:1026} --data-dir $${CITYTWIN_DATA:-var/demo}
+
+test: deps test-release test-asan
+
+deps:
+	@bash scripts/install-deps.sh
+
+release:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+test-release: release
+	ctest --preset release -j $(JOBS)
+
+test-asan: asan
+	ctest --preset asan -j $(JOBS)
+
+bench: deps release
+	bash bench/run.sh
+
+clean:
+	rm -rf build

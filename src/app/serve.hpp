@@ -1,0 +1,21 @@
+#pragma once
+// Runs the server until SIGTERM or SIGINT: open the store, rebuild the twin, serve, shut down cleanly.
+#include <csignal>
+#include <string>
+
+namespace ct::app {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:1026";
+  std::string data_dir = "var/data";
+  unsigned threads = 2;
+  std::size_t body_limit = 1 << 20;
+  std::string context_dir;
+  bool no_fsync = false;
+  bool demo = false;
+};
+
+// Returns the process exit code.
+int serve(const ServeOptions& options, const sigset_t& stop_signals);
+
+}  // namespace ct::app

@@ -1,0 +1,112 @@
+#include "common/json.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace ct {
+
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  options.allow_invalid_utf8 = false;
+  json::parser parser({}, options);
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    if (ec == json::error::too_deep)
+      return bad_request("JSON nesting is deeper than " + std::to_string(max_depth) + " levels");
+    if (ec == json::error::syntax && !text.empty())
+      return bad_request("malformed JSON (or invalid UTF-8) near byte " + std::to_string(consumed));
+    return bad_request("malformed JSON: " + ec.message());
+  }
+  return parser.release();
+}
+
+
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+template <class Number>
+void append_number(std::string& out, Number n) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+void append_text(std::string& out, const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += value.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: append_number(out, value.get_int64()); break;
+    case json::kind::uint64: append_number(out, value.get_uint64()); break;
+    case json::kind::double_: {
+      const double d = value.get_double();
+      if (std::isfinite(d))
+        append_number(out, d);
+      else
+        out += "null";  // JSON has no NaN or infinity
+      break;
+    }
+    case json::kind::string: append_string(out, value.get_string()); break;
+    case json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : value.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_text(out, item);
+      }
+      out.push_back(']');
+      break;
+    }
+    case json::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, item] : value.get_object()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_string(out, key);
+        out.push_back(':');
+        append_text(out, item);
+      }
+      out.push_back('}');
+      break;
+    }
+  }
+}
+
+std::string to_text(const json::value& value) {
+  std::string out;
+  out.reserve(256);
+  append_text(out, value);
+  return out;
+}
+
+}  // namespace ct

@@ -1,0 +1,22 @@
+#pragma once
+// The JSON document type the API layers share (Boost.JSON), and the one way bodies are parsed:
+// with a depth limit and strict UTF-8, answering a Problem that names what is wrong.
+#include <boost/json.hpp>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace ct {
+
+namespace json = boost::json;
+
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+
+// Serializes compactly. Unlike json::serialize in Boost 1.81 (which prints 0.54 as 5.4E-1), numbers
+// are written in their shortest round-trip decimal form, as people and other tools expect.
+std::string to_text(const json::value& value);
+void append_text(std::string& out, const json::value& value);
+
+}  // namespace ct

@@ -1,0 +1,179 @@
+// NGSI-LD entity and attribute endpoints. Each handler: tenant and @context, decode, one twin
+// operation, and an answer once the change is durable.
+#include "http/ngsi_ld_request.hpp"
+#include "http/services.hpp"
+#include "model/names.hpp"
+
+namespace ct::http {
+namespace {
+
+using beast_http::verb;
+constexpr std::string_view kEntities = "/ngsi-ld/v1/entities";
+
+
+Status check_entity_id(const std::string& id) {
+  if (!model::is_uri(id)) return bad_request("entity id \"" + id.substr(0, 120) + "\" is not a URI");
+  return {};
+}
+
+Response update_report(const twin::UpdateReport& report, const jsonld::Context& ctx) {
+  if (report.not_updated.empty()) return make_response(204);
+  json::object body;
+  json::array updated, not_updated;
+  for (auto name : report.updated) updated.push_back(json::value(ctx.compact(name.str())));
+  for (const auto& n : report.not_updated)
+    not_updated.push_back(json::object{{"attributeName", ctx.compact(n.attribute.str())}, {"reason", n.reason}});
+  body["updated"] = std::move(updated);
+  body["notUpdated"] = std::move(not_updated);
+  return make_response(207, to_text(body));
+}
+
+void finish_write(Services& s, Result<twin::WriteOutcome>&& outcome, Reply reply, Response success) {
+  if (!outcome) {
+    reply(problem_response(outcome.problem()));
+    return;
+  }
+  reply_when_durable(s.store, outcome->sequence, std::move(reply), std::move(success));
+}
+
+jsonld::DecodeOptions decode_options(const Call& call) {
+  jsonld::DecodeOptions options;
+  options.simplified = has_option(call, "keyValues") || call.param("format") == "keyValues" ||
+                       call.param("format") == "simplified";
+  return options;
+}
+
+void create_entity(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  if (decoded.header.id.empty()) return reply(problem_response(bad_request("an entity needs an \"id\"")));
+  if (decoded.header.types.empty()) return reply(problem_response(bad_request("an entity needs a \"type\"")));
+  Response created = make_response(201);
+  created.set(beast_http::field::location, std::string(kEntities) + "/" + decoded.header.id);
+  finish_write(s, s.twin.create(tenant, std::move(decoded)), std::move(reply), std::move(created));
+}
+
+void get_entity(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(type, negotiate(call));
+  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+  RenderSelection selection;
+  CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
+  const model::Term geometry = model::Term::intern(ctx.context->expand(
+      call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
+  json::value body;
+  auto status = s.twin.read(tenant, id, [&](const model::Entity& entity) {
+    body = type == MediaType::GeoJson ? jsonld::encode_feature(entity, *ctx.context, options, geometry)
+                                      : jsonld::encode_entity(entity, *ctx.context, options);
+  });
+  if (!status) return reply(problem_response(status.problem()));
+  reply(json_response(200, std::move(body), type, ctx));
+}
+
+void delete_entity(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  finish_write(s, s.twin.remove(tenant, id), std::move(reply), make_response(204));
+}
+
+void replace_entity(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  finish_write(s, s.twin.replace(tenant, id, std::move(decoded)), std::move(reply), make_response(204));
+}
+
+void merge_entity(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  auto options = decode_options(call);
+  options.allow_null_values = true;
+  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, options));
+  finish_write(s, s.twin.merge(tenant, id, std::move(decoded)), std::move(reply), make_response(204));
+}
+
+void append_attributes(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  auto ctx = body.context.context;
+  auto outcome = s.twin.append(tenant, id, std::move(decoded), has_option(call, "noOverwrite"));
+  Response response = outcome ? update_report(outcome->report, *ctx) : Response();
+  finish_write(s, std::move(outcome), std::move(reply), std::move(response));
+}
+
+void update_attributes(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  auto ctx = body.context.context;
+  auto outcome = s.twin.update(tenant, id, std::move(decoded));
+  Response response = outcome ? update_report(outcome->report, *ctx) : Response();
+  finish_write(s, std::move(outcome), std::move(reply), std::move(response));
+}
+
+void patch_attribute(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  const std::string& short_name = call.path_params[1];
+  if (!model::is_valid_term(short_name))
+    return reply(problem_response(bad_request("\"" + short_name + "\" is not a valid attribute name")));
+  const auto name = model::Term::intern(body.context.context->expand(short_name));
+  auto options = decode_options(call);
+  options.partial = true;
+  options.allow_null_values = true;
+  CT_TRY_OR_REPLY(instances, jsonld::decode_attribute(name, json::value(std::move(body.object)), *body.context.context, options));
+  if (instances.size() != 1) return reply(problem_response(bad_request("a partial update takes one attribute instance")));
+  finish_write(s, s.twin.patch_attribute(tenant, id, std::move(instances.front())), std::move(reply), make_response(204));
+}
+
+void delete_attribute(Services& s, Call& call, Reply reply) {
+  const std::string& id = call.path_params[0];
+  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+  const std::string& short_name = call.path_params[1];
+  if (!model::is_valid_term(short_name))
+    return reply(problem_response(bad_request("\"" + short_name + "\" is not a valid attribute name")));
+  const auto name = model::Term::intern(ctx.context->expand(short_name));
+  const std::string dataset = call.param("datasetId");
+  if (!dataset.empty() && !model::is_uri(dataset)) return reply(problem_response(bad_request("datasetId must be a URI")));
+  const bool all = call.param("deleteAll") == "true";
+  finish_write(s, s.twin.delete_attribute(tenant, id, name, model::Term::intern(dataset), all), std::move(reply),
+               make_response(204));
+}
+
+
+}  // namespace
+
+void add_entity_routes(Router& router, Services& s) {
+  auto bind = [&s](void (*fn)(Services&, Call&, Reply)) {
+    return [&s, fn](Call& call, Reply reply) { fn(s, call, std::move(reply)); };
+  };
+  const std::string entities(kEntities);
+  router.add(verb::post, entities, bind(create_entity));
+  router.add(verb::get, entities + "/{id}", bind(get_entity));
+  router.add(verb::delete_, entities + "/{id}", bind(delete_entity));
+  router.add(verb::put, entities + "/{id}", bind(replace_entity));
+  router.add(verb::patch, entities + "/{id}", bind(merge_entity));
+  router.add(verb::post, entities + "/{id}/attrs", bind(append_attributes));
+  router.add(verb::patch, entities + "/{id}/attrs", bind(update_attributes));
+  router.add(verb::patch, entities + "/{id}/attrs/{attr}", bind(patch_attribute));
+  router.add(verb::delete_, entities + "/{id}/attrs/{attr}", bind(delete_attribute));
+}
+
+}  // namespace ct::http

@@ -1,0 +1,111 @@
+#include "http/router.hpp"
+
+#include <boost/url.hpp>
+
+namespace ct::http {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  if (!path.empty() && path[0] == '/') start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  if (!out.empty() && out.back().empty() && out.size() > 1) out.pop_back();
+  return out;
+}
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& segments,
+             std::vector<std::string>* params) {
+  if (pattern.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const bool capture = pattern[i].size() > 1 && pattern[i].front() == '{';
+    if (capture) {
+      if (segments[i].empty()) return false;
+      if (params) params->push_back(segments[i]);
+    } else if (pattern[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Call::param(const std::string& name) const {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> Call::param_list(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [begin, end] = query.equal_range(name);
+  for (auto it = begin; it != end; ++it) {
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      if (!item.empty()) out.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+std::string_view Call::header(beast_http::field field) const {
+  auto it = request.find(field);
+  return it == request.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view Call::header(std::string_view name) const {
+  auto it = request.find(boost::beast::string_view(name.data(), name.size()));
+  return it == request.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+}
+
+void Router::add(beast_http::verb method, std::string pattern, RouteHandler handler) {
+  routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
+}
+
+void Router::handle(Request&& request, Reply reply) const {
+  const auto target = request.target();
+  auto parsed = boost::urls::parse_origin_form(std::string_view(target.data(), target.size()));
+  if (!parsed) {
+    reply(problem_response(bad_request("the request target is not a valid URI path")));
+    return;
+  }
+  std::vector<std::string> segments;
+  for (auto segment : parsed->segments()) segments.push_back(segment);  // percent-decoded
+  if (segments.size() > 1 && segments.back().empty()) segments.pop_back();  // a trailing slash
+  if (segments.empty()) segments.emplace_back();
+
+  std::string allowed;
+  for (const auto& route : routes_) {
+    if (!matches(route.segments, segments, nullptr)) continue;
+    if (route.method != request.method()) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += std::string(beast_http::to_string(route.method));
+      continue;
+    }
+    Call call;
+    matches(route.segments, segments, &call.path_params);
+    for (auto p : parsed->params()) call.query.emplace(p.key, p.has_value ? p.value : std::string());
+    call.request = std::move(request);
+    route.handler(call, std::move(reply));
+    return;
+  }
+  if (!allowed.empty()) {
+    Response response = problem_response({ProblemKind::MethodNotAllowed,
+                                          std::string(request.method_string()) + " is not allowed here"});
+    response.set(beast_http::field::allow, allowed);
+    reply(std::move(response));
+    return;
+  }
+  reply(problem_response(not_found("no resource at " + std::string(parsed->path()))));
+}
+
+}  // namespace ct::http

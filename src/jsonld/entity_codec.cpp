@@ -1,0 +1,386 @@
+#include "jsonld/entity_codec.hpp"
+
+#include <array>
+
+#include "model/geometry.hpp"
+#include "model/names.hpp"
+
+namespace ct::jsonld {
+namespace {
+
+using model::Attribute;
+using model::AttributeKind;
+using model::Term;
+
+constexpr std::string_view kNgsiLdPrefix = "https://uri.etsi.org/ngsi-ld/";
+
+// Members of an attribute object that are not sub-attributes.
+constexpr std::array<std::string_view, 16> kAttributeKeywords = {
+    "type", "value", "object", "languageMap", "vocab", "json", "valueList", "objectList", "observedAt", "unitCode",
+    "datasetId", "createdAt", "modifiedAt", "instanceId", "previousValue", "objectType"};
+
+bool is_attribute_keyword(std::string_view key) {
+  for (auto k : kAttributeKeywords)
+    if (k == key) return true;
+  return !key.empty() && key[0] == '@';
+}
+
+bool is_entity_keyword(std::string_view key) {
+  return key == "id" || key == "type" || key == "scope" || key == "createdAt" || key == "modifiedAt" ||
+         key == "deletedAt" || (!key.empty() && key[0] == '@');
+}
+
+bool is_null_marker(const json::value& v) {
+  return v.is_null() || (v.is_string() && v.get_string() == kNgsiLdNull);
+}
+
+// The attribute kind a "type" member names, in short or expanded form.
+bool attribute_kind_of(std::string_view type, const Context& ctx, AttributeKind& kind) {
+  if (model::kind_from_name(type, kind)) return true;
+  const std::string expanded = ctx.expand(type);
+  if (expanded.rfind(kNgsiLdPrefix, 0) == 0) return model::kind_from_name(expanded.substr(kNgsiLdPrefix.size()), kind);
+  return false;
+}
+
+Result<Term> expand_name(std::string_view name, const Context& ctx, std::string_view what) {
+  if (!model::is_valid_term(name))
+    return bad_request(std::string(what) + " name \"" + std::string(name.substr(0, 80)) + "\" is not a valid name");
+  return Term::intern(ctx.expand(name));
+}
+
+Status check_value(const Attribute& a, std::string_view name) {
+  const json::value& v = a.value;
+  auto fail = [&](std::string_view why) { return bad_request("attribute " + std::string(name) + ": " + std::string(why)); };
+  switch (a.kind) {
+    case AttributeKind::Property:
+      if (v.is_null()) return fail("a Property value cannot be null");
+      return {};
+    case AttributeKind::GeoProperty:
+      if (auto st = model::validate_geometry(v); !st) return fail(st.problem().detail);
+      return {};
+    case AttributeKind::Relationship:
+      if (v.is_string() && model::is_uri(v.get_string())) return {};
+      if (v.is_array() && !v.get_array().empty()) {
+        for (const auto& o : v.get_array())
+          if (!o.is_string() || !model::is_uri(o.get_string())) return fail("a Relationship object must be a URI");
+        return {};
+      }
+      return fail("a Relationship object must be a URI");
+    case AttributeKind::LanguageProperty:
+      if (!v.is_object() || v.get_object().empty()) return fail("a languageMap must be a non-empty object");
+      for (const auto& [lang, text] : v.get_object())
+        if (!text.is_string() && !text.is_array()) return fail("languageMap values must be strings");
+      return {};
+    case AttributeKind::VocabProperty:
+      if (!v.is_string() && !v.is_array()) return fail("a vocab must be a string or an array of strings");
+      return {};
+    case AttributeKind::JsonProperty:
+      return {};
+    case AttributeKind::ListProperty:
+    case AttributeKind::ListRelationship:
+      if (!v.is_array()) return fail("a list attribute needs an array");
+      return {};
+  }
+  return {};
+}
+
+Result<Attribute> decode_instance(Term name, const json::value& value, const Context& ctx, const DecodeOptions& options);
+
+Status decode_attribute_members(Attribute& a, const json::object& o, const Context& ctx, const DecodeOptions& options) {
+  for (const auto& [key, member] : o) {
+    if (key == "observedAt") {
+      if (!member.is_string()) return bad_request("observedAt must be a date-time string");
+      auto t = parse_datetime(member.get_string());
+      if (!t) return bad_request("observedAt \"" + std::string(member.get_string()) + "\" is not an ISO 8601 date-time");
+      a.observed_at = *t;
+    } else if (key == "unitCode") {
+      if (!member.is_string() || member.get_string().empty()) return bad_request("unitCode must be a non-empty string");
+      a.unit_code = Term::intern(member.get_string());
+    } else if (key == "datasetId") {
+      if (!member.is_string() || !model::is_uri(member.get_string())) return bad_request("datasetId must be a URI");
+      a.dataset_id = Term::intern(member.get_string());
+    } else if (key == "createdAt" || key == "modifiedAt") {
+      if (!options.trust_system_attributes || !member.is_string()) continue;
+      if (auto t = parse_datetime(member.get_string())) (key == "createdAt" ? a.created_at : a.modified_at) = *t;
+    } else if (!is_attribute_keyword(key)) {
+      auto sub_name = expand_name(key, ctx, "sub-attribute");
+      if (!sub_name) return sub_name.problem();
+      if (options.allow_null_values && is_null_marker(member)) {
+        Attribute marker;
+        marker.name = *sub_name;
+        marker.value = nullptr;  // a null Property marks "delete this sub-attribute" for merge-patch
+        a.sub_attributes.push_back(std::move(marker));
+        continue;
+      }
+      auto sub = decode_instance(*sub_name, member, ctx, options);
+      if (!sub) return sub.problem();
+      a.sub_attributes.push_back(std::move(sub).value());
+    }
+  }
+  return {};
+}
+
+Result<Attribute> decode_instance(Term name, const json::value& value, const Context& ctx, const DecodeOptions& options) {
+  Attribute a;
+  a.name = name;
+  const std::string_view shown = name.str();
+  if (options.simplified) {
+    a.kind = model::looks_like_geometry(value) ? AttributeKind::GeoProperty : AttributeKind::Property;
+    a.value = value;
+  } else if (!value.is_object()) {
+    a.kind = AttributeKind::Property;  // concise: a bare value
+    a.value = value;
+  } else {
+    const auto& o = value.get_object();
+    const auto* type = o.if_contains("type");
+    AttributeKind kind = AttributeKind::Property;
+    if (type && type->is_string() && attribute_kind_of(type->get_string(), ctx, kind)) {
+      a.kind = kind;  // normalized
+      const auto* member = o.if_contains(model::kind_value_member(kind));
+      if (!member)
+        return bad_request("attribute " + std::string(shown) + " of type " + std::string(type->get_string()) +
+                           " has no \"" + std::string(model::kind_value_member(kind)) + "\" member");
+      a.value = *member;
+    } else if (model::looks_like_geometry(value)) {
+      a.kind = AttributeKind::GeoProperty;  // concise: a bare geometry
+      a.value = value;
+      return a;
+    } else if (type && !type->is_string()) {
+      return bad_request("attribute " + std::string(shown) + ": \"type\" must be a string");
+    } else {
+      // concise: the member present tells the kind; an object with none of them is a compound value
+      bool found = false;
+      for (auto k : {AttributeKind::Relationship, AttributeKind::LanguageProperty, AttributeKind::VocabProperty,
+                     AttributeKind::JsonProperty, AttributeKind::ListProperty, AttributeKind::ListRelationship,
+                     AttributeKind::Property}) {
+        if (const auto* member = o.if_contains(model::kind_value_member(k))) {
+          a.kind = k;
+          a.value = *member;
+          found = true;
+          break;
+        }
+      }
+      if (!found && options.partial) {
+        a.kind = AttributeKind::Property;
+        a.value = nullptr;
+        if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
+        return a;
+      }
+      if (!found) {
+        if (type) return bad_request("attribute " + std::string(shown) + ": unknown attribute type \"" +
+                                     std::string(type->get_string()) + "\"");
+        a.kind = AttributeKind::Property;
+        a.value = value;
+        return a;
+      }
+      if (a.kind == AttributeKind::Property && model::looks_like_geometry(a.value)) a.kind = AttributeKind::GeoProperty;
+    }
+    if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
+  }
+  if (auto st = check_value(a, shown); !st) return st.problem();
+  return a;
+}
+
+Result<std::vector<std::string>> string_or_strings(const json::value& v, std::string_view what) {
+  std::vector<std::string> out;
+  if (v.is_string()) {
+    out.emplace_back(v.get_string());
+  } else if (v.is_array() && !v.get_array().empty()) {
+    for (const auto& item : v.get_array()) {
+      if (!item.is_string()) return bad_request(std::string(what) + " must be a string or an array of strings");
+      out.emplace_back(item.get_string());
+    }
+  } else {
+    return bad_request(std::string(what) + " must be a string or an array of strings");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Attribute>> decode_attribute(Term name, const json::value& value, const Context& ctx,
+                                                const DecodeOptions& options) {
+  std::vector<Attribute> instances;
+  const bool several = !options.simplified && value.is_array() && !value.get_array().empty() &&
+                       std::all_of(value.get_array().begin(), value.get_array().end(),
+                                   [](const json::value& v) { return v.is_object(); });
+  if (several) {
+    for (const auto& item : value.get_array()) {
+      auto a = decode_instance(name, item, ctx, options);
+      if (!a) return a.problem();
+      for (const auto& other : instances)
+        if (other.dataset_id == a->dataset_id)
+          return bad_request("attribute " + std::string(name.str()) + " has two instances with the same datasetId");
+      instances.push_back(std::move(a).value());
+    }
+  } else {
+    auto a = decode_instance(name, value, ctx, options);
+    if (!a) return a.problem();
+    instances.push_back(std::move(a).value());
+  }
+  return instances;
+}
+
+Result<DecodedEntity> decode_entity(const json::object& body, const Context& ctx, const DecodeOptions& options) {
+  DecodedEntity out;
+  for (const auto& [key, value] : body) {
+    if (key == "id" || key == "@id") {
+      if (!value.is_string() || !model::is_uri(value.get_string()))
+        return bad_request("entity id must be a URI, got " + to_text(value).substr(0, 120));
+      out.header.id = std::string(value.get_string());
+    } else if (key == "type" || key == "@type") {
+      auto names = string_or_strings(value, "entity type");
+      if (!names) return names.problem();
+      for (const auto& n : *names) {
+        auto t = expand_name(n, ctx, "entity type");
+        if (!t) return t.problem();
+        out.header.types.push_back(*t);
+      }
+    } else if (key == "scope") {
+      auto scopes = string_or_strings(value, "scope");
+      if (!scopes) return scopes.problem();
+      out.header.scopes = std::move(scopes).value();
+      out.header.has_scope = true;
+    } else if (key == "createdAt" || key == "modifiedAt") {
+      if (!options.trust_system_attributes || !value.is_string()) continue;
+      if (auto t = parse_datetime(value.get_string()))
+        (key == "createdAt" ? out.header.created_at : out.header.modified_at) = *t;
+    } else if (is_entity_keyword(key)) {
+      continue;
+    } else {
+      auto name = expand_name(key, ctx, "attribute");
+      if (!name) return name.problem();
+      if (options.allow_null_values && is_null_marker(value)) {
+        out.deleted.push_back(*name);
+        continue;
+      }
+      auto instances = decode_attribute(*name, value, ctx, options);
+      if (!instances) return instances.problem();
+      for (auto& a : *instances) out.attributes.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+json::value encode_value(const Attribute& a, const EncodeOptions& options) {
+  if (a.kind == AttributeKind::LanguageProperty && !options.lang.empty() && a.value.is_object()) {
+    const auto& map = a.value.get_object();
+    if (const auto* text = map.if_contains(options.lang)) return *text;
+    if (const auto* text = map.if_contains("@none")) return *text;
+    if (!map.empty()) return map.begin()->value();
+  }
+  return a.value;
+}
+
+bool is_bare_in_concise(const Attribute& a, const EncodeOptions& options) {
+  if (!a.sub_attributes.empty() || a.observed_at != kNoTimestamp || !a.unit_code.empty() || !a.dataset_id.empty() ||
+      options.sys_attrs)
+    return false;
+  if (a.kind == AttributeKind::GeoProperty) return true;
+  return a.kind == AttributeKind::Property && !a.value.is_object() && !a.value.is_array();
+}
+
+json::value encode_instance(const Attribute& a, const Context& ctx, const EncodeOptions& options) {
+  if (options.form == Form::Simplified) return encode_value(a, options);
+  if (options.form == Form::Concise && is_bare_in_concise(a, options)) return a.value;
+  json::object o;
+  if (options.form == Form::Normalized) o["type"] = model::kind_name(a.kind);
+  if (a.kind == AttributeKind::LanguageProperty && !options.lang.empty()) {
+    o["type"] = "Property";
+    o["value"] = encode_value(a, options);
+    o["lang"] = options.lang;
+  } else {
+    o[model::kind_value_member(a.kind)] = a.value;
+  }
+  if (a.observed_at != kNoTimestamp) o["observedAt"] = format_datetime(a.observed_at);
+  if (!a.unit_code.empty()) o["unitCode"] = a.unit_code.str();
+  if (!a.dataset_id.empty()) o["datasetId"] = a.dataset_id.str();
+  if (options.sys_attrs) {
+    if (a.created_at != kNoTimestamp) o["createdAt"] = format_datetime(a.created_at);
+    if (a.modified_at != kNoTimestamp) o["modifiedAt"] = format_datetime(a.modified_at);
+  }
+  for (const auto& sub : a.sub_attributes) o[ctx.compact(sub.name.str())] = encode_instance(sub, ctx, options);
+  return o;
+}
+
+bool selected(Term name, const EncodeOptions& options) {
+  if (options.pick && !options.pick->contains(name)) return false;
+  if (options.omit && options.omit->contains(name)) return false;
+  return true;
+}
+
+void encode_attributes(json::object& out, const model::Entity& entity, const Context& ctx, const EncodeOptions& options,
+                       Term skip = {}) {
+  // Instances of one attribute are rendered together (an array when there are several), in the
+  // order the attribute first appears.
+  std::vector<Term> done;
+  for (std::size_t i = 0; i < entity.attributes.size(); ++i) {
+    const Term name = entity.attributes[i].name;
+    if (name == skip || !selected(name, options) || std::find(done.begin(), done.end(), name) != done.end()) continue;
+    done.push_back(name);
+    std::size_t count = 0;
+    for (std::size_t j = i; j < entity.attributes.size(); ++j) count += entity.attributes[j].name == name;
+    const std::string key = ctx.compact(name.str());
+    if (count == 1) {
+      out[key] = encode_instance(entity.attributes[i], ctx, options);
+      continue;
+    }
+    json::array instances;
+    for (std::size_t j = i; j < entity.attributes.size(); ++j)
+      if (entity.attributes[j].name == name) instances.push_back(encode_instance(entity.attributes[j], ctx, options));
+    out[key] = std::move(instances);
+  }
+}
+
+json::value encode_types(const model::Entity& entity, const Context& ctx) {
+  if (entity.types.size() == 1) return json::value(ctx.compact(entity.types.front().str()));
+  json::array types;
+  for (Term t : entity.types) types.push_back(json::value(ctx.compact(t.str())));
+  return types;
+}
+
+}  // namespace
+
+json::object encode_entity(const model::Entity& entity, const Context& ctx, const EncodeOptions& options) {
+  json::object out;
+  if (!options.omit_id) out["id"] = entity.id;
+  if (!options.omit_type) out["type"] = encode_types(entity, ctx);
+  if (!entity.scopes.empty()) {
+    if (entity.scopes.size() == 1) {
+      out["scope"] = entity.scopes.front();
+    } else {
+      json::array scopes;
+      for (const auto& s : entity.scopes) scopes.push_back(json::value(s));
+      out["scope"] = std::move(scopes);
+    }
+  }
+  if (options.sys_attrs && options.form != Form::Simplified) {
+    if (entity.created_at != kNoTimestamp) out["createdAt"] = format_datetime(entity.created_at);
+    if (entity.modified_at != kNoTimestamp) out["modifiedAt"] = format_datetime(entity.modified_at);
+  }
+  encode_attributes(out, entity, ctx, options);
+  return out;
+}
+
+json::object encode_feature(const model::Entity& entity, const Context& ctx, const EncodeOptions& options,
+                            Term geometry_property) {
+  json::object feature;
+  feature["id"] = entity.id;
+  feature["type"] = "Feature";
+  const Attribute* geometry = nullptr;
+  for (const auto& a : entity.attributes)
+    if (a.name == geometry_property && a.kind == AttributeKind::GeoProperty) {
+      geometry = &a;
+      break;
+    }
+  feature["geometry"] = geometry ? geometry->value : json::value(nullptr);
+  json::object properties;
+  properties["type"] = encode_types(entity, ctx);
+  encode_attributes(properties, entity, ctx, options);
+  feature["properties"] = std::move(properties);
+  return feature;
+}
+
+}  // namespace ct::jsonld

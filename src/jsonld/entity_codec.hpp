@@ -1,0 +1,73 @@
+#pragma once
+// Converts between the JSON a client sends or receives and the expanded model: term expansion
+// on the way in, compaction on the way out, in the three NGSI-LD representations.
+//
+// Input: the normalized form and the concise form are read by one decoder (concise is normalized
+// with the inferable members left out); the simplified (keyValues) form is read when asked for.
+// Output: normalized, concise or simplified, with optional system attributes and attribute filter.
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "common/json.hpp"
+#include "common/result.hpp"
+#include "jsonld/context.hpp"
+#include "model/entity.hpp"
+
+namespace ct::jsonld {
+
+enum class Form { Normalized, Concise, Simplified };
+
+struct DecodeOptions {
+  bool simplified = false;               // the body is in the simplified (keyValues) form
+  bool trust_system_attributes = false;  // keep createdAt/modifiedAt (reloading our own documents)
+  bool allow_null_values = false;        // merge-patch: "urn:ngsi-ld:null" / null mean "delete this"
+  // A partial attribute update may leave out the value: the attribute then comes back with a null
+  // value, meaning "keep the current one".
+  bool partial = false;
+};
+
+// The null that merge-patch uses to delete an attribute or sub-attribute.
+inline constexpr std::string_view kNgsiLdNull = "urn:ngsi-ld:null";
+
+// The members of an entity body other than its attributes.
+struct EntityHeader {
+  std::string id;                     // empty when the body had none
+  std::vector<model::Term> types;     // expanded
+  std::vector<std::string> scopes;
+  bool has_scope = false;
+  Timestamp created_at = kNoTimestamp;   // read only with trust_system_attributes
+  Timestamp modified_at = kNoTimestamp;
+};
+
+struct DecodedEntity {
+  EntityHeader header;
+  std::vector<model::Attribute> attributes;
+  std::vector<model::Term> deleted;  // attributes set to null in a merge-patch
+};
+
+// Decodes an entity or an entity fragment. `@context` members are skipped (the caller resolved them).
+Result<DecodedEntity> decode_entity(const json::object& body, const Context& ctx, const DecodeOptions& options);
+
+// Decodes the value of one attribute named `name` (already expanded): an instance, or an array of
+// instances with different datasetIds.
+Result<std::vector<model::Attribute>> decode_attribute(model::Term name, const json::value& value, const Context& ctx,
+                                                       const DecodeOptions& options);
+
+struct EncodeOptions {
+  Form form = Form::Normalized;
+  bool sys_attrs = false;
+  // When set, only attributes whose expanded name is in the set are rendered.
+  const std::unordered_set<model::Term>* pick = nullptr;
+  const std::unordered_set<model::Term>* omit = nullptr;
+  bool omit_id = false, omit_type = false;
+  std::string lang;  // for LanguageProperty: render the value in this language
+};
+
+json::object encode_entity(const model::Entity& entity, const Context& ctx, const EncodeOptions& options);
+
+// A GeoJSON Feature: geometry from the GeoProperty `geometry_property` (expanded), the rest as properties.
+json::object encode_feature(const model::Entity& entity, const Context& ctx, const EncodeOptions& options,
+                            model::Term geometry_property);
+
+}  // namespace ct::jsonld

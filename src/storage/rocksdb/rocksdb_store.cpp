@@ -1,0 +1,191 @@
+#include "storage/rocksdb/rocksdb_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace ct::storage {
+namespace {
+
+class RocksDbStore final : public Store {
+ public:
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
+      : db_(std::move(db)), handles_(std::move(handles)), sync_(sync) {
+    committer_ = std::thread([this] { commit_loop(); });
+  }
+
+  ~RocksDbStore() override {
+    close();
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  }
+
+  Sequence enqueue(std::vector<Write> writes) override {
+    std::lock_guard lock(mutex_);
+    const Sequence seq = ++last_queued_;
+    if (closed_) {
+      failed_through_ = seq;
+      return seq;
+    }
+    for (auto& w : writes) pending_.push_back(std::move(w));
+    wake_.notify_one();
+    return seq;
+  }
+
+  void when_durable(Sequence seq, std::function<void(const Status&)> done) override {
+    Status status;
+    {
+      std::lock_guard lock(mutex_);
+      if (seq > durable_ && seq > failed_through_) {
+        waiters_.emplace(seq, std::move(done));
+        return;
+      }
+      if (seq <= failed_through_ && seq > durable_) status = failure_;
+    }
+    done(status);
+  }
+
+  Status wait_durable(Sequence seq) override {
+    std::unique_lock lock(mutex_);
+    durable_changed_.wait(lock, [&] { return durable_ >= seq || failed_through_ >= seq; });
+    if (durable_ >= seq) return {};
+    return failure_;
+  }
+
+  Status scan(Collection collection, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(collection)));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      const auto key = it->key();
+      if (!key.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
+      if (!visit(std::string_view(key.data(), key.size()), std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    if (!it->status().ok()) return Problem{ProblemKind::InternalError, "storage scan: " + it->status().ToString()};
+    return {};
+  }
+
+  Result<std::optional<std::string>> get(Collection collection, std::string_view key) override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), handle(collection), rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return Problem{ProblemKind::InternalError, "storage get: " + s.ToString()};
+    return std::optional<std::string>(std::move(value));
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      wake_.notify_one();
+    }
+    if (committer_.joinable()) committer_.join();
+    db_->FlushWAL(true);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(Collection c) const { return handles_[static_cast<std::size_t>(c)]; }
+
+  void commit_loop() {
+    std::vector<Write> group;
+    for (;;) {
+      Sequence through;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return !pending_.empty() || closed_; });
+        if (pending_.empty() && closed_) return;
+        group.swap(pending_);
+        through = last_queued_;
+      }
+      rocksdb::WriteBatch batch;
+      for (auto& w : group) {
+        rocksdb::Slice key(w.key);
+        if (w.value)
+          batch.Put(handle(w.collection), key, rocksdb::Slice(*w.value));
+        else
+          batch.Delete(handle(w.collection), key);
+      }
+      group.clear();
+      rocksdb::WriteOptions options;
+      options.sync = sync_;
+      const auto s = db_->Write(options, &batch);
+
+      std::vector<std::function<void(const Status&)>> ready;
+      Status status;
+      {
+        std::lock_guard lock(mutex_);
+        if (s.ok()) {
+          durable_ = through;
+        } else {
+          failure_ = Problem{ProblemKind::InternalError, "storage write failed: " + s.ToString()};
+          failed_through_ = through;
+          status = failure_;
+        }
+        for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= through;) {
+          ready.push_back(std::move(it->second));
+          it = waiters_.erase(it);
+        }
+      }
+      durable_changed_.notify_all();
+      for (auto& done : ready) done(status);
+    }
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  const bool sync_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_, durable_changed_;
+  std::vector<Write> pending_;
+  std::multimap<Sequence, std::function<void(const Status&)>> waiters_;
+  Sequence last_queued_ = 0, durable_ = 0, failed_through_ = 0;
+  Status failure_;
+  bool closed_ = false;
+  std::thread committer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.directory, ec);
+  if (ec) return Problem{ProblemKind::InternalError, "cannot create " + options.directory.string() + ": " + ec.message()};
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_open_files = 512;
+  db_options.keep_log_file_num = 3;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.compression = rocksdb::kLZ4Compression;
+  cf_options.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (std::size_t i = 0; i < kCollectionCount; ++i)
+    families.emplace_back(std::string(collection_name(static_cast<Collection>(i))), cf_options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, options.directory.string(), families, &handles, &raw);
+  if (!s.ok()) return Problem{ProblemKind::InternalError, "cannot open the store in " + options.directory.string() + ": " + s.ToString()};
+  std::unique_ptr<rocksdb::DB> db(raw);
+  db->DestroyColumnFamilyHandle(handles.front());  // the default family is unused
+  handles.erase(handles.begin());
+  return std::unique_ptr<Store>(std::make_unique<RocksDbStore>(std::move(db), std::move(handles), options.sync));
+}
+
+}  // namespace ct::storage

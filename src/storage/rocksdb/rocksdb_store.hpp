@@ -1,0 +1,20 @@
+#pragma once
+// The embedded default Store: RocksDB, one column family per collection, write-ahead log synced
+// on every commit group. A single commit thread drains the queue, writes one WriteBatch for the
+// whole group with sync=true, and then reports durability to every waiter in the group.
+#include <filesystem>
+#include <memory>
+
+#include "common/result.hpp"
+#include "storage/store.hpp"
+
+namespace ct::storage {
+
+struct RocksDbOptions {
+  std::filesystem::path directory;
+  bool sync = true;  // fsync the log before reporting a write durable; off only for throw-away runs
+};
+
+Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options);
+
+}  // namespace ct::storage

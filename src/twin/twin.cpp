@@ -1,0 +1,299 @@
+#include "twin/twin.hpp"
+
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+namespace ct::twin {
+
+using model::Attribute;
+using model::Entity;
+using model::Term;
+
+struct Twin::Tenant {
+  mutable std::shared_mutex mutex;
+  std::unordered_map<std::string, Entity> entities;
+};
+
+namespace {
+
+void add_types(Entity& entity, const std::vector<Term>& types) {
+  for (Term t : types)
+    if (!entity.has_type(t)) entity.types.push_back(t);
+}
+
+// Merges `patch` into `target`: given members replace, absent ones stay; a null sub-attribute is removed.
+void merge_instance(Attribute& target, Attribute&& patch, Timestamp now) {
+  if (!patch.value.is_null()) {
+    target.kind = patch.kind;
+    target.value = std::move(patch.value);
+  }
+  if (patch.observed_at != kNoTimestamp) target.observed_at = patch.observed_at;
+  if (!patch.unit_code.empty()) target.unit_code = patch.unit_code;
+  for (auto& sub : patch.sub_attributes) {
+    auto it = std::find_if(target.sub_attributes.begin(), target.sub_attributes.end(),
+                           [&](const Attribute& s) { return s.name == sub.name; });
+    if (sub.value.is_null() && sub.kind == model::AttributeKind::Property) {
+      if (it != target.sub_attributes.end()) target.sub_attributes.erase(it);
+      continue;
+    }
+    model::stamp_write(sub, it != target.sub_attributes.end() ? &*it : nullptr, now);
+    if (it != target.sub_attributes.end())
+      *it = std::move(sub);
+    else
+      target.sub_attributes.push_back(std::move(sub));
+  }
+  target.modified_at = now;
+}
+
+// Puts `incoming` in place of the instance with its name and datasetId, or adds it.
+void put_instance(Entity& entity, Attribute&& incoming, Timestamp now) {
+  Attribute* existing = entity.find(incoming.name, incoming.dataset_id);
+  model::stamp_write(incoming, existing, now);
+  if (existing)
+    *existing = std::move(incoming);
+  else
+    entity.attributes.push_back(std::move(incoming));
+}
+
+}  // namespace
+
+Twin::Twin(storage::Store& store) : store_(store) {
+  auto identity = std::make_shared<jsonld::Context>();
+  identity->seal(nullptr);
+  identity_context_ = identity;
+}
+
+Twin::~Twin() = default;
+
+storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
+  jsonld::EncodeOptions options;
+  options.sys_attrs = true;
+  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id),
+                        to_text(jsonld::encode_entity(entity, *identity_context_, options))};
+}
+
+Status Twin::load() {
+  jsonld::DecodeOptions options;
+  options.trust_system_attributes = true;
+  std::size_t loaded = 0, skipped = 0;
+  std::unique_lock lock(tenants_mutex_);
+  auto status = store_.scan(storage::Collection::Entities, "", [&](std::string_view key, std::string_view value) {
+    std::string_view tenant, id;
+    auto doc = parse_json(value);
+    if (!storage::split_tenant_key(key, tenant, id) || !doc || !doc->is_object()) {
+      ++skipped;
+      return true;
+    }
+    auto decoded = jsonld::decode_entity(doc->get_object(), *identity_context_, options);
+    if (!decoded) {
+      ++skipped;
+      return true;
+    }
+    auto& slot = tenants_[std::string(tenant)];
+    if (!slot) slot = std::make_unique<Tenant>();
+    Entity entity;
+    entity.id = std::move(decoded->header.id);
+    entity.types = std::move(decoded->header.types);
+    entity.scopes = std::move(decoded->header.scopes);
+    entity.created_at = decoded->header.created_at;
+    entity.modified_at = decoded->header.modified_at;
+    entity.attributes = std::move(decoded->attributes);
+    slot->entities.emplace(entity.id, std::move(entity));
+    ++loaded;
+    return true;
+  });
+  if (skipped) spdlog::warn("twin: {} stored entity documents could not be read and were skipped", skipped);
+  spdlog::info("twin: loaded {} entities in {} tenants", loaded, tenants_.size());
+  return status;
+}
+
+Twin::Tenant* Twin::find_tenant(const std::string& tenant) const {
+  std::shared_lock lock(tenants_mutex_);
+  auto it = tenants_.find(tenant);
+  return it == tenants_.end() ? nullptr : it->second.get();
+}
+
+Twin::Tenant& Twin::tenant_for_write(const std::string& tenant) {
+  if (Tenant* t = find_tenant(tenant)) return *t;
+  std::unique_lock lock(tenants_mutex_);
+  auto& slot = tenants_[tenant];
+  if (!slot) slot = std::make_unique<Tenant>();
+  return *slot;
+}
+
+bool Twin::tenant_exists(const std::string& tenant) const { return tenant.empty() || find_tenant(tenant) != nullptr; }
+
+std::vector<std::string> Twin::tenants() const {
+  std::shared_lock lock(tenants_mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, t] : tenants_) out.push_back(name);
+  return out;
+}
+
+TwinStats Twin::stats() const {
+  std::shared_lock lock(tenants_mutex_);
+  TwinStats stats;
+  stats.tenants = tenants_.size();
+  for (const auto& [name, t] : tenants_) {
+    std::shared_lock tenant_lock(t->mutex);
+    stats.entities += t->entities.size();
+  }
+  return stats;
+}
+
+Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
+  if (decoded.header.id.empty()) return bad_request("an entity needs an id");
+  if (decoded.header.types.empty()) return bad_request("an entity needs a type");
+  Tenant& t = tenant_for_write(tenant);
+  std::unique_lock lock(t.mutex);
+  if (t.entities.contains(decoded.header.id))
+    return Problem{ProblemKind::AlreadyExists, "entity " + decoded.header.id + " already exists"};
+  const Timestamp now = now_ms();
+  Entity entity;
+  entity.id = decoded.header.id;
+  entity.types = std::move(decoded.header.types);
+  entity.scopes = std::move(decoded.header.scopes);
+  entity.created_at = entity.modified_at = now;
+  for (auto& a : decoded.attributes) put_instance(entity, std::move(a), now);
+  WriteOutcome outcome;
+  outcome.sequence = store_.enqueue({document_write(tenant, entity)});
+  t.entities.emplace(entity.id, std::move(entity));
+  return outcome;
+}
+
+Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id,
+                                  const std::function<Status(Entity&, WriteOutcome&)>& change) {
+  Tenant* t = find_tenant(tenant);
+  if (!t) return not_found("entity " + id + " was not found");
+  std::unique_lock lock(t->mutex);
+  auto it = t->entities.find(id);
+  if (it == t->entities.end()) return not_found("entity " + id + " was not found");
+  // Changes are made on a copy so that a change that fails half-way leaves the entity as it was.
+  Entity updated = it->second;
+  WriteOutcome outcome;
+  if (auto st = change(updated, outcome); !st) return st.problem();
+  updated.modified_at = now_ms();
+  outcome.sequence = store_.enqueue({document_write(tenant, updated)});
+  it->second = std::move(updated);
+  return outcome;
+}
+
+Result<WriteOutcome> Twin::replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity decoded) {
+  if (!decoded.header.id.empty() && decoded.header.id != id)
+    return bad_request("the body's id " + decoded.header.id + " differs from " + id);
+  return modify(tenant, id, [&](Entity& e, WriteOutcome&) -> Status {
+    const Timestamp now = now_ms();
+    std::vector<Attribute> previous = std::move(e.attributes);
+    e.attributes.clear();
+    if (!decoded.header.types.empty()) e.types = std::move(decoded.header.types);
+    if (decoded.header.has_scope) e.scopes = std::move(decoded.header.scopes);
+    for (auto& a : decoded.attributes) {
+      auto old = std::find_if(previous.begin(), previous.end(),
+                              [&](const Attribute& p) { return p.name == a.name && p.dataset_id == a.dataset_id; });
+      model::stamp_write(a, old != previous.end() ? &*old : nullptr, now);
+      e.attributes.push_back(std::move(a));
+    }
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
+  if (!fragment.header.id.empty() && fragment.header.id != id)
+    return bad_request("the body's id " + fragment.header.id + " differs from " + id);
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
+    const Timestamp now = now_ms();
+    add_types(e, fragment.header.types);
+    if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
+    for (Term name : fragment.deleted) e.remove(name, {}, true);
+    for (auto& a : fragment.attributes) {
+      outcome.report.updated.push_back(a.name);
+      if (Attribute* existing = e.find(a.name, a.dataset_id))
+        merge_instance(*existing, std::move(a), now);
+      else
+        put_instance(e, std::move(a), now);
+    }
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::append(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
+                                  bool no_overwrite) {
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
+    const Timestamp now = now_ms();
+    add_types(e, fragment.header.types);
+    if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
+    for (auto& a : fragment.attributes) {
+      if (no_overwrite && e.find(a.name, a.dataset_id)) {
+        outcome.report.not_updated.push_back({a.name, "attribute exists and options=noOverwrite was given"});
+        continue;
+      }
+      outcome.report.updated.push_back(a.name);
+      put_instance(e, std::move(a), now);
+    }
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
+    const Timestamp now = now_ms();
+    for (auto& a : fragment.attributes) {
+      if (!e.find(a.name, a.dataset_id)) {
+        outcome.report.not_updated.push_back({a.name, "attribute does not exist"});
+        continue;
+      }
+      outcome.report.updated.push_back(a.name);
+      put_instance(e, std::move(a), now);
+    }
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::patch_attribute(const std::string& tenant, const std::string& id, Attribute fragment) {
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
+    Attribute* existing = e.find(fragment.name, fragment.dataset_id);
+    if (!existing) return not_found("attribute " + std::string(fragment.name.str()) + " was not found in " + id);
+    outcome.report.updated.push_back(fragment.name);
+    merge_instance(*existing, std::move(fragment), now_ms());
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std::string& id, Term name,
+                                            Term dataset_id, bool all_instances) {
+  return modify(tenant, id, [&](Entity& e, WriteOutcome&) -> Status {
+    if (e.remove(name, dataset_id, all_instances) == 0)
+      return not_found("attribute " + std::string(name.str()) + " was not found in " + id);
+    return {};
+  });
+}
+
+Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
+  Tenant* t = find_tenant(tenant);
+  if (!t) return not_found("entity " + id + " was not found");
+  std::unique_lock lock(t->mutex);
+  auto it = t->entities.find(id);
+  if (it == t->entities.end()) return not_found("entity " + id + " was not found");
+  t->entities.erase(it);
+  WriteOutcome outcome;
+  outcome.sequence =
+      store_.enqueue({storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, id), std::nullopt}});
+  return outcome;
+}
+
+Status Twin::read(const std::string& tenant, const std::string& id,
+                  const std::function<void(const Entity&)>& read) const {
+  Tenant* t = find_tenant(tenant);
+  if (!t) {
+    if (tenant.empty()) return not_found("entity " + id + " was not found");
+    return Problem{ProblemKind::NonexistentTenant, "tenant " + tenant + " does not exist"};
+  }
+  std::shared_lock lock(t->mutex);
+  auto it = t->entities.find(id);
+  if (it == t->entities.end()) return not_found("entity " + id + " was not found");
+  read(it->second);
+  return {};
+}
+
+}  // namespace ct::twin
