@@ -32,6 +32,7 @@ class RocksDbStore final : public Store {
     const Sequence seq = ++last_queued_;
     if (closed_) {
       failed_through_ = seq;
+      failure_ = Problem{ProblemKind::ServiceUnavailable, "the store is closed"};
       return seq;
     }
     for (auto& w : writes) pending_.push_back(std::move(w));

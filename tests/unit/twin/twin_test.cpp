@@ -1,0 +1,167 @@
+#include "twin/twin.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "jsonld/context_store.hpp"
+#include "storage/rocksdb/rocksdb_store.hpp"
+
+namespace ct::twin {
+namespace {
+
+class TwinTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("citytwin-twin-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open();
+  }
+  void TearDown() override {
+    twin_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    twin_.reset();
+    store_.reset();
+    store_ = std::move(storage::open_rocksdb_store({dir_}).value());
+    twin_ = std::make_unique<Twin>(*store_);
+    ASSERT_TRUE(twin_->load().ok());
+  }
+  jsonld::DecodedEntity decode(const char* text, jsonld::DecodeOptions options = {}) {
+    return jsonld::decode_entity(json::parse(text).as_object(), *contexts_.core(), options).value();
+  }
+  json::object get(const std::string& tenant, const std::string& id, bool sys_attrs = false) {
+    json::object out;
+    jsonld::EncodeOptions options;
+    options.sys_attrs = sys_attrs;
+    auto st = twin_->read(tenant, id, [&](const model::Entity& e) { out = jsonld::encode_entity(e, *contexts_.core(), options); });
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.problem().detail);
+    return out;
+  }
+  void durable(const Result<WriteOutcome>& outcome) {
+    ASSERT_TRUE(outcome.ok()) << outcome.problem().detail;
+    ASSERT_TRUE(store_->wait_durable(outcome->sequence).ok());
+  }
+
+  std::filesystem::path dir_;
+  jsonld::ContextStore contexts_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Twin> twin_;
+};
+
+constexpr const char* kSensor = R"({"id":"urn:ngsi-ld:Sensor:1","type":"Sensor",
+  "speed":{"type":"Property","value":40,"unitCode":"KMH","accuracy":{"type":"Property","value":0.5}},
+  "flow":{"type":"Property","value":12}})";
+
+}  // namespace
+
+TEST_F(TwinTest, CreatedEntitiesSurviveRestart) {
+  durable(twin_->create("", decode(kSensor)));
+  durable(twin_->create("haidian", decode(kSensor)));
+  const auto before = get("", "urn:ngsi-ld:Sensor:1", true);
+  open();
+  EXPECT_EQ(get("", "urn:ngsi-ld:Sensor:1", true), before) << "system attributes reload too";
+  EXPECT_EQ(twin_->stats().entities, 2u);
+  EXPECT_TRUE(twin_->tenant_exists("haidian"));
+}
+
+TEST_F(TwinTest, CreateTwiceIsAlreadyExists) {
+  durable(twin_->create("", decode(kSensor)));
+  auto again = twin_->create("", decode(kSensor));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.problem().kind, ProblemKind::AlreadyExists);
+}
+
+TEST_F(TwinTest, AppendWithNoOverwriteReportsSkippedAttributes) {
+  durable(twin_->create("", decode(kSensor)));
+  auto outcome = twin_->append("", "urn:ngsi-ld:Sensor:1",
+                               decode(R"({"speed":{"type":"Property","value":99},"occupancy":{"type":"Property","value":0.3}})"), true);
+  durable(outcome);
+  ASSERT_EQ(outcome->report.not_updated.size(), 1u);
+  EXPECT_EQ(get("", "urn:ngsi-ld:Sensor:1").at("speed").as_object().at("value"), 40);
+  EXPECT_TRUE(get("", "urn:ngsi-ld:Sensor:1").contains("occupancy"));
+}
+
+TEST_F(TwinTest, UpdateTouchesOnlyExistingAttributes) {
+  durable(twin_->create("", decode(kSensor)));
+  auto outcome = twin_->update("", "urn:ngsi-ld:Sensor:1",
+                               decode(R"({"flow":{"type":"Property","value":15},"ghost":{"type":"Property","value":1}})"));
+  durable(outcome);
+  EXPECT_EQ(outcome->report.updated.size(), 1u);
+  ASSERT_EQ(outcome->report.not_updated.size(), 1u);
+  auto e = get("", "urn:ngsi-ld:Sensor:1");
+  EXPECT_EQ(e.at("flow").as_object().at("value"), 15);
+  EXPECT_FALSE(e.contains("ghost"));
+}
+
+TEST_F(TwinTest, PartialAttributeUpdateKeepsWhatItDoesNotName) {
+  durable(twin_->create("", decode(kSensor)));
+  jsonld::DecodeOptions partial;
+  partial.partial = true;
+  auto fragment = jsonld::decode_attribute(model::Term::intern(contexts_.core()->expand("speed")),
+                                           json::parse(R"({"value":55})"), *contexts_.core(), partial).value();
+  durable(twin_->patch_attribute("", "urn:ngsi-ld:Sensor:1", std::move(fragment.front())));
+  auto speed = get("", "urn:ngsi-ld:Sensor:1").at("speed").as_object();
+  EXPECT_EQ(speed.at("value"), 55);
+  EXPECT_EQ(speed.at("unitCode"), "KMH");
+  EXPECT_TRUE(speed.contains("accuracy"));
+}
+
+TEST_F(TwinTest, MergePatchMergesAndDeletes) {
+  durable(twin_->create("", decode(kSensor)));
+  jsonld::DecodeOptions merge;
+  merge.allow_null_values = true;
+  durable(twin_->merge("", "urn:ngsi-ld:Sensor:1",
+                       decode(R"({"flow":"urn:ngsi-ld:null","speed":{"type":"Property","value":30,"accuracy":"urn:ngsi-ld:null"}})", merge)));
+  auto e = get("", "urn:ngsi-ld:Sensor:1");
+  EXPECT_FALSE(e.contains("flow"));
+  EXPECT_EQ(e.at("speed").as_object().at("value"), 30);
+  EXPECT_EQ(e.at("speed").as_object().at("unitCode"), "KMH");
+  EXPECT_FALSE(e.at("speed").as_object().contains("accuracy"));
+}
+
+TEST_F(TwinTest, ReplaceKeepsCreationTimes) {
+  durable(twin_->create("", decode(kSensor)));
+  const auto created = get("", "urn:ngsi-ld:Sensor:1", true).at("createdAt");
+  durable(twin_->replace("", "urn:ngsi-ld:Sensor:1", decode(R"({"type":"Sensor","level":{"type":"Property","value":3}})")));
+  auto e = get("", "urn:ngsi-ld:Sensor:1", true);
+  EXPECT_EQ(e.at("createdAt"), created);
+  EXPECT_FALSE(e.contains("speed"));
+  EXPECT_TRUE(e.contains("level"));
+}
+
+TEST_F(TwinTest, DeleteAttributeByDatasetIdOrAll) {
+  durable(twin_->create("", decode(R"({"id":"urn:x:1","type":"T","speed":[
+      {"type":"Property","value":1},{"type":"Property","value":2,"datasetId":"urn:d:radar"},
+      {"type":"Property","value":3,"datasetId":"urn:d:loop"}]})")));
+  const auto speed = model::Term::intern(contexts_.core()->expand("speed"));
+  durable(twin_->delete_attribute("", "urn:x:1", speed, model::Term::intern("urn:d:radar"), false));
+  EXPECT_EQ(get("", "urn:x:1").at("speed").as_array().size(), 2u);
+  durable(twin_->delete_attribute("", "urn:x:1", speed, {}, true));
+  EXPECT_FALSE(get("", "urn:x:1").contains("speed"));
+  auto missing = twin_->delete_attribute("", "urn:x:1", speed, {}, true);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.problem().kind, ProblemKind::ResourceNotFound);
+}
+
+TEST_F(TwinTest, TenantsAreSeparate) {
+  durable(twin_->create("chaoyang", decode(kSensor)));
+  auto st = twin_->read("haidian", "urn:ngsi-ld:Sensor:1", [](const model::Entity&) {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.problem().kind, ProblemKind::NonexistentTenant);
+  st = twin_->read("", "urn:ngsi-ld:Sensor:1", [](const model::Entity&) {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.problem().kind, ProblemKind::ResourceNotFound);
+}
+
+TEST_F(TwinTest, DeletedEntitiesStayDeletedAfterRestart) {
+  durable(twin_->create("", decode(kSensor)));
+  durable(twin_->remove("", "urn:ngsi-ld:Sensor:1"));
+  open();
+  EXPECT_EQ(twin_->stats().entities, 0u);
+}
+
+}  // namespace ct::twin
