@@ -10,7 +10,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev mosquitto mosquitto-clients
   libpq-dev
-  wrk procps
+  wrk procps bc
 )
 
 missing=()

@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
 
   ct::app::ServeOptions options;
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
 
   auto add_server_options = [&](CLI::App* cmd) {
     cmd->add_option("--listen", options.listen, "address:port to serve HTTP on")->capture_default_str();
@@ -24,6 +23,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--threads", options.threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 64));
     cmd->add_option("--body-limit", options.body_limit, "largest request body accepted, in bytes")->capture_default_str();
     cmd->add_option("--context-dir", options.context_dir, "a folder of @context documents to pre-load (index.json + files)");
+    cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
   };
   auto* serve = app.add_subcommand("serve", "run the NGSI-LD server");

@@ -57,6 +57,10 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     }
   }
 
+  if (auto st = http::restore_hosted_contexts(**store, contexts); !st) {
+    spdlog::error("cannot restore registered @contexts: {}", st.problem().detail);
+    return 1;
+  }
   http::Services services{twin, contexts, **store};
   http::Router router;
   http::add_health_routes(router, services);

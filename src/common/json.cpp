@@ -5,6 +5,27 @@
 
 namespace ct {
 
+namespace {
+
+// Boost.JSON reads 1e400 as infinity, which JSON cannot represent: such a value could not be
+// written back, so it is refused on the way in.
+bool all_numbers_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& item : v.get_array())
+        if (!all_numbers_finite(item)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& [key, item] : v.get_object())
+        if (!all_numbers_finite(item)) return false;
+      return true;
+    default: return true;
+  }
+}
+
+}  // namespace
+
 Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
   json::parse_options options;
   options.max_depth = max_depth;
@@ -19,7 +40,9 @@ Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
       return bad_request("malformed JSON (or invalid UTF-8) near byte " + std::to_string(consumed));
     return bad_request("malformed JSON: " + ec.message());
   }
-  return parser.release();
+  json::value value = parser.release();
+  if (!all_numbers_finite(value)) return bad_request("a number in the body is out of range (beyond ±1.8e308)");
+  return value;
 }
 
 

@@ -1,6 +1,7 @@
 #include "common/problem.hpp"
 
 #include "common/json.hpp"
+#include "common/text.hpp"
 
 namespace ct {
 
@@ -75,7 +76,7 @@ std::string Problem::to_json() const {
   body["type"] = type_uri();
   body["title"] = title();
   body["status"] = status();
-  if (!detail.empty()) body["detail"] = detail;
+  if (!detail.empty()) body["detail"] = printable_utf8(detail);
   return to_text(body);
 }
 

@@ -21,6 +21,13 @@ json::object describe(const jsonld::StoredContext& c) {
 
 }  // namespace
 
+Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& contexts) {
+  return store.scan(storage::Collection::Contexts, "", [&](std::string_view url, std::string_view document) {
+    if (auto parsed = parse_json(document)) contexts.restore_hosted(std::string(url), std::move(parsed).value());
+    return true;
+  });
+}
+
 void add_context_routes(Router& router, Services& s) {
   const std::string base(kContexts);
   router.add(verb::post, base, [&s](Call& call, Reply reply) {
@@ -28,7 +35,8 @@ void add_context_routes(Router& router, Services& s) {
     CT_TRY_OR_REPLY(url, s.contexts.register_context(body));
     Response response = make_response(201);
     response.set(beast_http::field::location, std::string(kContexts) + "/" + url);
-    reply(std::move(response));
+    const auto seq = s.store.enqueue({{storage::Collection::Contexts, url, to_text(body)}});
+    reply_when_durable(s.store, seq, std::move(reply), std::move(response));
   });
   router.add(verb::get, base, [&s](Call& call, Reply reply) {
     const bool details = call.param("details") == "true";
@@ -48,7 +56,8 @@ void add_context_routes(Router& router, Services& s) {
   });
   router.add(verb::delete_, base + "/{id}", [&s](Call& call, Reply reply) {
     if (auto st = s.contexts.remove(call.path_params[0]); !st) return reply(problem_response(st.problem()));
-    reply(make_response(204));
+    const auto seq = s.store.enqueue({{storage::Collection::Contexts, call.path_params[0], std::nullopt}});
+    reply_when_durable(s.store, seq, std::move(reply), make_response(204));
   });
 }
 

@@ -21,6 +21,8 @@ struct Services {
 void add_entity_routes(Router& router, Services& services);
 // /ngsi-ld/v1/jsonldContexts (clause 6.29–6.31).
 void add_context_routes(Router& router, Services& services);
+// Puts back the contexts users registered before a restart.
+Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& contexts);
 // /health.
 void add_health_routes(Router& router, Services& services);
 

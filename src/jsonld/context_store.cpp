@@ -136,6 +136,11 @@ Result<std::string> ContextStore::register_context(const json::value& document) 
   return url;
 }
 
+void ContextStore::restore_hosted(const std::string& url, json::value document) {
+  std::lock_guard lock(mutex_);
+  documents_[url] = StoredContext{url, "Hosted", std::move(document), std::chrono::system_clock::now()};
+}
+
 std::vector<StoredContext> ContextStore::list() const {
   std::lock_guard lock(mutex_);
   std::vector<StoredContext> out;

@@ -50,6 +50,8 @@ class ContextStore {
 
   // /jsonldContexts: register a context document ({"@context": …}); returns its URL.
   Result<std::string> register_context(const json::value& document);
+  // Puts back a context registered before a restart, under the URL it had.
+  void restore_hosted(const std::string& url, json::value document);
   std::vector<StoredContext> list() const;
   Result<StoredContext> get(const std::string& url) const;
   Status remove(const std::string& url);

@@ -120,65 +120,83 @@ Status decode_attribute_members(Attribute& a, const json::object& o, const Conte
   return {};
 }
 
+// The kind a simplified-form value stands for: a geometry is a GeoProperty, an object with a lone
+// languageMap/vocab/json/valueList/objectList member is that kind, anything else a Property.
+AttributeKind simplified_kind(const json::value& value, const json::value*& payload) {
+  payload = &value;
+  if (model::looks_like_geometry(value)) return AttributeKind::GeoProperty;
+  if (value.is_object() && value.get_object().size() == 1) {
+    for (auto k : {AttributeKind::LanguageProperty, AttributeKind::VocabProperty, AttributeKind::JsonProperty,
+                   AttributeKind::ListProperty, AttributeKind::ListRelationship}) {
+      if (const auto* member = value.get_object().if_contains(model::kind_value_member(k))) {
+        payload = member;
+        return k;
+      }
+    }
+  }
+  return AttributeKind::Property;
+}
+
 Result<Attribute> decode_instance(Term name, const json::value& value, const Context& ctx, const DecodeOptions& options) {
   Attribute a;
   a.name = name;
   const std::string_view shown = name.str();
+  auto finish = [&]() -> Result<Attribute> {
+    if (auto st = check_value(a, shown); !st) return st.problem();
+    return std::move(a);
+  };
   if (options.simplified) {
-    a.kind = model::looks_like_geometry(value) ? AttributeKind::GeoProperty : AttributeKind::Property;
-    a.value = value;
-  } else if (!value.is_object()) {
-    a.kind = AttributeKind::Property;  // concise: a bare value
-    a.value = value;
-  } else {
-    const auto& o = value.get_object();
-    const auto* type = o.if_contains("type");
-    AttributeKind kind = AttributeKind::Property;
-    if (type && type->is_string() && attribute_kind_of(type->get_string(), ctx, kind)) {
-      a.kind = kind;  // normalized
-      const auto* member = o.if_contains(model::kind_value_member(kind));
-      if (!member)
-        return bad_request("attribute " + std::string(shown) + " of type " + std::string(type->get_string()) +
-                           " has no \"" + std::string(model::kind_value_member(kind)) + "\" member");
-      a.value = *member;
-    } else if (model::looks_like_geometry(value)) {
-      a.kind = AttributeKind::GeoProperty;  // concise: a bare geometry
-      a.value = value;
-      return a;
-    } else if (type && !type->is_string()) {
-      return bad_request("attribute " + std::string(shown) + ": \"type\" must be a string");
-    } else {
-      // concise: the member present tells the kind; an object with none of them is a compound value
-      bool found = false;
-      for (auto k : {AttributeKind::Relationship, AttributeKind::LanguageProperty, AttributeKind::VocabProperty,
-                     AttributeKind::JsonProperty, AttributeKind::ListProperty, AttributeKind::ListRelationship,
-                     AttributeKind::Property}) {
-        if (const auto* member = o.if_contains(model::kind_value_member(k))) {
-          a.kind = k;
-          a.value = *member;
-          found = true;
-          break;
-        }
-      }
-      if (!found && options.partial) {
-        a.kind = AttributeKind::Property;
-        a.value = nullptr;
-        if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
-        return a;
-      }
-      if (!found) {
-        if (type) return bad_request("attribute " + std::string(shown) + ": unknown attribute type \"" +
-                                     std::string(type->get_string()) + "\"");
-        a.kind = AttributeKind::Property;
-        a.value = value;
-        return a;
-      }
-      if (a.kind == AttributeKind::Property && model::looks_like_geometry(a.value)) a.kind = AttributeKind::GeoProperty;
-    }
-    if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
+    const json::value* payload = nullptr;
+    a.kind = simplified_kind(value, payload);
+    a.value = *payload;
+    return finish();
   }
-  if (auto st = check_value(a, shown); !st) return st.problem();
-  return a;
+  if (!value.is_object() || model::looks_like_geometry(value)) {
+    a.kind = value.is_object() ? AttributeKind::GeoProperty : AttributeKind::Property;  // concise: a bare value
+    a.value = value;
+    return finish();
+  }
+  const auto& o = value.get_object();
+  const auto* type = o.if_contains("type");
+  if (type && !type->is_string()) return bad_request("attribute " + std::string(shown) + ": \"type\" must be a string");
+  AttributeKind kind = AttributeKind::Property;
+  const bool normalized = type && attribute_kind_of(type->get_string(), ctx, kind);
+  const json::value* member = nullptr;
+  if (normalized) {
+    member = o.if_contains(model::kind_value_member(kind));
+    if (!member && !options.partial)
+      return bad_request("attribute " + std::string(shown) + " of type " + std::string(type->get_string()) +
+                         " has no \"" + std::string(model::kind_value_member(kind)) + "\" member");
+  } else {
+    // concise: the member present tells the kind
+    for (auto k : {AttributeKind::Relationship, AttributeKind::LanguageProperty, AttributeKind::VocabProperty,
+                   AttributeKind::JsonProperty, AttributeKind::ListProperty, AttributeKind::ListRelationship,
+                   AttributeKind::Property}) {
+      if ((member = o.if_contains(model::kind_value_member(k)))) {
+        kind = k;
+        break;
+      }
+    }
+    if (member && type)  // a value member beside a "type" that names no attribute type: a typo
+      return bad_request("attribute " + std::string(shown) + ": unknown attribute type \"" +
+                         std::string(type->get_string()) + "\"");
+    if (!member && !options.partial) {
+      a.kind = AttributeKind::Property;  // an object with none of them is a compound value
+      a.value = value;
+      return finish();
+    }
+  }
+  if (!member) {  // a partial update that leaves the value as it is
+    a.kind = AttributeKind::Property;
+    a.value = nullptr;
+    if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
+    return a;
+  }
+  a.kind = kind;
+  a.value = *member;
+  if (!normalized && kind == AttributeKind::Property && model::looks_like_geometry(a.value)) a.kind = AttributeKind::GeoProperty;
+  if (auto st = decode_attribute_members(a, o, ctx, options); !st) return st.problem();
+  return finish();
 }
 
 Result<std::vector<std::string>> string_or_strings(const json::value& v, std::string_view what) {
@@ -264,14 +282,30 @@ Result<DecodedEntity> decode_entity(const json::object& body, const Context& ctx
 
 namespace {
 
+// The language a LanguageProperty is rendered in for `lang`: the one asked for, else "@none", else
+// the first. Empty when the map has none.
+std::string_view chosen_language(const Attribute& a, const std::string& wanted) {
+  const auto& map = a.value.get_object();
+  if (map.contains(wanted)) return wanted;
+  if (map.contains("@none")) return "@none";
+  return map.empty() ? std::string_view() : std::string_view(map.begin()->key());
+}
+
+bool renders_one_language(const Attribute& a, const EncodeOptions& options) {
+  return a.kind == AttributeKind::LanguageProperty && !options.lang.empty() && a.value.is_object() &&
+         !a.value.get_object().empty();
+}
+
+// The simplified form: Property, GeoProperty and Relationship render as their bare value; the other
+// kinds keep their member name ({"languageMap": …}) so that they read back as the same kind.
 json::value encode_value(const Attribute& a, const EncodeOptions& options) {
-  if (a.kind == AttributeKind::LanguageProperty && !options.lang.empty() && a.value.is_object()) {
-    const auto& map = a.value.get_object();
-    if (const auto* text = map.if_contains(options.lang)) return *text;
-    if (const auto* text = map.if_contains("@none")) return *text;
-    if (!map.empty()) return map.begin()->value();
+  if (renders_one_language(a, options)) return a.value.get_object().at(chosen_language(a, options.lang));
+  switch (a.kind) {
+    case AttributeKind::Property:
+    case AttributeKind::GeoProperty:
+    case AttributeKind::Relationship: return a.value;
+    default: return json::object{{model::kind_value_member(a.kind), a.value}};
   }
-  return a.value;
 }
 
 bool is_bare_in_concise(const Attribute& a, const EncodeOptions& options) {
@@ -282,15 +316,18 @@ bool is_bare_in_concise(const Attribute& a, const EncodeOptions& options) {
   return a.kind == AttributeKind::Property && !a.value.is_object() && !a.value.is_array();
 }
 
-json::value encode_instance(const Attribute& a, const Context& ctx, const EncodeOptions& options) {
+// `alone`: the only instance of its attribute (a bare concise value inside an array of instances
+// would read back as one Property whose value is the array).
+json::value encode_instance(const Attribute& a, const Context& ctx, const EncodeOptions& options, bool alone = true) {
   if (options.form == Form::Simplified) return encode_value(a, options);
-  if (options.form == Form::Concise && is_bare_in_concise(a, options)) return a.value;
+  if (options.form == Form::Concise && alone && is_bare_in_concise(a, options)) return a.value;
   json::object o;
   if (options.form == Form::Normalized) o["type"] = model::kind_name(a.kind);
-  if (a.kind == AttributeKind::LanguageProperty && !options.lang.empty()) {
-    o["type"] = "Property";
-    o["value"] = encode_value(a, options);
-    o["lang"] = options.lang;
+  if (renders_one_language(a, options)) {
+    if (options.form == Form::Normalized) o["type"] = "Property";
+    const auto language = chosen_language(a, options.lang);
+    o["value"] = a.value.get_object().at(language);
+    o["lang"] = language;
   } else {
     o[model::kind_value_member(a.kind)] = a.value;
   }
@@ -329,7 +366,8 @@ void encode_attributes(json::object& out, const model::Entity& entity, const Con
     }
     json::array instances;
     for (std::size_t j = i; j < entity.attributes.size(); ++j)
-      if (entity.attributes[j].name == name) instances.push_back(encode_instance(entity.attributes[j], ctx, options));
+      if (entity.attributes[j].name == name)
+        instances.push_back(encode_instance(entity.attributes[j], ctx, options, /*alone=*/false));
     out[key] = std::move(instances);
   }
 }

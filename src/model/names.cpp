@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace ct::model {
 
 bool is_uri(std::string_view text) {
@@ -19,7 +21,7 @@ bool is_uri(std::string_view text) {
       default: break;
     }
   }
-  return true;
+  return is_valid_utf8(text);  // an IRI may hold any Unicode character, as UTF-8
 }
 
 bool is_valid_term(std::string_view text) {
@@ -32,7 +34,7 @@ bool is_valid_term(std::string_view text) {
       default: break;
     }
   }
-  return true;
+  return is_valid_utf8(text);
 }
 
 }  // namespace ct::model

@@ -17,6 +17,16 @@ struct Twin::Tenant {
 
 namespace {
 
+// A stored document is the normalized form of an entity accepted in any form: each attribute may add
+// a level ({"value": …}) to what the client sent within the API's depth limit.
+constexpr std::size_t kStoredDocumentDepth = 2 * kMaxJsonDepth;
+
+// Writes to a named tenant that was never written are about a tenant that does not exist.
+Problem missing(const std::string& tenant, const std::string& id) {
+  if (!tenant.empty()) return Problem{ProblemKind::NonexistentTenant, "tenant " + tenant + " does not exist"};
+  return not_found("entity " + id + " was not found");
+}
+
 void add_types(Entity& entity, const std::vector<Term>& types) {
   for (Term t : types)
     if (!entity.has_type(t)) entity.types.push_back(t);
@@ -80,7 +90,7 @@ Status Twin::load() {
   std::unique_lock lock(tenants_mutex_);
   auto status = store_.scan(storage::Collection::Entities, "", [&](std::string_view key, std::string_view value) {
     std::string_view tenant, id;
-    auto doc = parse_json(value);
+    auto doc = parse_json(value, kStoredDocumentDepth);
     if (!storage::split_tenant_key(key, tenant, id) || !doc || !doc->is_object()) {
       ++skipped;
       return true;
@@ -165,7 +175,7 @@ Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEnti
 Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id,
                                   const std::function<Status(Entity&, WriteOutcome&)>& change) {
   Tenant* t = find_tenant(tenant);
-  if (!t) return not_found("entity " + id + " was not found");
+  if (!t) return missing(tenant, id);
   std::unique_lock lock(t->mutex);
   auto it = t->entities.find(id);
   if (it == t->entities.end()) return not_found("entity " + id + " was not found");
@@ -271,7 +281,7 @@ Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std
 
 Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
   Tenant* t = find_tenant(tenant);
-  if (!t) return not_found("entity " + id + " was not found");
+  if (!t) return missing(tenant, id);
   std::unique_lock lock(t->mutex);
   auto it = t->entities.find(id);
   if (it == t->entities.end()) return not_found("entity " + id + " was not found");
@@ -285,10 +295,7 @@ Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& 
 Status Twin::read(const std::string& tenant, const std::string& id,
                   const std::function<void(const Entity&)>& read) const {
   Tenant* t = find_tenant(tenant);
-  if (!t) {
-    if (tenant.empty()) return not_found("entity " + id + " was not found");
-    return Problem{ProblemKind::NonexistentTenant, "tenant " + tenant + " does not exist"};
-  }
+  if (!t) return missing(tenant, id);
   std::shared_lock lock(t->mutex);
   auto it = t->entities.find(id);
   if (it == t->entities.end()) return not_found("entity " + id + " was not found");

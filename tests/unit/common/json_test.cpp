@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "json_printer.hpp"
+
 namespace ct {
 
 TEST(Json, WritesNumbersInShortestDecimalForm) {

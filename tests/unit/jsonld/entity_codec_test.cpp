@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "json_printer.hpp"
+
 #include "jsonld/context_store.hpp"
 
 namespace ct::jsonld {
@@ -58,7 +60,7 @@ TEST_F(EntityCodec, NormalizedRoundTrips) {
 TEST_F(EntityCodec, SimplifiedDropsEverythingButValues) {
   EXPECT_EQ(encode(kStation, Form::Simplified), json::parse(R"({
     "id": "urn:ngsi-ld:AirQualityObserved:dongsi", "type": "AirQualityObserved", "pm25": 75.5,
-    "name": {"zh": "东四", "en": "Dongsi"}, "refDevice": "urn:ngsi-ld:Device:d1",
+    "name": {"languageMap": {"zh": "东四", "en": "Dongsi"}}, "refDevice": "urn:ngsi-ld:Device:d1",
     "location": {"type": "Point", "coordinates": [116.417, 39.929]},
     "address": {"streetAddress": "Dongsi", "type": "PostalAddress"}})"));
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "json_printer.hpp"
+
 #include <filesystem>
 
 #include "jsonld/context_store.hpp"

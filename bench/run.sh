@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Foundation benchmarks (issue 2), on this machine with the load generator (wrk) beside the server:
+#   - start-up: serving again after a restart on a store of ENTITIES sensors (10 attributes each)
+#   - resident memory of the server holding them
+#   - GET entity by id, and durable single-attribute PATCH, 64 keep-alive connections
+#   - restart after kill -9 in the middle of the PATCH load
+# Usage: bench/run.sh            (ENTITIES=1000000 DURATION=15s by default)
+# Prints one markdown table row per figure; docs/benchmarks.md keeps the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENTITIES=${ENTITIES:-1000000}
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-64}
+BIN=build/release/citytwin
+SEED=build/release/bench/citytwin_seed
+DIR=$(mktemp -d /tmp/citytwin-bench.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+export BENCH_ENTITIES=$ENTITIES BENCH_DIR=bench
+pid=""
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$DIR"' EXIT
+
+start_server() {  # sets pid, and elapsed: seconds until /health answers
+  local t0; t0=$(date +%s.%N)
+  "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$DIR/data" --log-level warn >>"$DIR/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 3000); do curl -sf "$URL/health" >/dev/null && break; sleep 0.02; done
+  curl -sf "$URL/health" >/dev/null || { echo "the server did not start:"; tail "$DIR/server.log"; exit 1; }
+  elapsed=$(echo "$(date +%s.%N) - $t0" | bc)
+}
+row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%F)"
+"$SEED" --data-dir "$DIR/data" --entities "$ENTITIES"
+
+row "what" "result" "target"
+row "---" "---" "---"
+start_server
+row "start-up on $ENTITIES entities (to /health 200)" "$(printf '%.2f s' "$elapsed")" "≤ 10 s"
+rss_kb=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+row "resident memory with $ENTITIES entities × 10 attributes" "$(echo "scale=2; $rss_kb/1048576" | bc) GiB" "≤ 1.5 GiB"
+
+get=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/get.lua "$URL" | grep RESULT)
+row "GET by id, $CONNECTIONS connections" "$get" "≥ 100,000 req/s, p99 ≤ 2 ms"
+patch=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/patch.lua "$URL" | grep RESULT)
+row "PATCH one attribute, durable, $CONNECTIONS connections" "$patch" "≥ 50,000 req/s, p99 ≤ 5 ms"
+
+# kill -9 in the middle of sustained PATCH load, then measure the restart.
+wrk -t2 -c"$CONNECTIONS" -d10s -s bench/patch.lua "$URL" >/dev/null 2>&1 &
+wrk_pid=$!
+sleep 3
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+wait "$wrk_pid" 2>/dev/null || true
+start_server
+row "restart after kill -9 under PATCH load, $ENTITIES entities" "$(printf '%.2f s' "$elapsed")" "≤ 10 s"
+count=$(curl -s "$URL/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entities"])')
+row "entities after the restart" "$count" "$ENTITIES"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
