@@ -1,14 +1,14 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
 #   make test   install what is missing, build (release and sanitizers), run every test
-.PHONY: demo test deps release asan test-release test-asan bench clean
+.PHONY: demo test deps release asan test-release test-asan test-fuzz bench clean
 
 JOBS ?= 2
 
 demo: deps release
 	./build/release/citytwin demo --listen $${CITYTWIN_LISTEN:-127.0.0.1:1026} --data-dir $${CITYTWIN_DATA:-var/demo}
 
-test: deps test-release test-asan
+test: deps test-release test-asan test-fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,6 +26,9 @@ test-release: release
 
 test-asan: asan
 	ctest --preset asan -j $(JOBS)
+
+test-fuzz:
+	bash scripts/fuzz.sh
 
 bench: deps release
 	bash bench/run.sh

@@ -65,6 +65,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
+  http::add_query_routes(router, services);
+  http::add_batch_routes(router, services);
+  http::add_discovery_routes(router, services);
   http::add_context_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {

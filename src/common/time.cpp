@@ -1,7 +1,6 @@
 #include "common/time.hpp"
 
 #include <chrono>
-#include <cstdio>
 
 namespace ct {
 namespace {
@@ -73,13 +72,23 @@ std::string format_datetime(Timestamp ms) {
   std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   const int millis = static_cast<int>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  const std::int64_t rem = secs - days * 86400;
+  const int rem = static_cast<int>(secs - days * 86400);
   const year_month_day date{sys_days{std::chrono::days{days}}};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), static_cast<int>(rem / 3600),
-                static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60), millis);
-  return buf;
+  // Written digit by digit: this runs for every attribute of every stored or rendered entity.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t pos, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  const int year = static_cast<int>(date.year());
+  if (year < 0 || year > 9999) return std::to_string(year) + out.substr(4);  // outside ISO 8601's four digits
+  put(0, year, 4);
+  put(5, static_cast<int>(static_cast<unsigned>(date.month())), 2);
+  put(8, static_cast<int>(static_cast<unsigned>(date.day())), 2);
+  put(11, rem / 3600, 2);
+  put(14, rem % 3600 / 60, 2);
+  put(17, rem % 60, 2);
+  put(20, millis, 3);
+  return out;
 }
 
 }  // namespace ct

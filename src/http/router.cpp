@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include <boost/url.hpp>
+#include <cctype>
 
 namespace ct::http {
 namespace {
@@ -32,6 +33,26 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
     }
   }
   return true;
+}
+
+// Clients commonly send NGSI-LD queries unencoded (q=pm25>50, coordinates=[116.4,39.9]). Characters
+// RFC 3986 does not allow in a path or query are percent-encoded before parsing, as browsers do.
+std::string encode_stray_characters(std::string_view target) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(target.size() + 16);
+  for (char ch : target) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool allowed = std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?%").find(ch) != std::string_view::npos;
+    if (allowed && c < 0x80) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -72,8 +93,8 @@ void Router::add(beast_http::verb method, std::string pattern, RouteHandler hand
 }
 
 void Router::handle(Request&& request, Reply reply) const {
-  const auto target = request.target();
-  auto parsed = boost::urls::parse_origin_form(std::string_view(target.data(), target.size()));
+  const std::string target = encode_stray_characters(std::string_view(request.target().data(), request.target().size()));
+  auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) {
     reply(problem_response(bad_request("the request target is not a valid URI path")));
     return;

@@ -10,15 +10,28 @@ namespace ct::http {
 
 class Router;
 
+// Paging limits of query endpoints.
+struct QueryLimits {
+  std::size_t default_page = 20;
+  std::size_t max_page = 1000;  // a larger limit is TooManyResults
+};
+
 struct Services {
   twin::Twin& twin;
   jsonld::ContextStore& contexts;
   storage::Store& store;
+  QueryLimits limits = {};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
 void add_entity_routes(Router& router, Services& services);
+// GET /ngsi-ld/v1/entities and POST /entityOperations/query (clause 6.4.3.2, 6.23).
+void add_query_routes(Router& router, Services& services);
+// /ngsi-ld/v1/entityOperations/create|upsert|update|delete (clause 6.14–6.17).
+void add_batch_routes(Router& router, Services& services);
+// /ngsi-ld/v1/types and /attributes (clause 6.25–6.28).
+void add_discovery_routes(Router& router, Services& services);
 // /ngsi-ld/v1/jsonldContexts (clause 6.29–6.31).
 void add_context_routes(Router& router, Services& services);
 // Puts back the contexts users registered before a restart.

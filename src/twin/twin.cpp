@@ -1,19 +1,17 @@
 #include "twin/twin.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
+
+#include "twin/tenant.hpp"
 
 namespace ct::twin {
 
 using model::Attribute;
 using model::Entity;
 using model::Term;
-
-struct Twin::Tenant {
-  mutable std::shared_mutex mutex;
-  std::unordered_map<std::string, Entity> entities;
-};
 
 namespace {
 
@@ -66,6 +64,71 @@ void put_instance(Entity& entity, Attribute&& incoming, Timestamp now) {
     entity.attributes.push_back(std::move(incoming));
 }
 
+// The changes behind PUT, PATCH and POST /attrs, PATCH /attrs: shared by the single and batch forms.
+Status replace_with(Entity& e, jsonld::DecodedEntity& decoded) {
+  const Timestamp now = now_ms();
+  std::vector<Attribute> previous = std::move(e.attributes);
+  e.attributes.clear();
+  if (!decoded.header.types.empty()) e.types = std::move(decoded.header.types);
+  if (decoded.header.has_scope) e.scopes = std::move(decoded.header.scopes);
+  for (auto& a : decoded.attributes) {
+    auto old = std::find_if(previous.begin(), previous.end(),
+                            [&](const Attribute& p) { return p.name == a.name && p.dataset_id == a.dataset_id; });
+    model::stamp_write(a, old != previous.end() ? &*old : nullptr, now);
+    e.attributes.push_back(std::move(a));
+  }
+  return {};
+}
+
+Status merge_with(Entity& e, jsonld::DecodedEntity& fragment, UpdateReport& report) {
+  const Timestamp now = now_ms();
+  add_types(e, fragment.header.types);
+  if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
+  for (Term name : fragment.deleted) e.remove(name, {}, true);
+  for (auto& a : fragment.attributes) {
+    report.updated.push_back(a.name);
+    if (Attribute* existing = e.find(a.name, a.dataset_id))
+      merge_instance(*existing, std::move(a), now);
+    else
+      put_instance(e, std::move(a), now);
+  }
+  return {};
+}
+
+Status append_to(Entity& e, jsonld::DecodedEntity& fragment, bool no_overwrite, UpdateReport& report) {
+  const Timestamp now = now_ms();
+  add_types(e, fragment.header.types);
+  if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
+  for (auto& a : fragment.attributes) {
+    if (no_overwrite && e.find(a.name, a.dataset_id)) {
+      report.not_updated.push_back({a.name, "attribute exists and options=noOverwrite was given"});
+      continue;
+    }
+    report.updated.push_back(a.name);
+    put_instance(e, std::move(a), now);
+  }
+  return {};
+}
+
+Status update_existing(Entity& e, jsonld::DecodedEntity& fragment, UpdateReport& report) {
+  const Timestamp now = now_ms();
+  for (auto& a : fragment.attributes) {
+    if (!e.find(a.name, a.dataset_id)) {
+      report.not_updated.push_back({a.name, "attribute does not exist"});
+      continue;
+    }
+    report.updated.push_back(a.name);
+    put_instance(e, std::move(a), now);
+  }
+  return {};
+}
+
+Status same_id(const jsonld::DecodedEntity& body, const std::string& id) {
+  if (!body.header.id.empty() && body.header.id != id)
+    return bad_request("the body's id " + body.header.id + " differs from " + id);
+  return {};
+}
+
 }  // namespace
 
 Twin::Twin(storage::Store& store) : store_(store) {
@@ -81,6 +144,10 @@ storage::Write Twin::document_write(const std::string& tenant, const Entity& ent
   options.sys_attrs = true;
   return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id),
                         to_text(jsonld::encode_entity(entity, *identity_context_, options))};
+}
+
+storage::Write Twin::deletion_write(const std::string& tenant, const std::string& id) const {
+  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, id), std::nullopt};
 }
 
 Status Twin::load() {
@@ -109,7 +176,7 @@ Status Twin::load() {
     entity.created_at = decoded->header.created_at;
     entity.modified_at = decoded->header.modified_at;
     entity.attributes = std::move(decoded->attributes);
-    slot->entities.emplace(entity.id, std::move(entity));
+    slot->insert(std::move(entity));
     ++loaded;
     return true;
   });
@@ -118,13 +185,13 @@ Status Twin::load() {
   return status;
 }
 
-Twin::Tenant* Twin::find_tenant(const std::string& tenant) const {
+Tenant* Twin::find_tenant(const std::string& tenant) const {
   std::shared_lock lock(tenants_mutex_);
   auto it = tenants_.find(tenant);
   return it == tenants_.end() ? nullptr : it->second.get();
 }
 
-Twin::Tenant& Twin::tenant_for_write(const std::string& tenant) {
+Tenant& Twin::tenant_for_write(const std::string& tenant) {
   if (Tenant* t = find_tenant(tenant)) return *t;
   std::unique_lock lock(tenants_mutex_);
   auto& slot = tenants_[tenant];
@@ -152,11 +219,12 @@ TwinStats Twin::stats() const {
   return stats;
 }
 
-Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
+// ---- writes on one entity, lock held -------------------------------------------------------------
+
+Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded,
+                           std::vector<storage::Write>& writes) {
   if (decoded.header.id.empty()) return bad_request("an entity needs an id");
   if (decoded.header.types.empty()) return bad_request("an entity needs a type");
-  Tenant& t = tenant_for_write(tenant);
-  std::unique_lock lock(t.mutex);
   if (t.entities.contains(decoded.header.id))
     return Problem{ProblemKind::AlreadyExists, "entity " + decoded.header.id + " already exists"};
   const Timestamp now = now_ms();
@@ -166,98 +234,75 @@ Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEnti
   entity.scopes = std::move(decoded.header.scopes);
   entity.created_at = entity.modified_at = now;
   for (auto& a : decoded.attributes) put_instance(entity, std::move(a), now);
+  writes.push_back(document_write(tenant, entity));
+  t.insert(std::move(entity));
+  return {};
+}
+
+Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
+                           WriteOutcome& outcome, std::vector<storage::Write>& writes) {
+  auto it = t.entities.find(id);
+  if (it == t.entities.end()) return not_found("entity " + id + " was not found");
+  Entity& entity = it->second;
+  const auto before = t.indexes.keys_of(entity);
+  if (auto st = change(entity, outcome); !st) return st;
+  entity.modified_at = now_ms();
+  t.indexes.update(&entity, before, t.indexes.keys_of(entity));
+  writes.push_back(document_write(tenant, entity));
+  return {};
+}
+
+Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id,
+                           std::vector<storage::Write>& writes) {
+  auto it = t.entities.find(id);
+  if (it == t.entities.end()) return not_found("entity " + id + " was not found");
+  t.erase(it);
+  writes.push_back(deletion_write(tenant, id));
+  return {};
+}
+
+// ---- single writes ----------------------------------------------------------------------------
+
+Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
+  Tenant& t = tenant_for_write(tenant);
+  std::vector<storage::Write> writes;
+  std::unique_lock lock(t.mutex);
+  if (auto st = create_locked(t, tenant, std::move(decoded), writes); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = store_.enqueue({document_write(tenant, entity)});
-  t.entities.emplace(entity.id, std::move(entity));
+  outcome.sequence = store_.enqueue(std::move(writes));
   return outcome;
 }
 
-Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id,
-                                  const std::function<Status(Entity&, WriteOutcome&)>& change) {
+Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
-  std::unique_lock lock(t->mutex);
-  auto it = t->entities.find(id);
-  if (it == t->entities.end()) return not_found("entity " + id + " was not found");
-  // Changes are made on a copy so that a change that fails half-way leaves the entity as it was.
-  Entity updated = it->second;
+  std::vector<storage::Write> writes;
   WriteOutcome outcome;
-  if (auto st = change(updated, outcome); !st) return st.problem();
-  updated.modified_at = now_ms();
-  outcome.sequence = store_.enqueue({document_write(tenant, updated)});
-  it->second = std::move(updated);
+  std::unique_lock lock(t->mutex);
+  if (auto st = modify_locked(*t, tenant, id, change, outcome, writes); !st) return st.problem();
+  outcome.sequence = store_.enqueue(std::move(writes));
   return outcome;
 }
 
 Result<WriteOutcome> Twin::replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity decoded) {
-  if (!decoded.header.id.empty() && decoded.header.id != id)
-    return bad_request("the body's id " + decoded.header.id + " differs from " + id);
-  return modify(tenant, id, [&](Entity& e, WriteOutcome&) -> Status {
-    const Timestamp now = now_ms();
-    std::vector<Attribute> previous = std::move(e.attributes);
-    e.attributes.clear();
-    if (!decoded.header.types.empty()) e.types = std::move(decoded.header.types);
-    if (decoded.header.has_scope) e.scopes = std::move(decoded.header.scopes);
-    for (auto& a : decoded.attributes) {
-      auto old = std::find_if(previous.begin(), previous.end(),
-                              [&](const Attribute& p) { return p.name == a.name && p.dataset_id == a.dataset_id; });
-      model::stamp_write(a, old != previous.end() ? &*old : nullptr, now);
-      e.attributes.push_back(std::move(a));
-    }
-    return {};
-  });
+  if (auto st = same_id(decoded, id); !st) return st.problem();
+  return modify(tenant, id, [&](Entity& e, WriteOutcome&) { return replace_with(e, decoded); });
 }
 
 Result<WriteOutcome> Twin::merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
-  if (!fragment.header.id.empty() && fragment.header.id != id)
-    return bad_request("the body's id " + fragment.header.id + " differs from " + id);
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
-    const Timestamp now = now_ms();
-    add_types(e, fragment.header.types);
-    if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
-    for (Term name : fragment.deleted) e.remove(name, {}, true);
-    for (auto& a : fragment.attributes) {
-      outcome.report.updated.push_back(a.name);
-      if (Attribute* existing = e.find(a.name, a.dataset_id))
-        merge_instance(*existing, std::move(a), now);
-      else
-        put_instance(e, std::move(a), now);
-    }
-    return {};
-  });
+  if (auto st = same_id(fragment, id); !st) return st.problem();
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) { return merge_with(e, fragment, outcome.report); });
 }
 
 Result<WriteOutcome> Twin::append(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
                                   bool no_overwrite) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
-    const Timestamp now = now_ms();
-    add_types(e, fragment.header.types);
-    if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
-    for (auto& a : fragment.attributes) {
-      if (no_overwrite && e.find(a.name, a.dataset_id)) {
-        outcome.report.not_updated.push_back({a.name, "attribute exists and options=noOverwrite was given"});
-        continue;
-      }
-      outcome.report.updated.push_back(a.name);
-      put_instance(e, std::move(a), now);
-    }
-    return {};
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) {
+    return append_to(e, fragment, no_overwrite, outcome.report);
   });
 }
 
 Result<WriteOutcome> Twin::update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
-    const Timestamp now = now_ms();
-    for (auto& a : fragment.attributes) {
-      if (!e.find(a.name, a.dataset_id)) {
-        outcome.report.not_updated.push_back({a.name, "attribute does not exist"});
-        continue;
-      }
-      outcome.report.updated.push_back(a.name);
-      put_instance(e, std::move(a), now);
-    }
-    return {};
-  });
+  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) { return update_existing(e, fragment, outcome.report); });
 }
 
 Result<WriteOutcome> Twin::patch_attribute(const std::string& tenant, const std::string& id, Attribute fragment) {
@@ -282,15 +327,83 @@ Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std
 Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
+  std::vector<storage::Write> writes;
   std::unique_lock lock(t->mutex);
-  auto it = t->entities.find(id);
-  if (it == t->entities.end()) return not_found("entity " + id + " was not found");
-  t->entities.erase(it);
+  if (auto st = remove_locked(*t, tenant, id, writes); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence =
-      store_.enqueue({storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, id), std::nullopt}});
+  outcome.sequence = store_.enqueue(std::move(writes));
   return outcome;
 }
+
+// ---- batches ----------------------------------------------------------------------------------
+
+BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+                         const std::function<Status(Tenant&, std::size_t, BatchItem&, std::vector<storage::Write>&)>& apply) {
+  BatchOutcome outcome;
+  const std::size_t count = ids.size();
+  outcome.items.resize(count);
+  for (std::size_t i = 0; i < count; ++i) outcome.items[i].id = ids[i];
+  Tenant* t = create_tenant ? &tenant_for_write(tenant) : find_tenant(tenant);
+  std::vector<storage::Write> writes;
+  if (t) {
+    std::unique_lock lock(t->mutex);
+    for (std::size_t i = 0; i < count; ++i)
+      if (auto st = apply(*t, i, outcome.items[i], writes); !st) outcome.items[i].error = st.problem();
+  } else {
+    for (auto& item : outcome.items) item.error = missing(tenant, item.id);
+  }
+  if (!writes.empty()) outcome.sequence = store_.enqueue(std::move(writes));
+  return outcome;
+}
+
+namespace {
+std::vector<std::string> ids_of(const std::vector<jsonld::DecodedEntity>& entities) {
+  std::vector<std::string> ids;
+  ids.reserve(entities.size());
+  for (const auto& e : entities) ids.push_back(e.header.id);
+  return ids;
+}
+}  // namespace
+
+BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities) {
+  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) {
+    item.created = true;
+    return create_locked(t, tenant, std::move(entities[i]), writes);
+  });
+}
+
+BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode) {
+  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) -> Status {
+    auto& decoded = entities[i];
+    if (!t.entities.contains(decoded.header.id)) {
+      item.created = true;
+      return create_locked(t, tenant, std::move(decoded), writes);
+    }
+    WriteOutcome ignored;
+    return modify_locked(t, tenant, item.id, [&](Entity& e, WriteOutcome& o) {
+      return mode == UpsertMode::Replace ? replace_with(e, decoded) : append_to(e, decoded, false, o.report);
+    }, ignored, writes);
+  });
+}
+
+BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite) {
+  return batch(tenant, ids_of(entities), false, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) -> Status {
+    auto& decoded = entities[i];
+    if (item.id.empty()) return bad_request("an entity needs an id");
+    WriteOutcome ignored;
+    return modify_locked(t, tenant, item.id, [&](Entity& e, WriteOutcome& o) {
+      return append_to(e, decoded, no_overwrite, o.report);
+    }, ignored, writes);
+  });
+}
+
+BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids) {
+  return batch(tenant, ids, false, [&](Tenant& t, std::size_t i, BatchItem&, auto& writes) {
+    return remove_locked(t, tenant, ids[i], writes);
+  });
+}
+
+// ---- reads ------------------------------------------------------------------------------------
 
 Status Twin::read(const std::string& tenant, const std::string& id,
                   const std::function<void(const Entity&)>& read) const {
@@ -300,6 +413,17 @@ Status Twin::read(const std::string& tenant, const std::string& id,
   auto it = t->entities.find(id);
   if (it == t->entities.end()) return not_found("entity " + id + " was not found");
   read(it->second);
+  return {};
+}
+
+Status Twin::scan(const std::string& tenant, const std::function<void(const Entity&)>& visit) const {
+  Tenant* t = find_tenant(tenant);
+  if (!t) {
+    if (tenant.empty()) return {};
+    return Problem{ProblemKind::NonexistentTenant, "tenant " + tenant + " does not exist"};
+  }
+  std::shared_lock lock(t->mutex);
+  for (const auto& [id, e] : t->entities) visit(e);
   return {};
 }
 

@@ -5,8 +5,13 @@
 // tenant's lock, so the store receives writes to one entity in the order they were applied. The
 // returned sequence number tells the caller what to wait for before acknowledging (see store.hpp).
 // Readers see a write as soon as it is applied; a write never acknowledged may be lost by a crash.
+// A batch takes the tenant's lock once and queues all its documents as one group.
+#include <chrono>
 #include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -15,9 +20,16 @@
 #include "common/result.hpp"
 #include "jsonld/entity_codec.hpp"
 #include "model/entity.hpp"
+#include "query/geo.hpp"
+#include "query/id_pattern.hpp"
+#include "query/q.hpp"
+#include "query/scope.hpp"
+#include "query/type_expression.hpp"
 #include "storage/store.hpp"
 
 namespace ct::twin {
+
+struct Tenant;
 
 // What an append or update did, attribute by attribute (NGSI-LD UpdateResult).
 struct NotUpdated {
@@ -32,6 +44,34 @@ struct UpdateReport {
 struct WriteOutcome {
   storage::Sequence sequence = 0;  // wait for this before acknowledging
   UpdateReport report;
+};
+
+// One entity of a batch: its id and, if it failed, why. `created` tells an upsert's creations.
+struct BatchItem {
+  std::string id;
+  std::optional<Problem> error;
+  bool created = false;
+};
+struct BatchOutcome {
+  storage::Sequence sequence = 0;
+  std::vector<BatchItem> items;  // in request order
+};
+
+enum class UpsertMode { Replace, Update };
+
+// Query Entities: every criterion given must hold. Results come in entity id order.
+struct EntityQuery {
+  std::optional<query::TypeExpression> types;
+  std::vector<std::string> ids;
+  std::optional<query::IdPattern> id_pattern;
+  std::optional<query::QExpression> q;
+  std::optional<query::ScopeQuery> scope;
+  std::optional<query::GeoQuery> geo;
+  std::vector<model::Term> any_attribute;  // attrs=: entities with at least one of these
+  // Identifies this query (tenant and every criterion) across its pages: pages after the first are
+  // cut from the result of the first, so a changing population never shifts unchanged entities
+  // between pages. Empty: no paging snapshot.
+  std::string paging_key;
 };
 
 struct TwinStats {
@@ -68,23 +108,65 @@ class Twin {
                                         model::Term dataset_id, bool all_instances);
   Result<WriteOutcome> remove(const std::string& tenant, const std::string& id);
 
+  // /entityOperations: each entity succeeds or fails alone; all successes become durable together.
+  BatchOutcome batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities);
+  BatchOutcome batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode);
+  BatchOutcome batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite);
+  BatchOutcome batch_delete(const std::string& tenant, const std::vector<std::string>& ids);
+
   // Runs `read` on the entity under the tenant's read lock (no copy). ResourceNotFound if absent;
   // NonexistentTenant if the tenant has never been written.
   Status read(const std::string& tenant, const std::string& id, const std::function<void(const model::Entity&)>& read) const;
 
+  // Query Entities: visits the matches at [offset, offset + limit) in id order under the read lock,
+  // and returns how many match in all.
+  Result<std::size_t> query(const std::string& tenant, const EntityQuery& query, std::size_t offset, std::size_t limit,
+                            const std::function<void(const model::Entity&)>& visit);
+
+  // Every entity of the tenant (discovery: /types, /attributes), under the read lock.
+  Status scan(const std::string& tenant, const std::function<void(const model::Entity&)>& visit) const;
+
  private:
-  struct Tenant;
+  using Change = std::function<Status(model::Entity&, WriteOutcome&)>;
   Tenant* find_tenant(const std::string& tenant) const;
   Tenant& tenant_for_write(const std::string& tenant);
-  // Applies `change` to the entity under the tenant's write lock, then queues the entity document.
-  Result<WriteOutcome> modify(const std::string& tenant, const std::string& id,
-                              const std::function<Status(model::Entity&, WriteOutcome&)>& change);
   storage::Write document_write(const std::string& tenant, const model::Entity& entity) const;
+  storage::Write deletion_write(const std::string& tenant, const std::string& id) const;
+
+  // The operations on one entity, with the tenant's write lock held; each appends the store write
+  // it needs to `writes`. A change that fails must fail before it modifies anything.
+  Status create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded,
+                       std::vector<storage::Write>& writes);
+  Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
+                       WriteOutcome& outcome, std::vector<storage::Write>& writes);
+  Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, std::vector<storage::Write>& writes);
+
+  Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change);
+  // Runs `apply` once per entity of a batch under one lock and queues every write as one group.
+  BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+                     const std::function<Status(Tenant&, std::size_t, BatchItem&, std::vector<storage::Write>&)>& apply);
+
+  // Builds the indexes `query` could use that the tenant does not have yet.
+  void prepare_indexes(Tenant& t, const EntityQuery& query);
+  std::vector<const model::Entity*> candidates(const Tenant& t, const EntityQuery& query) const;
+
+  using SnapshotIds = std::shared_ptr<const std::vector<std::string>>;
+  struct Snapshot {
+    SnapshotIds ids;
+    std::chrono::steady_clock::time_point used;
+  };
+  SnapshotIds find_snapshot(const std::string& key);
+  void keep_snapshot(const std::string& key, SnapshotIds ids);
 
   storage::Store& store_;
   std::shared_ptr<const jsonld::Context> identity_context_;
   mutable std::shared_mutex tenants_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Tenant>> tenants_;
+  std::mutex snapshots_mutex_;
+  std::list<std::pair<std::string, Snapshot>> snapshots_;  // most recently used first
 };
+
+// Whether `entity` satisfies every criterion of `query` (exposed for subscriptions and tests).
+bool matches(const model::Entity& entity, const EntityQuery& query);
 
 }  // namespace ct::twin

@@ -1,0 +1,160 @@
+// Batch operations: each entity succeeds or fails on its own, all successes are made durable with
+// one group commit, and the answer lists both (207 Multi-Status when anything failed).
+#include "http/ngsi_ld_request.hpp"
+#include "http/services.hpp"
+#include "model/names.hpp"
+
+namespace ct::http {
+namespace {
+
+using beast_http::verb;
+constexpr std::size_t kMaxBatch = 1000;
+
+// The entities of a batch body, each decoded alone: one bad entity fails alone, before the batch runs.
+struct DecodedBatch {
+  std::vector<jsonld::DecodedEntity> entities;
+  std::vector<twin::BatchItem> rejected;
+};
+
+Result<json::array> batch_array(const Call& call) {
+  auto value = read_json_value(call);
+  if (!value) return value.problem();
+  if (!value->is_array()) return bad_request("a batch body must be a JSON array");
+  if (value->get_array().empty()) return bad_request("a batch body must not be empty");
+  if (value->get_array().size() > kMaxBatch)
+    return bad_request("a batch holds at most " + std::to_string(kMaxBatch) + " entities");
+  return std::move(value->as_array());
+}
+
+Result<DecodedBatch> decode_batch(const Call& call, jsonld::ContextStore& contexts, bool need_type) {
+  auto array = batch_array(call);
+  if (!array) return array.problem();
+  // application/json: every entity under the Link context; application/ld+json: each its own @context.
+  auto link = link_context(call, contexts);
+  if (!link) return link.problem();
+  const bool json_ld = call.header(beast_http::field::content_type).starts_with("application/ld+json");
+  jsonld::DecodeOptions options;
+  options.simplified = has_option(call, "keyValues");
+  DecodedBatch out;
+  for (auto& item : *array) {
+    twin::BatchItem rejected;
+    auto fail = [&](Problem p) {
+      rejected.error = std::move(p);
+      out.rejected.push_back(std::move(rejected));
+    };
+    if (!item.is_object()) {
+      fail(bad_request("each batch item must be an entity object"));
+      continue;
+    }
+    auto& object = item.as_object();
+    if (const auto* id = object.if_contains("id"); id && id->is_string()) rejected.id = std::string(id->get_string());
+    jsonld::ContextPtr ctx = link->context;
+    if (const auto* inline_context = object.if_contains("@context")) {
+      if (!json_ld) {
+        fail(bad_request("an application/json batch cannot carry @context members"));
+        continue;
+      }
+      auto resolved = contexts.resolve(*inline_context);
+      if (!resolved) {
+        fail(resolved.problem());
+        continue;
+      }
+      ctx = *resolved;
+    } else if (json_ld) {
+      fail(bad_request("each entity of an application/ld+json batch must carry an @context"));
+      continue;
+    }
+    auto decoded = jsonld::decode_entity(object, *ctx, options);
+    if (!decoded) {
+      fail(decoded.problem());
+      continue;
+    }
+    if (decoded->header.id.empty()) {
+      fail(bad_request("an entity needs an \"id\""));
+      continue;
+    }
+    if (need_type && decoded->header.types.empty()) {
+      fail(bad_request("an entity needs a \"type\""));
+      continue;
+    }
+    out.entities.push_back(std::move(decoded).value());
+  }
+  return out;
+}
+
+json::object error_entry(const twin::BatchItem& item) {
+  return json::object{{"entityId", item.id}, {"error", json::parse(item.error->to_json())}};
+}
+
+// 201/204 with the created ids when all succeeded, else 207 {"success": [...], "errors": [...]}.
+Response batch_response(const twin::BatchOutcome& outcome, const std::vector<twin::BatchItem>& rejected,
+                        unsigned all_ok_status, bool list_created) {
+  json::array success, errors, created;
+  for (const auto& item : outcome.items) {
+    if (item.error)
+      errors.push_back(error_entry(item));
+    else {
+      success.push_back(json::value(item.id));
+      if (item.created) created.push_back(json::value(item.id));
+    }
+  }
+  for (const auto& item : rejected) errors.push_back(error_entry(item));
+  if (errors.empty()) {
+    if (all_ok_status == 201 && list_created) {
+      if (created.empty()) return make_response(204);
+      return make_response(201, to_text(created));
+    }
+    return all_ok_status == 204 ? make_response(204) : make_response(all_ok_status, to_text(success));
+  }
+  return make_response(207, to_text(json::object{{"success", std::move(success)}, {"errors", std::move(errors)}}));
+}
+
+template <class Run>
+void run_batch(Services& s, Call& call, Reply reply, bool need_type, unsigned all_ok_status, bool list_created, Run run) {
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(batch, decode_batch(call, s.contexts, need_type));
+  twin::BatchOutcome outcome = run(tenant, std::move(batch.entities));
+  Response response = batch_response(outcome, batch.rejected, all_ok_status, list_created);
+  reply_when_durable(s.store, outcome.sequence, std::move(reply), std::move(response));
+}
+
+}  // namespace
+
+void add_batch_routes(Router& router, Services& s) {
+  const std::string base = "/ngsi-ld/v1/entityOperations/";
+  router.add(verb::post, base + "create", [&s](Call& call, Reply reply) {
+    run_batch(s, call, std::move(reply), true, 201, false, [&](const std::string& tenant, auto entities) {
+      return s.twin.batch_create(tenant, std::move(entities));
+    });
+  });
+  router.add(verb::post, base + "upsert", [&s](Call& call, Reply reply) {
+    const auto mode = has_option(call, "update") ? twin::UpsertMode::Update : twin::UpsertMode::Replace;
+    run_batch(s, call, std::move(reply), true, 201, true, [&](const std::string& tenant, auto entities) {
+      return s.twin.batch_upsert(tenant, std::move(entities), mode);
+    });
+  });
+  router.add(verb::post, base + "update", [&s](Call& call, Reply reply) {
+    const bool no_overwrite = has_option(call, "noOverwrite");
+    run_batch(s, call, std::move(reply), false, 204, false, [&](const std::string& tenant, auto entities) {
+      return s.twin.batch_update(tenant, std::move(entities), no_overwrite);
+    });
+  });
+  router.add(verb::post, base + "delete", [&s](Call& call, Reply reply) {
+    CT_TRY_OR_REPLY(tenant, tenant_of(call));
+    CT_TRY_OR_REPLY(array, batch_array(call));
+    std::vector<std::string> ids;
+    std::vector<twin::BatchItem> rejected;
+    for (const auto& item : array) {
+      if (item.is_string() && model::is_uri(item.get_string()))
+        ids.emplace_back(item.get_string());
+      else
+        rejected.push_back({item.is_string() ? std::string(item.get_string()) : to_text(item),
+                            bad_request("a batch delete takes an array of entity ids (URIs)"), false});
+    }
+    twin::BatchOutcome outcome = s.twin.batch_delete(tenant, ids);
+    Response response = batch_response(outcome, rejected, 204, false);
+    reply_when_durable(s.store, outcome.sequence, std::move(reply), std::move(response));
+  });
+}
+
+}  // namespace ct::http

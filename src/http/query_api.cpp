@@ -1,0 +1,199 @@
+// Query Entities: GET /ngsi-ld/v1/entities with query parameters, and POST /entityOperations/query
+// with the same criteria as a JSON Query body. Both build one twin::EntityQuery.
+#include <charconv>
+#include <limits>
+
+#include "http/ngsi_ld_request.hpp"
+#include "http/services.hpp"
+#include "model/names.hpp"
+
+namespace ct::http {
+namespace {
+
+using beast_http::verb;
+
+// The criteria of a query in text form, from URL parameters or a Query body.
+struct Criteria {
+  std::string type, id, id_pattern, q, scope_q, attrs;
+  std::string georel, geometry, coordinates, geoproperty;
+  std::optional<json::object> geo_object;
+};
+
+Result<std::size_t> count_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum) {
+  if (!call.has_param(name)) return fallback;
+  const std::string text = call.param(name);
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return bad_request(name + " must be a non-negative integer, got \"" + text.substr(0, 40) + "\"");
+  if (value > maximum) {
+    if (name == "limit")
+      return Problem{ProblemKind::TooManyResults,
+                     "limit " + text + " is above the maximum of " + std::to_string(maximum) + " entities per page"};
+    return bad_request(name + " must be at most " + std::to_string(maximum));
+  }
+  return value;
+}
+
+Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
+                                      const std::string& context_url) {
+  twin::EntityQuery query;
+  if (!c.type.empty()) {
+    auto types = query::parse_type_expression(c.type, ctx);
+    if (!types) return types.problem();
+    query.types = std::move(types).value();
+  }
+  for (std::string_view rest = c.id; !rest.empty();) {
+    auto comma = rest.find(',');
+    std::string id(rest.substr(0, comma));
+    if (!id.empty()) {
+      if (!model::is_uri(id)) return bad_request("id: \"" + id.substr(0, 80) + "\" is not a URI");
+      query.ids.push_back(std::move(id));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!c.id_pattern.empty()) {
+    auto pattern = query::IdPattern::parse(c.id_pattern);
+    if (!pattern) return pattern.problem();
+    query.id_pattern = std::move(pattern).value();
+  }
+  if (!c.q.empty()) {
+    auto q = query::parse_q(c.q, ctx);
+    if (!q) return q.problem();
+    query.q = std::move(q).value();
+  }
+  if (!c.scope_q.empty()) {
+    auto scope = query::parse_scope_q(c.scope_q);
+    if (!scope) return scope.problem();
+    query.scope = std::move(scope).value();
+  }
+  if (c.geo_object) {
+    auto geo = query::parse_geo_query(*c.geo_object, ctx);
+    if (!geo) return geo.problem();
+    query.geo = std::move(geo).value();
+  } else if (!c.georel.empty() || !c.geometry.empty() || !c.coordinates.empty()) {
+    if (c.georel.empty() || c.geometry.empty() || c.coordinates.empty())
+      return bad_request("a geo-query needs georel, geometry and coordinates together");
+    auto geo = query::parse_geo_query(c.georel, c.geometry, c.coordinates, c.geoproperty, ctx);
+    if (!geo) return geo.problem();
+    query.geo = std::move(geo).value();
+  }
+  for (std::string_view rest = c.attrs; !rest.empty();) {
+    auto comma = rest.find(',');
+    std::string name(rest.substr(0, comma));
+    if (!name.empty()) {
+      if (!model::is_valid_term(name)) return bad_request("attrs: \"" + name.substr(0, 80) + "\" is not a valid name");
+      query.any_attribute.push_back(model::Term::intern(ctx.expand(name)));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  // Everything that selects entities, so that the pages of one query share one ordered result.
+  query.paging_key = tenant + '\n' + context_url + '\n' + c.type + '\n' + c.id + '\n' + c.id_pattern + '\n' + c.q +
+                     '\n' + c.scope_q + '\n' + c.attrs + '\n' + c.georel + '\n' + c.geometry + '\n' + c.coordinates +
+                     '\n' + c.geoproperty + '\n' + (c.geo_object ? to_text(*c.geo_object) : std::string());
+  return query;
+}
+
+// Runs the query and renders the page in the negotiated media type.
+void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria, const RequestContext& ctx) {
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(type, negotiate(call));
+  CT_TRY_OR_REPLY(limit, count_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY_OR_REPLY(offset, count_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+  const bool want_count = call.param("count") == "true";
+  if (limit == 0 && !want_count) return reply(problem_response(bad_request("limit=0 is only allowed with count=true")));
+  RenderSelection selection;
+  CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
+  CT_TRY_OR_REPLY(query, build_query(criteria, *ctx.context, tenant, ctx.url));
+  const model::Term geometry = model::Term::intern(ctx.context->expand(
+      call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
+  json::array entities;
+  CT_TRY_OR_REPLY(total, s.twin.query(tenant, query, offset, limit, [&](const model::Entity& entity) {
+    entities.push_back(type == MediaType::GeoJson ? jsonld::encode_feature(entity, *ctx.context, options, geometry)
+                                                  : jsonld::encode_entity(entity, *ctx.context, options));
+  }));
+  json::value body = std::move(entities);
+  if (type == MediaType::GeoJson)
+    body = json::object{{"type", "FeatureCollection"}, {"features", std::move(body)}};
+  Response response = json_response(200, std::move(body), type, ctx);
+  if (want_count) response.set("NGSILD-Results-Count", std::to_string(total));
+  response.prepare_payload();
+  reply(std::move(response));
+}
+
+void query_by_parameters(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+  Criteria c;
+  c.type = call.param("type");
+  c.id = call.param("id");
+  c.id_pattern = call.param("idPattern");
+  c.q = call.param("q");
+  c.scope_q = call.param("scopeQ");
+  c.attrs = call.param("attrs");
+  c.georel = call.param("georel");
+  c.geometry = call.param("geometry");
+  c.coordinates = call.param("coordinates");
+  c.geoproperty = call.param("geoproperty");
+  answer_query(s, call, std::move(reply), c, ctx);
+}
+
+// The Query data type (clause 5.2.23): {"type":"Query","entities":[{"type","id","idPattern"}],
+// "attrs":[…],"q":…,"geoQ":{…},"scopeQ":…}.
+void query_by_body(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+  const json::object& o = body.object;
+  Criteria c;
+  auto text = [&](const char* key, std::string& into) -> Status {
+    if (const auto* v = o.if_contains(key)) {
+      if (!v->is_string()) return bad_request(std::string(key) + " must be a string");
+      into = std::string(v->get_string());
+    }
+    return {};
+  };
+  for (const char* key : {"q", "scopeQ"})
+    if (auto st = text(key, std::string(key) == "q" ? c.q : c.scope_q); !st) return reply(problem_response(st.problem()));
+  if (const auto* entities = o.if_contains("entities")) {
+    if (!entities->is_array()) return reply(problem_response(bad_request("entities must be an array")));
+    for (const auto& selector : entities->get_array()) {
+      if (!selector.is_object()) return reply(problem_response(bad_request("each entities item must be an object")));
+      const auto& sel = selector.get_object();
+      auto append = [&](const char* key, std::string& into) -> Status {
+        const auto* v = sel.if_contains(key);
+        if (!v) return {};
+        if (!v->is_string()) return bad_request(std::string("entities[].") + key + " must be a string");
+        if (!into.empty()) into += ',';
+        into += v->get_string();
+        return {};
+      };
+      for (auto [key, into] : {std::pair<const char*, std::string*>{"type", &c.type}, {"id", &c.id}})
+        if (auto st = append(key, *into); !st) return reply(problem_response(st.problem()));
+      if (const auto* pattern = sel.if_contains("idPattern"); pattern && pattern->is_string())
+        c.id_pattern = std::string(pattern->get_string());
+    }
+  }
+  if (const auto* attrs = o.if_contains("attrs")) {
+    if (!attrs->is_array()) return reply(problem_response(bad_request("attrs must be an array of names")));
+    for (const auto& a : attrs->get_array()) {
+      if (!a.is_string()) return reply(problem_response(bad_request("attrs must be an array of names")));
+      if (!c.attrs.empty()) c.attrs += ',';
+      c.attrs += a.get_string();
+    }
+  }
+  if (const auto* geo = o.if_contains("geoQ")) {
+    if (!geo->is_object()) return reply(problem_response(bad_request("geoQ must be an object")));
+    c.geo_object = geo->get_object();
+  }
+  answer_query(s, call, std::move(reply), c, body.context);
+}
+
+}  // namespace
+
+void add_query_routes(Router& router, Services& s) {
+  router.add(verb::get, "/ngsi-ld/v1/entities", [&s](Call& call, Reply reply) { query_by_parameters(s, call, std::move(reply)); });
+  router.add(verb::post, "/ngsi-ld/v1/entityOperations/query",
+             [&s](Call& call, Reply reply) { query_by_body(s, call, std::move(reply)); });
+}
+
+}  // namespace ct::http

@@ -1,0 +1,152 @@
+// Query Entities over one tenant: choose the narrowest index, filter the candidates with every
+// criterion, order by id, and keep the ordered ids for the pages that follow.
+#include <algorithm>
+#include <mutex>
+
+#include "twin/tenant.hpp"
+#include "twin/twin.hpp"
+
+namespace ct::twin {
+
+using model::Entity;
+using model::Term;
+
+namespace {
+
+// Below this many entities a scan is as fast as an index: none is built.
+constexpr std::size_t kIndexThreshold = 2000;
+constexpr std::size_t kMaxSnapshots = 16;
+constexpr auto kSnapshotLifetime = std::chrono::minutes(2);
+
+bool geo_matches(const Entity& entity, const query::GeoQuery& geo) {
+  const Term property = geo.geoproperty();
+  for (const auto& a : entity.attributes)
+    if (a.name == property && a.kind == model::AttributeKind::GeoProperty && geo.matches(a.value)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool matches(const Entity& entity, const EntityQuery& q) {
+  if (q.types && !q.types->matches(entity.types)) return false;
+  if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), entity.id) == q.ids.end()) return false;
+  if (q.id_pattern && !q.id_pattern->matches(entity.id)) return false;
+  if (!q.any_attribute.empty() &&
+      std::none_of(q.any_attribute.begin(), q.any_attribute.end(), [&](Term a) { return entity.has_attribute(a); }))
+    return false;
+  if (q.scope && !q.scope->matches(entity.scopes)) return false;
+  if (q.q && !q.q->matches(entity)) return false;
+  if (q.geo && !geo_matches(entity, *q.geo)) return false;
+  return true;
+}
+
+void Twin::prepare_indexes(Tenant& t, const EntityQuery& q) {
+  auto needs_build = [&] {
+    if (t.entities.size() < kIndexThreshold || !q.ids.empty()) return false;
+    if (q.geo && q.geo->candidate_box() && !t.indexes.has_spatial_index(q.geo->geoproperty())) return true;
+    if (q.q)
+      for (const auto& term : q.q->required_terms())
+        if (!t.indexes.has_value_index(term.attribute)) return true;
+    return false;
+  };
+  {
+    std::shared_lock lock(t.mutex);
+    if (!needs_build()) return;
+  }
+  std::unique_lock lock(t.mutex);
+  if (!needs_build()) return;
+  const auto population = t.population();
+  if (q.geo && q.geo->candidate_box()) t.indexes.build_spatial_index(q.geo->geoproperty(), population);
+  if (q.q)
+    for (const auto& term : q.q->required_terms()) t.indexes.build_value_index(term.attribute, population);
+}
+
+std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q) const {
+  std::vector<const Entity*> out;
+  if (!q.ids.empty()) {
+    for (const auto& id : q.ids)
+      if (auto it = t.entities.find(id); it != t.entities.end()) out.push_back(&it->second);
+    return out;
+  }
+  // The narrowest of: the spatial index, a value index, the type index; else everything.
+  std::optional<std::vector<const Entity*>> best;
+  auto consider = [&](std::optional<std::vector<const Entity*>> c) {
+    if (c && (!best || c->size() < best->size())) best = std::move(c);
+  };
+  if (q.geo)
+    if (auto box = q.geo->candidate_box()) consider(t.indexes.lookup(q.geo->geoproperty(), *box));
+  if (q.q)
+    for (const auto& term : q.q->required_terms()) consider(t.indexes.lookup(term));
+  if (q.types)
+    if (auto types = q.types->any_of()) {
+      std::size_t size = 0;
+      for (Term type : *types)
+        if (const auto* set = t.indexes.of_type(type)) size += set->size();
+      if (!best || size < best->size()) {
+        std::vector<const Entity*> typed;
+        typed.reserve(size);
+        for (Term type : *types)
+          if (const auto* set = t.indexes.of_type(type)) typed.insert(typed.end(), set->begin(), set->end());
+        best = std::move(typed);
+      }
+    }
+  return best ? std::move(*best) : t.population();
+}
+
+Twin::SnapshotIds Twin::find_snapshot(const std::string& key) {
+  std::lock_guard lock(snapshots_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(snapshots_, [&](const auto& s) { return now - s.second.used > kSnapshotLifetime; });
+  for (auto it = snapshots_.begin(); it != snapshots_.end(); ++it) {
+    if (it->first != key) continue;
+    it->second.used = now;
+    snapshots_.splice(snapshots_.begin(), snapshots_, it);
+    return snapshots_.front().second.ids;
+  }
+  return nullptr;
+}
+
+void Twin::keep_snapshot(const std::string& key, SnapshotIds ids) {
+  std::lock_guard lock(snapshots_mutex_);
+  std::erase_if(snapshots_, [&](const auto& s) { return s.first == key; });
+  snapshots_.emplace_front(key, Snapshot{std::move(ids), std::chrono::steady_clock::now()});
+  if (snapshots_.size() > kMaxSnapshots) snapshots_.pop_back();
+}
+
+Result<std::size_t> Twin::query(const std::string& tenant, const EntityQuery& q, std::size_t offset, std::size_t limit,
+                                const std::function<void(const Entity&)>& visit) {
+  Tenant* t = find_tenant(tenant);
+  if (!t) {
+    if (tenant.empty()) return std::size_t{0};
+    return Problem{ProblemKind::NonexistentTenant, "tenant " + tenant + " does not exist"};
+  }
+  // Later pages come from the first page's ordered result, re-checked: an entity deleted or changed
+  // so that it no longer matches is left out, and no unchanged entity moves between pages.
+  if (offset > 0 && !q.paging_key.empty()) {
+    if (SnapshotIds ids = find_snapshot(q.paging_key)) {
+      std::shared_lock lock(t->mutex);
+      for (std::size_t i = offset; i < ids->size() && i < offset + limit; ++i) {
+        auto it = t->entities.find((*ids)[i]);
+        if (it != t->entities.end() && matches(it->second, q)) visit(it->second);
+      }
+      return ids->size();
+    }
+  }
+  prepare_indexes(*t, q);
+  std::shared_lock lock(t->mutex);
+  auto found = candidates(*t, q);
+  std::sort(found.begin(), found.end());  // index lookups may list an entity once per matching instance
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::erase_if(found, [&](const Entity* e) { return !matches(*e, q); });
+  std::sort(found.begin(), found.end(), ById());
+  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) visit(*found[i]);
+  if (!q.paging_key.empty() && found.size() > offset + limit) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    ids->reserve(found.size());
+    for (const Entity* e : found) ids->push_back(e->id);
+    keep_snapshot(q.paging_key, std::move(ids));
+  }
+  return found.size();
+}
+
+}  // namespace ct::twin
