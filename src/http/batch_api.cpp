@@ -113,7 +113,8 @@ template <class Run>
 void run_batch(Services& s, Call& call, Reply reply, bool need_type, unsigned all_ok_status, bool list_created, Run run) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(batch, decode_batch(call, s.contexts, need_type));
-  twin::BatchOutcome outcome = run(tenant, std::move(batch.entities));
+  // A batch none of whose entities decodes touches nothing (and creates no tenant).
+  twin::BatchOutcome outcome = batch.entities.empty() ? twin::BatchOutcome{} : run(tenant, std::move(batch.entities));
   Response response = batch_response(outcome, batch.rejected, all_ok_status, list_created);
   reply_when_durable(s.store, outcome.sequence, std::move(reply), std::move(response));
 }

@@ -152,32 +152,39 @@ Result<jsonld::EncodeOptions> render_options(const Call& call, const jsonld::Con
     else if (format == "normalized") options.form = jsonld::Form::Normalized;
     else return bad_request("unknown format \"" + format + "\"");
   }
-  auto collect = [&](const std::string& param, std::unordered_set<model::Term>& into, bool& saw_id, bool& saw_type) -> Status {
+  // id, type and scope are entity members, not attributes, but pick and omit name them too.
+  struct Members {
+    bool id = false, type = false, scope = false;
+  };
+  auto collect = [&](const std::string& param, std::unordered_set<model::Term>& into, Members& members) -> Status {
     for (const auto& name : call.param_list(param)) {
-      if (name == "id") { saw_id = true; continue; }
-      if (name == "type") { saw_type = true; continue; }
+      if (name == "id") { members.id = true; continue; }
+      if (name == "type") { members.type = true; continue; }
+      if (name == "scope") { members.scope = true; continue; }
       if (!model::is_valid_term(name)) return bad_request(param + ": \"" + name + "\" is not a valid attribute name");
       into.insert(model::Term::intern(ctx.expand(name)));
     }
     return {};
   };
-  bool pick_id = false, pick_type = false, omit_id = false, omit_type = false;
+  Members picked, omitted, ignored;
   const bool picking = call.has_param("pick") || call.has_param("attrs");
-  if (auto st = collect("pick", storage.pick, pick_id, pick_type); !st) return st.problem();
-  if (auto st = collect("attrs", storage.pick, pick_id, pick_type); !st) return st.problem();
-  if (auto st = collect("omit", storage.omit, omit_id, omit_type); !st) return st.problem();
+  if (auto st = collect("pick", storage.pick, picked); !st) return st.problem();
+  if (auto st = collect("attrs", storage.pick, ignored); !st) return st.problem();
+  if (auto st = collect("omit", storage.omit, omitted); !st) return st.problem();
   if (call.has_param("pick") && call.has_param("omit")) return bad_request("pick and omit cannot be used together");
   if (picking) {
     options.pick = &storage.pick;
     if (call.has_param("pick")) {
-      options.omit_id = !pick_id;
-      options.omit_type = !pick_type;
+      options.omit_id = !picked.id;
+      options.omit_type = !picked.type;
+      options.omit_scope = !picked.scope;
     }
   }
   if (call.has_param("omit")) {
     options.omit = &storage.omit;
-    options.omit_id = omit_id;
-    options.omit_type = omit_type;
+    options.omit_id = omitted.id;
+    options.omit_type = omitted.type;
+    options.omit_scope = omitted.scope;
   }
   options.lang = call.param("lang");
   return options;

@@ -13,10 +13,15 @@ namespace {
 using beast_http::verb;
 
 // The criteria of a query in text form, from URL parameters or a Query body.
+struct SelectorText {
+  std::string type, id, id_pattern;
+};
 struct Criteria {
-  std::string type, id, id_pattern, q, scope_q, attrs;
+  std::vector<SelectorText> selectors;  // OR-ed; each item's criteria AND-ed
+  std::string q, scope_q, attrs;
   std::string georel, geometry, coordinates, geoproperty;
   std::optional<json::object> geo_object;
+  bool project_attrs = false;  // a Query body's attrs also choose what is rendered
 };
 
 Result<std::size_t> count_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum) {
@@ -38,25 +43,29 @@ Result<std::size_t> count_param(const Call& call, const std::string& name, std::
 Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
                                       const std::string& context_url) {
   twin::EntityQuery query;
-  if (!c.type.empty()) {
-    auto types = query::parse_type_expression(c.type, ctx);
-    if (!types) return types.problem();
-    query.types = std::move(types).value();
-  }
-  for (std::string_view rest = c.id; !rest.empty();) {
-    auto comma = rest.find(',');
-    std::string id(rest.substr(0, comma));
-    if (!id.empty()) {
-      if (!model::is_uri(id)) return bad_request("id: \"" + id.substr(0, 80) + "\" is not a URI");
-      query.ids.push_back(std::move(id));
+  for (const auto& text : c.selectors) {
+    twin::EntitySelector selector;
+    if (!text.type.empty()) {
+      auto types = query::parse_type_expression(text.type, ctx);
+      if (!types) return types.problem();
+      selector.types = std::move(types).value();
     }
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  if (!c.id_pattern.empty()) {
-    auto pattern = query::IdPattern::parse(c.id_pattern);
-    if (!pattern) return pattern.problem();
-    query.id_pattern = std::move(pattern).value();
+    for (std::string_view rest = text.id; !rest.empty();) {
+      auto comma = rest.find(',');
+      std::string id(rest.substr(0, comma));
+      if (!id.empty()) {
+        if (!model::is_uri(id)) return bad_request("id: \"" + id.substr(0, 80) + "\" is not a URI");
+        selector.ids.push_back(std::move(id));
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (!text.id_pattern.empty()) {
+      auto pattern = query::IdPattern::parse(text.id_pattern);
+      if (!pattern) return pattern.problem();
+      selector.id_pattern = std::move(pattern).value();
+    }
+    query.selectors.push_back(std::move(selector));
   }
   if (!c.q.empty()) {
     auto q = query::parse_q(c.q, ctx);
@@ -90,8 +99,9 @@ Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& 
     rest.remove_prefix(comma + 1);
   }
   // Everything that selects entities, so that the pages of one query share one ordered result.
-  query.paging_key = tenant + '\n' + context_url + '\n' + c.type + '\n' + c.id + '\n' + c.id_pattern + '\n' + c.q +
-                     '\n' + c.scope_q + '\n' + c.attrs + '\n' + c.georel + '\n' + c.geometry + '\n' + c.coordinates +
+  query.paging_key = tenant + '\n' + context_url;
+  for (const auto& text : c.selectors) query.paging_key += '\n' + text.type + '\t' + text.id + '\t' + text.id_pattern;
+  query.paging_key += '\n' + c.q + '\n' + c.scope_q + '\n' + c.attrs + '\n' + c.georel + '\n' + c.geometry + '\n' + c.coordinates +
                      '\n' + c.geoproperty + '\n' + (c.geo_object ? to_text(*c.geo_object) : std::string());
   return query;
 }
@@ -107,6 +117,10 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
   RenderSelection selection;
   CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
   CT_TRY_OR_REPLY(query, build_query(criteria, *ctx.context, tenant, ctx.url));
+  if (criteria.project_attrs && !query.any_attribute.empty()) {
+    selection.pick.insert(query.any_attribute.begin(), query.any_attribute.end());
+    options.pick = &selection.pick;
+  }
   const model::Term geometry = model::Term::intern(ctx.context->expand(
       call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
   json::array entities;
@@ -126,9 +140,8 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
 void query_by_parameters(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
   Criteria c;
-  c.type = call.param("type");
-  c.id = call.param("id");
-  c.id_pattern = call.param("idPattern");
+  if (call.has_param("type") || call.has_param("id") || call.has_param("idPattern"))
+    c.selectors.push_back({call.param("type"), call.param("id"), call.param("idPattern")});
   c.q = call.param("q");
   c.scope_q = call.param("scopeQ");
   c.attrs = call.param("attrs");
@@ -145,7 +158,7 @@ void query_by_body(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
   const json::object& o = body.object;
   Criteria c;
-  auto text = [&](const char* key, std::string& into) -> Status {
+  auto string_member = [&](const char* key, std::string& into) -> Status {
     if (const auto* v = o.if_contains(key)) {
       if (!v->is_string()) return bad_request(std::string(key) + " must be a string");
       into = std::string(v->get_string());
@@ -153,28 +166,27 @@ void query_by_body(Services& s, Call& call, Reply reply) {
     return {};
   };
   for (const char* key : {"q", "scopeQ"})
-    if (auto st = text(key, std::string(key) == "q" ? c.q : c.scope_q); !st) return reply(problem_response(st.problem()));
+    if (auto st = string_member(key, std::string(key) == "q" ? c.q : c.scope_q); !st) return reply(problem_response(st.problem()));
   if (const auto* entities = o.if_contains("entities")) {
     if (!entities->is_array()) return reply(problem_response(bad_request("entities must be an array")));
     for (const auto& selector : entities->get_array()) {
       if (!selector.is_object()) return reply(problem_response(bad_request("each entities item must be an object")));
       const auto& sel = selector.get_object();
-      auto append = [&](const char* key, std::string& into) -> Status {
+      SelectorText text;
+      for (auto [key, into] : {std::pair<const char*, std::string*>{"type", &text.type}, {"id", &text.id},
+                               {"idPattern", &text.id_pattern}}) {
         const auto* v = sel.if_contains(key);
-        if (!v) return {};
-        if (!v->is_string()) return bad_request(std::string("entities[].") + key + " must be a string");
-        if (!into.empty()) into += ',';
-        into += v->get_string();
-        return {};
-      };
-      for (auto [key, into] : {std::pair<const char*, std::string*>{"type", &c.type}, {"id", &c.id}})
-        if (auto st = append(key, *into); !st) return reply(problem_response(st.problem()));
-      if (const auto* pattern = sel.if_contains("idPattern"); pattern && pattern->is_string())
-        c.id_pattern = std::string(pattern->get_string());
+        if (!v) continue;
+        if (!v->is_string())
+          return reply(problem_response(bad_request(std::string("entities[].") + key + " must be a string")));
+        *into = std::string(v->get_string());
+      }
+      c.selectors.push_back(std::move(text));
     }
   }
   if (const auto* attrs = o.if_contains("attrs")) {
     if (!attrs->is_array()) return reply(problem_response(bad_request("attrs must be an array of names")));
+    c.project_attrs = true;
     for (const auto& a : attrs->get_array()) {
       if (!a.is_string()) return reply(problem_response(bad_request("attrs must be an array of names")));
       if (!c.attrs.empty()) c.attrs += ',';

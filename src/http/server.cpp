@@ -76,15 +76,32 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Lingering close: stop sending, then read and discard what the client still sends (a body we
+  // refused, say) for a short while. Closing a socket with unread data makes the kernel send a reset,
+  // which can destroy the error response before the client reads it.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
   }
+
+  void drain() {
+    discard_.resize(16 * 1024);
+    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (!ec && self->drained_ < kMaxDrainBytes) self->drain();
+    });
+  }
+
+  static constexpr std::size_t kMaxDrainBytes = 16 * 1024 * 1024;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Response response_;
+  std::vector<char> discard_;
+  std::size_t drained_ = 0;
   const Handler& handler_;
   std::size_t body_limit_;
 };

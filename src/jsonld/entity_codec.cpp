@@ -385,7 +385,7 @@ json::object encode_entity(const model::Entity& entity, const Context& ctx, cons
   json::object out;
   if (!options.omit_id) out["id"] = entity.id;
   if (!options.omit_type) out["type"] = encode_types(entity, ctx);
-  if (!entity.scopes.empty()) {
+  if (!entity.scopes.empty() && !options.omit_scope) {
     if (entity.scopes.size() == 1) {
       out["scope"] = entity.scopes.front();
     } else {

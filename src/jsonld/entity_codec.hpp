@@ -60,7 +60,7 @@ struct EncodeOptions {
   // When set, only attributes whose expanded name is in the set are rendered.
   const std::unordered_set<model::Term>* pick = nullptr;
   const std::unordered_set<model::Term>* omit = nullptr;
-  bool omit_id = false, omit_type = false;
+  bool omit_id = false, omit_type = false, omit_scope = false;
   std::string lang;  // for LanguageProperty: render the value in this language
 };
 

@@ -69,11 +69,12 @@ std::size_t Entity::remove(Term name, Term dataset_id, bool all_instances) {
   return before - attributes.size();
 }
 
-void stamp_write(Attribute& incoming, const Attribute* replaced, Timestamp now) {
-  incoming.created_at = replaced ? replaced->created_at : now;
-  incoming.modified_at = now;
+void stamp_write(Attribute& incoming, const Attribute* replaced, const WriteStamp& stamp) {
+  incoming.created_at = replaced ? replaced->created_at : stamp.at;
+  incoming.modified_at = stamp.at;
+  incoming.revision = stamp.revision;
   for (auto& sub : incoming.sub_attributes)
-    stamp_write(sub, replaced ? replaced->find_sub(sub.name) : nullptr, now);
+    stamp_write(sub, replaced ? replaced->find_sub(sub.name) : nullptr, stamp);
 }
 
 }  // namespace ct::model

@@ -31,6 +31,7 @@ struct Attribute {
   Term name;
   Term dataset_id;
   AttributeKind kind = AttributeKind::Property;
+  std::uint32_t revision = 0;  // the entity revision of the write that last touched this instance
   json::value value;  // the member named by kind_value_member(kind)
   Timestamp observed_at = kNoTimestamp;
   Term unit_code;
@@ -43,6 +44,7 @@ struct Attribute {
 
 struct Entity {
   std::string id;
+  std::uint32_t revision = 0;  // counts writes in this process; tells which instances a write touched
   std::vector<Term> types;
   std::vector<std::string> scopes;
   Timestamp created_at = kNoTimestamp;
@@ -58,8 +60,14 @@ struct Entity {
   std::size_t remove(Term name, Term dataset_id, bool all_instances);
 };
 
-// Stamps createdAt/modifiedAt on `incoming` as a write at `now`, keeping the creation time of the
-// instance it replaces, if any (sub-attributes included).
-void stamp_write(Attribute& incoming, const Attribute* replaced, Timestamp now);
+// One write to an entity: when it happened and the entity revision it makes.
+struct WriteStamp {
+  Timestamp at = kNoTimestamp;
+  std::uint32_t revision = 0;
+};
+
+// Stamps createdAt/modifiedAt and the revision on `incoming` as written by `stamp`, keeping the
+// creation time of the instance it replaces, if any (sub-attributes included).
+void stamp_write(Attribute& incoming, const Attribute* replaced, const WriteStamp& stamp);
 
 }  // namespace ct::model

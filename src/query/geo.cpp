@@ -303,29 +303,40 @@ const json::array* collection_members(const json::object& geometry, int depth) {
   return &members->get_array();
 }
 
-bool holds(Predicate predicate, const json::value& value, const ReferenceShape& reference, int depth) {
+// Whether the entity geometry is in the relation; nullopt when it is not a usable geometry (a
+// collection is usable only when all its members are, as bounding_box() has it).
+std::optional<bool> holds(Predicate predicate, const json::value& value, const ReferenceShape& reference, int depth) {
   const auto* geometry = value.if_object();
-  if (!geometry) return false;
+  if (!geometry) return std::nullopt;
   if (geo_detail::shape_type(*geometry) != ShapeType::GeometryCollection) {
     // Reused from call to call: reading a candidate allocates only when it outgrows earlier ones.
     thread_local Shape<Plane> candidate;
-    return geo_detail::read_geometry(*geometry, candidate) && holds_simple(predicate, candidate, reference.plane);
+    if (!geo_detail::read_geometry(*geometry, candidate)) return std::nullopt;
+    return holds_simple(predicate, candidate, reference.plane);
   }
   const auto* members = collection_members(*geometry, depth);
-  if (!members) return false;
-  auto any = [&](Predicate p) {
-    return std::any_of(members->begin(), members->end(), [&](const auto& m) { return holds(p, m, reference, depth + 1); });
+  if (!members) return std::nullopt;
+  // How many members hold `p`; every member is read, to find any that is not usable.
+  auto count = [&](Predicate p) -> std::optional<std::size_t> {
+    std::size_t n = 0;
+    for (const auto& member : *members) {
+      const auto holds_for_member = holds(p, member, reference, depth + 1);
+      if (!holds_for_member) return std::nullopt;
+      n += *holds_for_member ? 1 : 0;
+    }
+    return n;
   };
-  auto all = [&](Predicate p) {
-    return std::all_of(members->begin(), members->end(), [&](const auto& m) { return holds(p, m, reference, depth + 1); });
-  };
+  const std::size_t all = members->size();
+  std::optional<std::size_t> n;
   switch (predicate) {
-    case Predicate::Intersects: return any(Predicate::Intersects);
-    case Predicate::Disjoint: return all(Predicate::Disjoint);
-    case Predicate::CoveredBy: return all(Predicate::CoveredBy);
-    // Within the reference: all of it is covered, and the interiors meet (through some member).
-    case Predicate::Within: return all(Predicate::CoveredBy) && any(Predicate::Within);
-    case Predicate::Contains: return any(Predicate::Contains);  // sufficient, not necessary
+    case Predicate::Intersects: return (n = count(Predicate::Intersects)) ? std::optional(*n > 0) : std::nullopt;
+    case Predicate::Contains: return (n = count(Predicate::Contains)) ? std::optional(*n > 0) : std::nullopt;  // sufficient, not necessary
+    case Predicate::Disjoint: return (n = count(Predicate::Disjoint)) ? std::optional(*n == all) : std::nullopt;
+    case Predicate::CoveredBy: return (n = count(Predicate::CoveredBy)) ? std::optional(*n == all) : std::nullopt;
+    case Predicate::Within:
+      // Within the reference: all of it is covered, and the interiors meet (through some member).
+      if (!(n = count(Predicate::CoveredBy))) return std::nullopt;
+      return *n == all && count(Predicate::Within).value_or(0) > 0;
     case Predicate::Equals:
     case Predicate::Overlaps: return false;  // would need the union of the members
   }
@@ -402,7 +413,8 @@ bool GeoQuery::matches(const json::value& geojson_geometry) const {
   const ReferenceShape& reference = *shape_;
   // Boost.Geometry reports some degenerate inputs by throwing; such a geometry matches nothing.
   try {
-    if (relation_ != GeoRel::Near) return holds(predicate_for(relation_), geojson_geometry, reference, 0);
+    if (relation_ != GeoRel::Near)
+      return holds(predicate_for(relation_), geojson_geometry, reference, 0).value_or(false);
     // Most entities are Points: those outside the candidate box need no geodesic computation.
     if (reference.candidates && geojson_geometry.is_object()) {
       const auto& object = geojson_geometry.get_object();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 namespace ct::query::geo_detail {
 namespace {
@@ -17,10 +18,12 @@ const bg::srs::spheroid<double>& wgs84() {
   return spheroid;
 }
 
-// Karney's geodesic algorithms: accurate to nanometres and, unlike Vincenty's, they converge for
-// nearly antipodal points.
-using PointDistance = bg::strategy::distance::geographic<bg::strategy::karney>;
-using GeometryDistance = bg::strategies::distance::geographic<bg::strategy::karney>;
+// Vincenty's geodesic formulas: within 0.1 mm of the exact geodesic, except for nearly antipodal
+// points (over 19 900 km apart) where the iteration does not converge and the error reaches tens of
+// kilometres (0.4 %). Boost's Karney formulas, exact everywhere, convert negative doubles to
+// unsigned (undefined behaviour: Boost 1.81 math::sin_cos_degrees) for any latitude beyond 45°.
+using PointDistance = bg::strategy::distance::geographic<bg::strategy::vincenty>;
+using GeometryDistance = bg::strategies::distance::geographic<bg::strategy::vincenty>;
 using SegmentEnvelope = bg::strategies::envelope::geographic<bg::strategy::vincenty>;
 
 constexpr Box kEmptyBox{std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
@@ -100,6 +103,73 @@ bool read_polygon(const json::value& v, Polygon& polygon, Box& box) {
   for (std::size_t i = 1; i < rings->size(); ++i)
     if (!read_ring((*rings)[i], false, polygon.inners()[i - 1], box)) return false;
   return true;
+}
+
+// Boost.Geometry 1.81's relate() misjudges a MultiPolygon whose members touch where a vertex of
+// one lies inside an edge of another: such a MultiPolygon is not even within itself (its relation
+// to itself comes out as 2F2F11212). Members touching vertex to vertex are handled, so the vertex
+// is also inserted into the edge it touches. Only members whose boxes meet are compared: disjoint
+// members, the common case, cost one box test.
+template <class MultiPolygon>
+void insert_touching_vertices(MultiPolygon& multi_polygon) {
+  using Point = typename boost::range_value<MultiPolygon>::type::point_type;
+  using Ring = typename boost::range_value<MultiPolygon>::type::ring_type;
+  if (multi_polygon.size() < 2) return;
+  struct Insertion {
+    Ring* ring;
+    std::size_t edge;  // the point goes between ring[edge] and ring[edge + 1]
+    Point point;
+  };
+  thread_local std::vector<Insertion> insertions;  // reused: most calls find nothing to insert
+  insertions.clear();
+  auto rings_of = [](auto& polygon) {
+    std::vector<Ring*> rings{&polygon.outer()};
+    for (auto& inner : polygon.inners()) rings.push_back(&inner);
+    return rings;
+  };
+  thread_local std::vector<bg::model::box<Point>> boxes;
+  boxes.resize(multi_polygon.size());
+  for (std::size_t i = 0; i < multi_polygon.size(); ++i) bg::envelope(multi_polygon[i].outer(), boxes[i]);
+  for (std::size_t i = 0; i < multi_polygon.size(); ++i) {
+    for (std::size_t j = 0; j < multi_polygon.size(); ++j) {
+      if (i == j || !bg::intersects(boxes[i], boxes[j])) continue;
+      for (Ring* ring : rings_of(multi_polygon[i])) {
+        for (const Ring* other : rings_of(multi_polygon[j])) {
+          for (const Point& v : *other) {
+            if (!bg::covered_by(v, boxes[i])) continue;
+            for (std::size_t e = 0; e + 1 < ring->size(); ++e) {
+              const Point &a = (*ring)[e], &b = (*ring)[e + 1];
+              const double x = bg::get<0>(v), y = bg::get<1>(v);
+              if (x < std::min(bg::get<0>(a), bg::get<0>(b)) || x > std::max(bg::get<0>(a), bg::get<0>(b)) ||
+                  y < std::min(bg::get<1>(a), bg::get<1>(b)) || y > std::max(bg::get<1>(a), bg::get<1>(b)) ||
+                  bg::equals(v, a) || bg::equals(v, b))
+                continue;
+              if (bg::strategy::side::side_by_triangle<>::apply(a, b, v) == 0) insertions.push_back({ring, e, v});
+            }
+          }
+        }
+      }
+    }
+  }
+  if (insertions.empty()) return;
+  // Rebuilt ring by ring; points on one edge go in order of their distance from its start.
+  std::sort(insertions.begin(), insertions.end(), [](const Insertion& l, const Insertion& r) {
+    if (l.ring != r.ring) return l.ring < r.ring;
+    if (l.edge != r.edge) return l.edge < r.edge;
+    const Point& start = (*l.ring)[l.edge];
+    return bg::comparable_distance(start, l.point) < bg::comparable_distance(start, r.point);
+  });
+  for (std::size_t k = 0; k < insertions.size();) {
+    Ring* ring = insertions[k].ring;
+    Ring noded;
+    std::size_t next_edge = 0;
+    for (; k < insertions.size() && insertions[k].ring == ring; ++k) {
+      for (; next_edge <= insertions[k].edge; ++next_edge) noded.push_back((*ring)[next_edge]);
+      if (!bg::equals(noded.back(), insertions[k].point)) noded.push_back(insertions[k].point);
+    }
+    for (; next_edge < ring->size(); ++next_edge) noded.push_back((*ring)[next_edge]);
+    *ring = std::move(noded);
+  }
 }
 
 // Reads each element of a non-empty array with `read_one` into the matching element of `out`.
@@ -205,6 +275,9 @@ bool read_coordinates(ShapeType type, const json::value& coordinates, Shape<M>& 
       ok = read_each(coordinates, shape.multi_polygon, [&box](const json::value& v, auto& polygon) {
         return read_polygon(v, polygon, box);
       });
+      if constexpr (std::is_same_v<M, Plane>) {  // only relate() needs it
+        if (ok) insert_touching_vertices(shape.multi_polygon);
+      }
       break;
     default: break;
   }

@@ -1,15 +1,9 @@
 #pragma once
-// idPattern: a regular expression over entity ids, matched in linear time (RE2), so that no pattern
-// can make a query slow however it is written.
-#include <memory>
-#include <string>
+// idPattern: a regular expression over entity ids (see regex.hpp for why RE2).
 #include <string_view>
 
 #include "common/result.hpp"
-
-namespace re2 {
-class RE2;
-}
+#include "query/regex.hpp"
 
 namespace ct::query {
 
@@ -18,10 +12,10 @@ class IdPattern {
   // BadRequestData naming the fault when `pattern` is not a valid regular expression (or too long).
   static Result<IdPattern> parse(std::string_view pattern);
   // True when the pattern matches somewhere in the id (anchor it with ^…$ to match the whole id).
-  bool matches(std::string_view id) const;
+  bool matches(std::string_view id) const { return regex_.search(id); }
 
  private:
-  std::shared_ptr<const re2::RE2> regex_;
+  Regex regex_;
 };
 
 }  // namespace ct::query

@@ -6,7 +6,7 @@
 
 #include "common/text.hpp"
 #include "model/names.hpp"
-#include "query/q_regex.hpp"
+#include "query/regex.hpp"
 
 namespace ct::query {
 namespace detail {
@@ -229,7 +229,7 @@ class Verdict {
 
  private:
   static bool searchable(const Scalar& s) {
-    return s.kind == Scalar::Kind::String && s.s.size() <= detail::kMaxRegexSubjectLength;
+    return s.kind == Scalar::Kind::String && s.s.size() <= kMaxRegexSubjectLength;
   }
 
   bool in_order(int order) const {
@@ -271,6 +271,10 @@ class Verdict {
 // Feeds the scalars of a JSON value: itself, or the elements of an array. Returns true to stop.
 bool feed_json(Verdict& verdict, const json::value& v) {
   Scalar s;
+  // A JSON-LD typed literal ({"@type": "DateTime", "@value": "…"}, as Smart Data Models write
+  // dates) compares as its @value.
+  if (const auto* object = v.if_object())
+    if (const auto* literal = object->if_contains("@value")) return feed_json(verdict, *literal);
   if (const auto* array = v.if_array()) {
     for (const auto& element : *array)
       if (scalar_of(element, s) && verdict.feed(s)) return true;
@@ -859,11 +863,8 @@ class Parser {
       pattern = text_.substr(start, pos_ - start);
     }
     if (pattern.empty()) return fail(start, "expected a regular expression");
-    if (pattern.size() > detail::kMaxRegexLength)
-      return fail(start, "regular expression longer than " + std::to_string(detail::kMaxRegexLength) + " bytes");
-    detail::RegexError error;
-    if (!c.regex.compile(pattern, error))
-      return fail(pattern_start + std::min(error.offset, pattern.size()), "invalid regular expression: " + error.what);
+    std::string error;
+    if (!c.regex.compile(pattern, error)) return fail(pattern_start, "invalid regular expression: " + error);
     c.operand = Operand::Pattern;
     return true;
   }

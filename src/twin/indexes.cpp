@@ -14,6 +14,7 @@ using model::Term;
 struct Indexes::ValueIndex {
   std::multimap<double, const Entity*> numbers;
   std::multimap<std::string, const Entity*, std::less<>> strings;
+  std::multiset<const Entity*> unindexed;  // one entry per instance whose value is neither
 };
 
 struct Indexes::SpatialIndex {
@@ -30,29 +31,21 @@ Indexes::~Indexes() = default;
 
 namespace {
 
-// The values of every instance of `attribute` that a value index can hold: numbers, and strings
-// (a Relationship's object counts as a string).
-template <class Visit>
-void for_each_indexable_value(const Entity& entity, Term attribute, Visit visit) {
+}  // namespace
+
+// Each instance of `attribute` contributes its number or string (a Relationship's object is a
+// string); any other value (a language map, an object, a list) marks the entity as unindexed for
+// the attribute, so that lookups always return it as a candidate and q decides.
+void Indexes::add_value_keys(const Entity& entity, Term attribute, Keys& keys) {
   for (const auto& a : entity.attributes) {
     if (a.name != attribute) continue;
     const json::value& v = a.value;
-    if (v.is_double()) visit(v.get_double());
-    else if (v.is_int64()) visit(static_cast<double>(v.get_int64()));
-    else if (v.is_uint64()) visit(static_cast<double>(v.get_uint64()));
-    else if (v.is_string()) visit(std::string(v.get_string()));
+    if (v.is_double()) keys.numbers.emplace_back(attribute, v.get_double());
+    else if (v.is_int64()) keys.numbers.emplace_back(attribute, static_cast<double>(v.get_int64()));
+    else if (v.is_uint64()) keys.numbers.emplace_back(attribute, static_cast<double>(v.get_uint64()));
+    else if (v.is_string()) keys.strings.emplace_back(attribute, std::string(v.get_string()));
+    else keys.unindexed.push_back(attribute);
   }
-}
-
-}  // namespace
-
-void Indexes::add_value_keys(const Entity& entity, Term attribute, Keys& keys) {
-  for_each_indexable_value(entity, attribute, [&](auto value) {
-    if constexpr (std::is_same_v<decltype(value), double>)
-      keys.numbers.emplace_back(attribute, value);
-    else
-      keys.strings.emplace_back(attribute, std::move(value));
-  });
 }
 
 void Indexes::add_box_keys(const Entity& entity, Term attribute, Keys& keys) {
@@ -73,6 +66,7 @@ void Indexes::insert(const Entity* entity, const Keys& keys) {
   for (Term t : keys.types) by_type_[t].insert(entity);
   for (const auto& [attribute, number] : keys.numbers) values_.at(attribute)->numbers.emplace(number, entity);
   for (const auto& [attribute, text] : keys.strings) values_.at(attribute)->strings.emplace(text, entity);
+  for (Term attribute : keys.unindexed) values_.at(attribute)->unindexed.insert(entity);
   for (const auto& [attribute, box] : keys.boxes) spatial_.at(attribute)->tree.insert({SpatialIndex::to_box(box), entity});
 }
 
@@ -92,6 +86,10 @@ void Indexes::erase(const Entity* entity, const Keys& keys) {
   };
   for (const auto& [attribute, number] : keys.numbers) erase_one(values_.at(attribute)->numbers, number);
   for (const auto& [attribute, text] : keys.strings) erase_one(values_.at(attribute)->strings, text);
+  for (Term attribute : keys.unindexed) {
+    auto& unindexed = values_.at(attribute)->unindexed;
+    if (auto it = unindexed.find(entity); it != unindexed.end()) unindexed.erase(it);
+  }
   for (const auto& [attribute, box] : keys.boxes) spatial_.at(attribute)->tree.remove({SpatialIndex::to_box(box), entity});
 }
 
@@ -143,55 +141,45 @@ std::optional<std::vector<const Entity*>> Indexes::lookup(const query::Indexable
   auto it = values_.find(term.attribute);
   if (it == values_.end()) return std::nullopt;
   const ValueIndex& index = *it->second;
-  std::vector<const Entity*> out;
+  using Kind = query::IndexableTerm::Kind;
+  using Op = query::IndexableTerm::Op;
+  // Only numbers (any comparison) and plain strings (equality) compare in the index as q compares
+  // them; dates, times and booleans are left to q over the other candidates.
+  auto usable = [](Kind kind, const json::value& v, Op op) {
+    return (kind == Kind::Number && v.is_number()) || (kind == Kind::String && v.is_string() && (op == Op::Equal || op == Op::OneOf));
+  };
+  if (term.op == Op::OneOf) {
+    for (std::size_t i = 0; i < term.values.size(); ++i)
+      if (i >= term.kinds.size() || !usable(term.kinds[i], term.values[i], term.op)) return std::nullopt;
+  } else if (!usable(term.kind, term.value, term.op) || (term.op == Op::Range && !term.upper.is_number())) {
+    return std::nullopt;
+  }
+  std::vector<const Entity*> out(index.unindexed.begin(), index.unindexed.end());
   auto collect = [&](auto begin, auto end) {
     for (auto i = begin; i != end; ++i) out.push_back(i->second);
   };
-  auto number = [](const json::value& v) -> std::optional<double> {
-    if (v.is_number()) return v.to_number<double>();
-    return std::nullopt;
-  };
-  using Op = query::IndexableTerm::Op;
-  if (term.op == Op::OneOf) {
-    for (const auto& v : term.values) {
-      if (auto n = number(v)) {
-        auto [b, e] = index.numbers.equal_range(*n);
-        collect(b, e);
-      } else if (v.is_string()) {
-        auto [b, e] = index.strings.equal_range(std::string_view(v.get_string()));
-        collect(b, e);
-      } else {
-        return std::nullopt;
-      }
+  auto equal = [&](const json::value& v) {
+    if (v.is_string()) {
+      auto [b, e] = index.strings.equal_range(std::string_view(v.get_string()));
+      collect(b, e);
+    } else {
+      auto [b, e] = index.numbers.equal_range(v.to_number<double>());
+      collect(b, e);
     }
-    return out;
-  }
-  if (term.value.is_string()) {
-    if (term.op != Op::Equal) return std::nullopt;  // string order is not the q order for date-times
-    auto [b, e] = index.strings.equal_range(std::string_view(term.value.get_string()));
-    collect(b, e);
-    return out;
-  }
-  auto value = number(term.value);
-  if (!value) return std::nullopt;
+  };
   const auto& n = index.numbers;
   switch (term.op) {
-    case Op::Equal: {
-      auto [b, e] = n.equal_range(*value);
-      collect(b, e);
+    case Op::OneOf:
+      for (const auto& v : term.values) equal(v);
       break;
-    }
-    case Op::Greater: collect(n.upper_bound(*value), n.end()); break;
-    case Op::GreaterEqual: collect(n.lower_bound(*value), n.end()); break;
-    case Op::Less: collect(n.begin(), n.lower_bound(*value)); break;
-    case Op::LessEqual: collect(n.begin(), n.upper_bound(*value)); break;
-    case Op::Range: {
-      auto upper = number(term.upper);
-      if (!upper) return std::nullopt;
-      collect(n.lower_bound(*value), n.upper_bound(*upper));
+    case Op::Equal: equal(term.value); break;
+    case Op::Greater: collect(n.upper_bound(term.value.to_number<double>()), n.end()); break;
+    case Op::GreaterEqual: collect(n.lower_bound(term.value.to_number<double>()), n.end()); break;
+    case Op::Less: collect(n.begin(), n.lower_bound(term.value.to_number<double>())); break;
+    case Op::LessEqual: collect(n.begin(), n.upper_bound(term.value.to_number<double>())); break;
+    case Op::Range:
+      collect(n.lower_bound(term.value.to_number<double>()), n.upper_bound(term.upper.to_number<double>()));
       break;
-    }
-    case Op::OneOf: break;
   }
   return out;
 }

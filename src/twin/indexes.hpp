@@ -37,6 +37,7 @@ class Indexes {
     std::vector<model::Term> types;
     std::vector<std::pair<model::Term, double>> numbers;
     std::vector<std::pair<model::Term, std::string>> strings;
+    std::vector<model::Term> unindexed;  // attributes with a value the index cannot hold (objects, lists)
     std::vector<std::pair<model::Term, query::Box>> boxes;
   };
   Keys keys_of(const model::Entity& entity) const;
@@ -52,8 +53,9 @@ class Indexes {
   void build_value_index(model::Term attribute, const std::vector<const model::Entity*>& population);
   void build_spatial_index(model::Term attribute, const std::vector<const model::Entity*>& population);
 
-  // The entities whose `term.attribute` satisfies the comparison; nullopt if the term cannot use the
-  // value index (a string range, say) or there is none.
+  // Candidates for `term`: every entity whose `term.attribute` may satisfy the comparison (a superset:
+  // entities with values the index cannot hold, such as language maps, are always included). nullopt
+  // if the term cannot use the value index (a date-time, a string range) or there is none.
   std::optional<std::vector<const model::Entity*>> lookup(const query::IndexableTerm& term) const;
   // The entities whose `attribute` bounding box intersects `box`; nullopt without a spatial index.
   std::optional<std::vector<const model::Entity*>> lookup(model::Term attribute, const query::Box& box) const;

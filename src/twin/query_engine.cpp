@@ -25,12 +25,19 @@ bool geo_matches(const Entity& entity, const query::GeoQuery& geo) {
   return false;
 }
 
+bool selected(const Entity& entity, const EntitySelector& s) {
+  if (s.types && !s.types->matches(entity.types)) return false;
+  if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), entity.id) == s.ids.end()) return false;
+  if (s.id_pattern && !s.id_pattern->matches(entity.id)) return false;
+  return true;
+}
+
 }  // namespace
 
 bool matches(const Entity& entity, const EntityQuery& q) {
-  if (q.types && !q.types->matches(entity.types)) return false;
-  if (!q.ids.empty() && std::find(q.ids.begin(), q.ids.end(), entity.id) == q.ids.end()) return false;
-  if (q.id_pattern && !q.id_pattern->matches(entity.id)) return false;
+  if (!q.selectors.empty() &&
+      std::none_of(q.selectors.begin(), q.selectors.end(), [&](const EntitySelector& s) { return selected(entity, s); }))
+    return false;
   if (!q.any_attribute.empty() &&
       std::none_of(q.any_attribute.begin(), q.any_attribute.end(), [&](Term a) { return entity.has_attribute(a); }))
     return false;
@@ -42,7 +49,7 @@ bool matches(const Entity& entity, const EntityQuery& q) {
 
 void Twin::prepare_indexes(Tenant& t, const EntityQuery& q) {
   auto needs_build = [&] {
-    if (t.entities.size() < kIndexThreshold || !q.ids.empty()) return false;
+    if (t.entities.size() < kIndexThreshold) return false;
     if (q.geo && q.geo->candidate_box() && !t.indexes.has_spatial_index(q.geo->geoproperty())) return true;
     if (q.q)
       for (const auto& term : q.q->required_terms())
@@ -61,35 +68,49 @@ void Twin::prepare_indexes(Tenant& t, const EntityQuery& q) {
     for (const auto& term : q.q->required_terms()) t.indexes.build_value_index(term.attribute, population);
 }
 
-std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q) const {
+namespace {
+
+// The entities a selector can match, from the id list or the type index; nullopt when it can match
+// any entity (an idPattern alone, or no criterion).
+std::optional<std::vector<const Entity*>> selector_candidates(const Tenant& t, const EntitySelector& s) {
   std::vector<const Entity*> out;
-  if (!q.ids.empty()) {
-    for (const auto& id : q.ids)
+  if (!s.ids.empty()) {
+    for (const auto& id : s.ids)
       if (auto it = t.entities.find(id); it != t.entities.end()) out.push_back(&it->second);
     return out;
   }
-  // The narrowest of: the spatial index, a value index, the type index; else everything.
+  auto types = s.types ? s.types->any_of() : std::nullopt;
+  if (!types) return std::nullopt;
+  for (Term type : *types)
+    if (const auto* set = t.indexes.of_type(type)) out.insert(out.end(), set->begin(), set->end());
+  return out;
+}
+
+}  // namespace
+
+std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q) const {
+  // The narrowest of: what the selectors can match, the spatial index, a value index; else everything.
   std::optional<std::vector<const Entity*>> best;
   auto consider = [&](std::optional<std::vector<const Entity*>> c) {
     if (c && (!best || c->size() < best->size())) best = std::move(c);
   };
+  if (!q.selectors.empty()) {
+    std::vector<const Entity*> selected_union;
+    bool bounded = true;
+    for (const auto& s : q.selectors) {
+      auto c = selector_candidates(t, s);
+      if (!c) {
+        bounded = false;
+        break;
+      }
+      selected_union.insert(selected_union.end(), c->begin(), c->end());
+    }
+    if (bounded) consider(std::move(selected_union));
+  }
   if (q.geo)
     if (auto box = q.geo->candidate_box()) consider(t.indexes.lookup(q.geo->geoproperty(), *box));
   if (q.q)
     for (const auto& term : q.q->required_terms()) consider(t.indexes.lookup(term));
-  if (q.types)
-    if (auto types = q.types->any_of()) {
-      std::size_t size = 0;
-      for (Term type : *types)
-        if (const auto* set = t.indexes.of_type(type)) size += set->size();
-      if (!best || size < best->size()) {
-        std::vector<const Entity*> typed;
-        typed.reserve(size);
-        for (Term type : *types)
-          if (const auto* set = t.indexes.of_type(type)) typed.insert(typed.end(), set->begin(), set->end());
-        best = std::move(typed);
-      }
-    }
   return best ? std::move(*best) : t.population();
 }
 

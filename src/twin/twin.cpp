@@ -31,7 +31,7 @@ void add_types(Entity& entity, const std::vector<Term>& types) {
 }
 
 // Merges `patch` into `target`: given members replace, absent ones stay; a null sub-attribute is removed.
-void merge_instance(Attribute& target, Attribute&& patch, Timestamp now) {
+void merge_instance(Attribute& target, Attribute&& patch, const model::WriteStamp& stamp) {
   if (!patch.value.is_null()) {
     target.kind = patch.kind;
     target.value = std::move(patch.value);
@@ -45,19 +45,20 @@ void merge_instance(Attribute& target, Attribute&& patch, Timestamp now) {
       if (it != target.sub_attributes.end()) target.sub_attributes.erase(it);
       continue;
     }
-    model::stamp_write(sub, it != target.sub_attributes.end() ? &*it : nullptr, now);
+    model::stamp_write(sub, it != target.sub_attributes.end() ? &*it : nullptr, stamp);
     if (it != target.sub_attributes.end())
       *it = std::move(sub);
     else
       target.sub_attributes.push_back(std::move(sub));
   }
-  target.modified_at = now;
+  target.modified_at = stamp.at;
+  target.revision = stamp.revision;
 }
 
 // Puts `incoming` in place of the instance with its name and datasetId, or adds it.
-void put_instance(Entity& entity, Attribute&& incoming, Timestamp now) {
+void put_instance(Entity& entity, Attribute&& incoming, const model::WriteStamp& stamp) {
   Attribute* existing = entity.find(incoming.name, incoming.dataset_id);
-  model::stamp_write(incoming, existing, now);
+  model::stamp_write(incoming, existing, stamp);
   if (existing)
     *existing = std::move(incoming);
   else
@@ -65,38 +66,36 @@ void put_instance(Entity& entity, Attribute&& incoming, Timestamp now) {
 }
 
 // The changes behind PUT, PATCH and POST /attrs, PATCH /attrs: shared by the single and batch forms.
-Status replace_with(Entity& e, jsonld::DecodedEntity& decoded) {
-  const Timestamp now = now_ms();
+Status replace_with(Entity& e, jsonld::DecodedEntity& decoded, const model::WriteStamp& stamp) {
   std::vector<Attribute> previous = std::move(e.attributes);
   e.attributes.clear();
   if (!decoded.header.types.empty()) e.types = std::move(decoded.header.types);
-  if (decoded.header.has_scope) e.scopes = std::move(decoded.header.scopes);
+  e.scopes = std::move(decoded.header.scopes);  // a replaced entity keeps no scope it was not given
   for (auto& a : decoded.attributes) {
     auto old = std::find_if(previous.begin(), previous.end(),
                             [&](const Attribute& p) { return p.name == a.name && p.dataset_id == a.dataset_id; });
-    model::stamp_write(a, old != previous.end() ? &*old : nullptr, now);
+    model::stamp_write(a, old != previous.end() ? &*old : nullptr, stamp);
     e.attributes.push_back(std::move(a));
   }
   return {};
 }
 
-Status merge_with(Entity& e, jsonld::DecodedEntity& fragment, UpdateReport& report) {
-  const Timestamp now = now_ms();
+Status merge_with(Entity& e, jsonld::DecodedEntity& fragment, const model::WriteStamp& stamp, UpdateReport& report) {
   add_types(e, fragment.header.types);
   if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
   for (Term name : fragment.deleted) e.remove(name, {}, true);
   for (auto& a : fragment.attributes) {
     report.updated.push_back(a.name);
     if (Attribute* existing = e.find(a.name, a.dataset_id))
-      merge_instance(*existing, std::move(a), now);
+      merge_instance(*existing, std::move(a), stamp);
     else
-      put_instance(e, std::move(a), now);
+      put_instance(e, std::move(a), stamp);
   }
   return {};
 }
 
-Status append_to(Entity& e, jsonld::DecodedEntity& fragment, bool no_overwrite, UpdateReport& report) {
-  const Timestamp now = now_ms();
+Status append_to(Entity& e, jsonld::DecodedEntity& fragment, bool no_overwrite, const model::WriteStamp& stamp,
+                 UpdateReport& report) {
   add_types(e, fragment.header.types);
   if (fragment.header.has_scope) e.scopes = std::move(fragment.header.scopes);
   for (auto& a : fragment.attributes) {
@@ -105,20 +104,19 @@ Status append_to(Entity& e, jsonld::DecodedEntity& fragment, bool no_overwrite, 
       continue;
     }
     report.updated.push_back(a.name);
-    put_instance(e, std::move(a), now);
+    put_instance(e, std::move(a), stamp);
   }
   return {};
 }
 
-Status update_existing(Entity& e, jsonld::DecodedEntity& fragment, UpdateReport& report) {
-  const Timestamp now = now_ms();
+Status update_existing(Entity& e, jsonld::DecodedEntity& fragment, const model::WriteStamp& stamp, UpdateReport& report) {
   for (auto& a : fragment.attributes) {
     if (!e.find(a.name, a.dataset_id)) {
       report.not_updated.push_back({a.name, "attribute does not exist"});
       continue;
     }
     report.updated.push_back(a.name);
-    put_instance(e, std::move(a), now);
+    put_instance(e, std::move(a), stamp);
   }
   return {};
 }
@@ -221,103 +219,168 @@ TwinStats Twin::stats() const {
 
 // ---- writes on one entity, lock held -------------------------------------------------------------
 
-Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded,
-                           std::vector<storage::Write>& writes) {
+namespace {
+
+std::vector<ChangeEvent::Instance> instances_of(const Entity& e) {
+  std::vector<ChangeEvent::Instance> out;
+  out.reserve(e.attributes.size());
+  for (const auto& a : e.attributes) out.emplace_back(a.name, a.dataset_id);
+  return out;
+}
+
+}  // namespace
+
+Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded, Pending& pending) {
   if (decoded.header.id.empty()) return bad_request("an entity needs an id");
   if (decoded.header.types.empty()) return bad_request("an entity needs a type");
   if (t.entities.contains(decoded.header.id))
     return Problem{ProblemKind::AlreadyExists, "entity " + decoded.header.id + " already exists"};
-  const Timestamp now = now_ms();
   Entity entity;
   entity.id = decoded.header.id;
+  entity.revision = 1;
+  const model::WriteStamp stamp{now_ms(), entity.revision};
   entity.types = std::move(decoded.header.types);
   entity.scopes = std::move(decoded.header.scopes);
-  entity.created_at = entity.modified_at = now;
-  for (auto& a : decoded.attributes) put_instance(entity, std::move(a), now);
-  writes.push_back(document_write(tenant, entity));
-  t.insert(std::move(entity));
+  entity.created_at = entity.modified_at = stamp.at;
+  for (auto& a : decoded.attributes) put_instance(entity, std::move(a), stamp);
+  pending.writes.push_back(document_write(tenant, entity));
+  const Entity& stored = t.insert(std::move(entity));
+  if (!observers_.empty()) {
+    ChangeEvent event;
+    event.kind = ChangeEvent::Kind::Created;
+    event.tenant = tenant;
+    event.entity = std::make_shared<const Entity>(stored);
+    event.written = instances_of(stored);
+    event.at = stamp.at;
+    pending.events.push_back(std::move(event));
+  }
   return {};
 }
 
 Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
-                           WriteOutcome& outcome, std::vector<storage::Write>& writes) {
+                           WriteOutcome& outcome, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
   Entity& entity = it->second;
-  const auto before = t.indexes.keys_of(entity);
-  if (auto st = change(entity, outcome); !st) return st;
-  entity.modified_at = now_ms();
-  t.indexes.update(&entity, before, t.indexes.keys_of(entity));
-  writes.push_back(document_write(tenant, entity));
+  const auto keys_before = t.indexes.keys_of(entity);
+  std::shared_ptr<const Entity> previous;
+  if (!observers_.empty()) previous = std::make_shared<const Entity>(entity);
+  const auto instances_before = instances_of(entity);
+  const model::WriteStamp stamp{now_ms(), entity.revision + 1};
+  if (auto st = change(entity, stamp, outcome); !st) return st;
+  entity.revision = stamp.revision;
+  entity.modified_at = stamp.at;
+  t.indexes.update(&entity, keys_before, t.indexes.keys_of(entity));
+  pending.writes.push_back(document_write(tenant, entity));
+  if (!observers_.empty()) {
+    ChangeEvent event;
+    event.kind = ChangeEvent::Kind::Updated;
+    event.tenant = tenant;
+    event.entity = std::make_shared<const Entity>(entity);
+    event.previous = std::move(previous);
+    for (const auto& a : entity.attributes)
+      if (a.revision == stamp.revision) event.written.emplace_back(a.name, a.dataset_id);
+    for (const auto& instance : instances_before)
+      if (!entity.find(instance.first, instance.second)) event.removed.push_back(instance);
+    event.at = stamp.at;
+    pending.events.push_back(std::move(event));
+  }
   return {};
 }
 
-Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id,
-                           std::vector<storage::Write>& writes) {
+Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
+  if (!observers_.empty()) {
+    ChangeEvent event;
+    event.kind = ChangeEvent::Kind::Deleted;
+    event.tenant = tenant;
+    event.entity = std::make_shared<const Entity>(it->second);
+    event.removed = instances_of(it->second);
+    event.at = now_ms();
+    pending.events.push_back(std::move(event));
+  }
   t.erase(it);
-  writes.push_back(deletion_write(tenant, id));
+  pending.writes.push_back(deletion_write(tenant, id));
   return {};
 }
+
+storage::Sequence Twin::commit(Pending& pending) {
+  for (auto* observer : observers_)
+    for (const auto& event : pending.events) observer->contribute(event, pending.writes);
+  if (pending.writes.empty()) return 0;
+  const storage::Sequence sequence = store_.enqueue(std::move(pending.writes));
+  for (auto& event : pending.events) event.sequence = sequence;
+  for (auto* observer : observers_)
+    for (const auto& event : pending.events) observer->on_change(event);
+  return sequence;
+}
+
+void Twin::add_observer(ChangeObserver* observer) { observers_.push_back(observer); }
 
 // ---- single writes ----------------------------------------------------------------------------
 
 Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
   Tenant& t = tenant_for_write(tenant);
-  std::vector<storage::Write> writes;
+  Pending pending;
   std::unique_lock lock(t.mutex);
-  if (auto st = create_locked(t, tenant, std::move(decoded), writes); !st) return st.problem();
+  if (auto st = create_locked(t, tenant, std::move(decoded), pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = store_.enqueue(std::move(writes));
+  outcome.sequence = commit(pending);
   return outcome;
 }
 
 Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
-  std::vector<storage::Write> writes;
+  Pending pending;
   WriteOutcome outcome;
   std::unique_lock lock(t->mutex);
-  if (auto st = modify_locked(*t, tenant, id, change, outcome, writes); !st) return st.problem();
-  outcome.sequence = store_.enqueue(std::move(writes));
+  if (auto st = modify_locked(*t, tenant, id, change, outcome, pending); !st) return st.problem();
+  outcome.sequence = commit(pending);
   return outcome;
 }
 
 Result<WriteOutcome> Twin::replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity decoded) {
   if (auto st = same_id(decoded, id); !st) return st.problem();
-  return modify(tenant, id, [&](Entity& e, WriteOutcome&) { return replace_with(e, decoded); });
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome&) {
+    return replace_with(e, decoded, stamp);
+  });
 }
 
 Result<WriteOutcome> Twin::merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
   if (auto st = same_id(fragment, id); !st) return st.problem();
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) { return merge_with(e, fragment, outcome.report); });
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
+    return merge_with(e, fragment, stamp, outcome.report);
+  });
 }
 
 Result<WriteOutcome> Twin::append(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
                                   bool no_overwrite) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) {
-    return append_to(e, fragment, no_overwrite, outcome.report);
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
+    return append_to(e, fragment, no_overwrite, stamp, outcome.report);
   });
 }
 
 Result<WriteOutcome> Twin::update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) { return update_existing(e, fragment, outcome.report); });
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
+    return update_existing(e, fragment, stamp, outcome.report);
+  });
 }
 
 Result<WriteOutcome> Twin::patch_attribute(const std::string& tenant, const std::string& id, Attribute fragment) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome& outcome) -> Status {
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) -> Status {
     Attribute* existing = e.find(fragment.name, fragment.dataset_id);
     if (!existing) return not_found("attribute " + std::string(fragment.name.str()) + " was not found in " + id);
     outcome.report.updated.push_back(fragment.name);
-    merge_instance(*existing, std::move(fragment), now_ms());
+    merge_instance(*existing, std::move(fragment), stamp);
     return {};
   });
 }
 
 Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std::string& id, Term name,
                                             Term dataset_id, bool all_instances) {
-  return modify(tenant, id, [&](Entity& e, WriteOutcome&) -> Status {
+  return modify(tenant, id, [&](Entity& e, const model::WriteStamp&, WriteOutcome&) -> Status {
     if (e.remove(name, dataset_id, all_instances) == 0)
       return not_found("attribute " + std::string(name.str()) + " was not found in " + id);
     return {};
@@ -327,32 +390,32 @@ Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std
 Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
-  std::vector<storage::Write> writes;
+  Pending pending;
   std::unique_lock lock(t->mutex);
-  if (auto st = remove_locked(*t, tenant, id, writes); !st) return st.problem();
+  if (auto st = remove_locked(*t, tenant, id, pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = store_.enqueue(std::move(writes));
+  outcome.sequence = commit(pending);
   return outcome;
 }
 
 // ---- batches ----------------------------------------------------------------------------------
 
 BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
-                         const std::function<Status(Tenant&, std::size_t, BatchItem&, std::vector<storage::Write>&)>& apply) {
+                         const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply) {
   BatchOutcome outcome;
   const std::size_t count = ids.size();
   outcome.items.resize(count);
   for (std::size_t i = 0; i < count; ++i) outcome.items[i].id = ids[i];
   Tenant* t = create_tenant ? &tenant_for_write(tenant) : find_tenant(tenant);
-  std::vector<storage::Write> writes;
-  if (t) {
-    std::unique_lock lock(t->mutex);
-    for (std::size_t i = 0; i < count; ++i)
-      if (auto st = apply(*t, i, outcome.items[i], writes); !st) outcome.items[i].error = st.problem();
-  } else {
+  if (!t) {
     for (auto& item : outcome.items) item.error = missing(tenant, item.id);
+    return outcome;
   }
-  if (!writes.empty()) outcome.sequence = store_.enqueue(std::move(writes));
+  Pending pending;
+  std::unique_lock lock(t->mutex);
+  for (std::size_t i = 0; i < count; ++i)
+    if (auto st = apply(*t, i, outcome.items[i], pending); !st) outcome.items[i].error = st.problem();
+  outcome.sequence = commit(pending);
   return outcome;
 }
 
@@ -366,40 +429,40 @@ std::vector<std::string> ids_of(const std::vector<jsonld::DecodedEntity>& entiti
 }  // namespace
 
 BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) {
+  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
     item.created = true;
-    return create_locked(t, tenant, std::move(entities[i]), writes);
+    return create_locked(t, tenant, std::move(entities[i]), pending);
   });
 }
 
 BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) -> Status {
+  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (!t.entities.contains(decoded.header.id)) {
       item.created = true;
-      return create_locked(t, tenant, std::move(decoded), writes);
+      return create_locked(t, tenant, std::move(decoded), pending);
     }
     WriteOutcome ignored;
-    return modify_locked(t, tenant, item.id, [&](Entity& e, WriteOutcome& o) {
-      return mode == UpsertMode::Replace ? replace_with(e, decoded) : append_to(e, decoded, false, o.report);
-    }, ignored, writes);
+    return modify_locked(t, tenant, item.id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& o) {
+      return mode == UpsertMode::Replace ? replace_with(e, decoded, stamp) : append_to(e, decoded, false, stamp, o.report);
+    }, ignored, pending);
   });
 }
 
 BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite) {
-  return batch(tenant, ids_of(entities), false, [&](Tenant& t, std::size_t i, BatchItem& item, auto& writes) -> Status {
+  return batch(tenant, ids_of(entities), false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (item.id.empty()) return bad_request("an entity needs an id");
     WriteOutcome ignored;
-    return modify_locked(t, tenant, item.id, [&](Entity& e, WriteOutcome& o) {
-      return append_to(e, decoded, no_overwrite, o.report);
-    }, ignored, writes);
+    return modify_locked(t, tenant, item.id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& o) {
+      return append_to(e, decoded, no_overwrite, stamp, o.report);
+    }, ignored, pending);
   });
 }
 
 BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids) {
-  return batch(tenant, ids, false, [&](Tenant& t, std::size_t i, BatchItem&, auto& writes) {
-    return remove_locked(t, tenant, ids[i], writes);
+  return batch(tenant, ids, false, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
+    return remove_locked(t, tenant, ids[i], pending);
   });
 }
 

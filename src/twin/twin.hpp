@@ -26,6 +26,7 @@
 #include "query/scope.hpp"
 #include "query/type_expression.hpp"
 #include "storage/store.hpp"
+#include "twin/change_event.hpp"
 
 namespace ct::twin {
 
@@ -59,11 +60,17 @@ struct BatchOutcome {
 
 enum class UpsertMode { Replace, Update };
 
-// Query Entities: every criterion given must hold. Results come in entity id order.
-struct EntityQuery {
+// One item of a query's entities list: every criterion given must hold.
+struct EntitySelector {
   std::optional<query::TypeExpression> types;
   std::vector<std::string> ids;
   std::optional<query::IdPattern> id_pattern;
+};
+
+// Query Entities: an entity matches when it satisfies any selector (or there is none) and every
+// other criterion given. Results come in entity id order.
+struct EntityQuery {
+  std::vector<EntitySelector> selectors;
   std::optional<query::QExpression> q;
   std::optional<query::ScopeQuery> scope;
   std::optional<query::GeoQuery> geo;
@@ -86,6 +93,9 @@ class Twin {
 
   // Rebuilds every tenant from the store. Call once, before serving.
   Status load();
+  // Every change is shown to the observers, in order, under the tenant's lock (see change_event.hpp).
+  // Add them before serving; the twin does not own them.
+  void add_observer(ChangeObserver* observer);
 
   // The default tenant is the empty string; a named tenant exists once something was written to it.
   bool tenant_exists(const std::string& tenant) const;
@@ -127,24 +137,30 @@ class Twin {
   Status scan(const std::string& tenant, const std::function<void(const model::Entity&)>& visit) const;
 
  private:
-  using Change = std::function<Status(model::Entity&, WriteOutcome&)>;
+  using Change = std::function<Status(model::Entity&, const model::WriteStamp&, WriteOutcome&)>;
+  // What a write under one lock produces: store writes and change events, committed together.
+  struct Pending {
+    std::vector<storage::Write> writes;
+    std::vector<ChangeEvent> events;
+  };
   Tenant* find_tenant(const std::string& tenant) const;
   Tenant& tenant_for_write(const std::string& tenant);
   storage::Write document_write(const std::string& tenant, const model::Entity& entity) const;
   storage::Write deletion_write(const std::string& tenant, const std::string& id) const;
 
-  // The operations on one entity, with the tenant's write lock held; each appends the store write
-  // it needs to `writes`. A change that fails must fail before it modifies anything.
-  Status create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded,
-                       std::vector<storage::Write>& writes);
+  // The operations on one entity, with the tenant's write lock held; each adds the store write and
+  // the change event it makes to `pending`. A change that fails must fail before it modifies anything.
+  Status create_locked(Tenant& t, const std::string& tenant, jsonld::DecodedEntity&& decoded, Pending& pending);
   Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
-                       WriteOutcome& outcome, std::vector<storage::Write>& writes);
-  Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, std::vector<storage::Write>& writes);
+                       WriteOutcome& outcome, Pending& pending);
+  Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
+  // Lets observers add their writes, queues everything as one group, then hands the events on.
+  storage::Sequence commit(Pending& pending);
 
   Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change);
   // Runs `apply` once per entity of a batch under one lock and queues every write as one group.
   BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
-                     const std::function<Status(Tenant&, std::size_t, BatchItem&, std::vector<storage::Write>&)>& apply);
+                     const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply);
 
   // Builds the indexes `query` could use that the tenant does not have yet.
   void prepare_indexes(Tenant& t, const EntityQuery& query);
@@ -159,6 +175,7 @@ class Twin {
   void keep_snapshot(const std::string& key, SnapshotIds ids);
 
   storage::Store& store_;
+  std::vector<ChangeObserver*> observers_;
   std::shared_ptr<const jsonld::Context> identity_context_;
   mutable std::shared_mutex tenants_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Tenant>> tenants_;

@@ -137,12 +137,14 @@ class City:
         """A simple (star-shaped) ring around (cx, cy), closed, counterclockwise."""
         r = self.rng
         n = n or r.randrange(4, 9)
-        angles = sorted(r.uniform(0, 2 * math.pi) for _ in range(n))
+        # jittered even angles: every gap is below pi, so the ring is star-shaped around the
+        # centre, hence simple
+        step = 2 * math.pi / n
+        angles = [k * step + r.uniform(-0.35, 0.35) * step for k in range(n)]
         ring = []
         for a in angles:
             rr = radius * r.uniform(0.55, 1.0)
             ring.append([round(cx + rr * math.cos(a) / math.cos(math.radians(cy)), 6), round(cy + rr * math.sin(a), 6)])
-        # reject degenerate sets (all angles within a half-plane make a thin but still simple polygon: fine)
         ring.append(list(ring[0]))
         return ring
 
@@ -331,7 +333,8 @@ def classify(v):
 
 
 def targets(entity, path):
-    """The typed values the path designates in the entity (one per attribute instance)."""
+    """The typed values the path designates in the entity, one per attribute instance; a
+    LanguageProperty's strings are one multi-valued target (as the elements of an array)."""
     attr = entity.get(path.attr)
     if attr is None:
         return []
@@ -351,7 +354,7 @@ def targets(entity, path):
                 continue
         kind = inst.get("type")
         if kind == "LanguageProperty" and not path.keys:
-            out += [("str", v) for v in inst["languageMap"].values()]  # any string of any language
+            out.append(("multi", [("str", v) for v in inst["languageMap"].values()]))
             continue
         if kind == "Relationship":
             v = inst["object"]
@@ -420,6 +423,22 @@ class Term:
         return any(self.match_one(t) for t in ts)
 
     def match_one(self, t):
+        """One target. A multi-valued one (the strings of a LanguageProperty) matches a positive
+        operator when any value does, and != or !~= when no value contradicts it."""
+        if t[0] == "multi":
+            if self.op in ("!=", "!~="):
+                positive = Term(self.path, "==" if self.op == "!=" else "~=", self.value)
+                comparable = [v for v in t[1] if positive.comparable(v)]
+                return bool(comparable) and not any(positive.match_one(v) for v in comparable)
+            return any(self.match_one(v) for v in t[1])
+        return self.match_scalar(t)
+
+    def comparable(self, t):
+        if isinstance(self.value, str):
+            return t[0] == "str"
+        return all(same_kind(k, t[0]) for k in self.query_kinds())
+
+    def match_scalar(self, t):
         tk, tv = t
         if tk == "str" and self.query_kinds() == {"dt"}:
             try:  # a date-time in a string compares with date-times as an instant
@@ -1447,6 +1466,16 @@ def main():
             t.expect(got == expected, "pages of 100 through %s concatenate to the whole result" % q.label,
                      "%d ids in order" % len(expected), "%d ids, first difference at %s" % (
                          len(got), next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))))
+        # the default page is 20; an offset alone starts anywhere
+        q = Query("all Streetlight", types="Streetlight")
+        expected, _ = q.evaluate(city.entities)
+        r = runner.get(url(q.params()), BIG)
+        if t.expect_status(r, 200, "default page"):
+            t.expect_equal(runner.ids_of(r, "default page"), expected[:20], "without limit: the first 20 matches")
+        r = runner.get(url(dict(q.params(), offset=37, limit=50, count="true")), BIG)
+        if t.expect_status(r, 200, "offset=37&limit=50"):
+            t.expect_equal(runner.ids_of(r, "offset=37"), expected[37:87], "offset=37&limit=50: matches 37 to 86")
+            t.expect_equal(r.header("NGSILD-Results-Count"), str(len(expected)), "offset=37&limit=50: count")
         headers_geo = {"NGSILD-Tenant": BIG, "Accept": "application/geo+json"}
         rg = server.request("GET", url({"type": "Park", "limit": 1000, "options": "keyValues"}), headers_geo)
         if t.expect_status(rg, 200, "GeoJSON query"):
@@ -1478,10 +1507,24 @@ def main():
                     "deviceState": prop(mrng.choice(["ok", "error", "maintenance"]), observedAt=city.observed())}
             updates.append(frag)
             city.entities[eid].update({k: v for k, v in frag.items() if k != "id"})
+        # one instance (datasetId sensorA) of a multi-instance attribute: sensorB stays
+        for eid in mrng.sample([i for i in aqo if isinstance(city.entities[i].get("temperature"), list)], 40):
+            inst = prop(round(mrng.uniform(-10, 35), 1), datasetId="urn:ngsi-ld:Dataset:sensorA")
+            updates.append({"id": eid, "temperature": inst})
+            e = city.entities[eid]
+            e["temperature"] = [inst] + [i for i in e["temperature"] if i.get("datasetId") != inst["datasetId"]]
+        # a type added by an update-mode upsert (types merge)
+        for eid in mrng.sample([i for i in devices if types_of(city.entities[i]) == ["Device"] and i not in
+                                {u["id"] for u in upserts + updates}], 25):
+            frag = {"id": eid, "type": ["Device", "Streetlight"], "powerState": prop("on")}
+            upserts.append(frag)
+            city.entities[eid]["type"] = ["Device", "Streetlight"]
+            city.entities[eid]["powerState"] = frag["powerState"]
         replaced = []
         for eid in mrng.sample(lights, 60):
             e = {"id": eid, "type": "Streetlight", "powerState": prop(mrng.choice(["on", "off"])),
-                 "location": geo({"type": "Point", "coordinates": city.point()})}
+                 "location": geo({"type": "Point", "coordinates": city.point()}),
+                 "scope": "/Beijing/%s" % mrng.choice(DISTRICTS)}  # given: whether a replace keeps an omitted scope is batch.session's business
             replaced.append(e)
             city.entities[eid] = e
         gone = mrng.sample(sorted(set(city.entities) - {u["id"] for u in upserts + updates + replaced}), 90)

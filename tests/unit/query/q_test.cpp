@@ -11,7 +11,7 @@
 #include "common/text.hpp"
 #include "jsonld/context_store.hpp"
 #include "jsonld/entity_codec.hpp"
-#include "query/q_regex.hpp"
+#include "query/regex.hpp"
 
 namespace ct::query {
 namespace {
@@ -368,16 +368,15 @@ TEST_F(Q, NamesThePositionOfEachError) {
   EXPECT_EQ(error("!temp==1"),
             "q: '!' (the attribute is absent) cannot be combined with an operator at position 5 in \"!temp==1\"");
   EXPECT_EQ(error("name~="), "q: expected a regular expression at position 6 in \"name~=\"");
-  EXPECT_EQ(error("name~=(ab"), "q: invalid regular expression: missing ')' for this group at position 6 in \"name~=(ab\"");
+  // Regex faults carry RE2's explanation and the position where the pattern starts.
+  EXPECT_EQ(error("name~=(ab"), "q: invalid regular expression: missing ): (ab at position 6 in \"name~=(ab\"");
   EXPECT_EQ(error("name~=a{2,1}"),
-            "q: invalid regular expression: numbers out of order in {} quantifier at position 7 in \"name~=a{2,1}\"");
-  EXPECT_EQ(error("name~=(?=a)"),
-            "q: invalid regular expression: look-around assertions are not supported at position 6 in \"name~=(?=a)\"");
-  EXPECT_EQ(error("name~=(a)\\1"),
-            "q: invalid regular expression: back-references are not supported at position 9 in \"name~=(a)\\1\"");
+            "q: invalid regular expression: invalid repetition size: {2,1} at position 6 in \"name~=a{2,1}\"");
+  EXPECT_NE(error("name~=(?=a)").find("invalid regular expression"), std::string::npos) << "no look-arounds";
+  EXPECT_NE(error("name~=(a)\\1").find("invalid regular expression"), std::string::npos) << "no back-references";
   EXPECT_EQ(error("name~=\"ab"), "q: unterminated regular expression at position 6 in \"name~=\"ab\"");
-  const std::string long_pattern = "name~=" + std::string(257, 'a');
-  EXPECT_NE(error(long_pattern).find("regular expression longer than 256 bytes at position 6"), std::string::npos);
+  const std::string long_pattern = "name~=" + std::string(kMaxRegexLength + 1, 'a');
+  EXPECT_NE(error(long_pattern).find("longer than 1024 bytes at position 6"), std::string::npos);
 }
 
 TEST_F(Q, QuotesHostileInputSafelyInErrors) {
@@ -503,84 +502,34 @@ TEST_F(Q, EvaluatesConcurrently) {
   EXPECT_EQ(matched.load(), 4000);
 }
 
-// The regex engine on its own.
-class QRegex : public ::testing::Test {
- protected:
-  static bool search(std::string_view pattern, std::string_view text) {
-    detail::Regex re;
-    detail::RegexError error;
-    EXPECT_TRUE(re.compile(pattern, error)) << pattern << ": " << error.what;
+// The regex wrapper: RE2 is tested by its authors; these check what we rely on.
+TEST(QRegex, SearchesAnywhereAndHonoursAnchorsCaseAndUtf8) {
+  auto search = [](std::string_view pattern, std::string_view text) {
+    Regex re;
+    std::string error;
+    EXPECT_TRUE(re.compile(pattern, error)) << pattern << ": " << error;
     return re.search(text);
-  }
-  static std::string error(std::string_view pattern) {
-    detail::Regex re;
-    detail::RegexError error;
-    EXPECT_FALSE(re.compile(pattern, error)) << pattern;
-    return error.what + " at " + std::to_string(error.offset);
-  }
-};
-
-TEST_F(QRegex, MatchesECMAScriptSyntax) {
+  };
   EXPECT_TRUE(search("abc", "xxabcxx"));
-  EXPECT_FALSE(search("abd", "xxabcxx"));
-  EXPECT_TRUE(search("^ab", "abc"));
   EXPECT_FALSE(search("^bc", "abc"));
-  EXPECT_TRUE(search("bc$", "abc"));
-  EXPECT_FALSE(search("ab$", "abc"));
-  EXPECT_TRUE(search("^$", ""));
-  EXPECT_TRUE(search("a.c", "abc"));
-  EXPECT_FALSE(search("a.c", "a\nc"));
-  EXPECT_TRUE(search("a[bx]c", "axc"));
-  EXPECT_FALSE(search("a[^bx]c", "axc"));
-  EXPECT_TRUE(search("^[a-c]+$", "abcabc"));
-  EXPECT_FALSE(search("^[a-c]+$", "abcd"));
   EXPECT_TRUE(search("^\\d{3}-\\d{4}$", "555-1234"));
-  EXPECT_FALSE(search("^\\d{3}-\\d{4}$", "55-1234"));
-  EXPECT_TRUE(search("^a{2,3}$", "aaa"));
-  EXPECT_FALSE(search("^a{2,3}$", "aaaa"));
-  EXPECT_TRUE(search("^a{2,}$", "aaaaaa"));
-  EXPECT_TRUE(search("^(ab)*$", "ababab"));
-  EXPECT_FALSE(search("^(ab)+$", ""));
-  EXPECT_TRUE(search("^colou?r$", "color"));
-  EXPECT_TRUE(search("^(?:cat|dog)s?$", "dogs"));
-  EXPECT_TRUE(search("^(?<animal>cat|dog)$", "cat"));
   EXPECT_TRUE(search("\\bcat\\b", "a cat here"));
   EXPECT_FALSE(search("\\bcat\\b", "concatenate"));
-  EXPECT_TRUE(search("\\Bcat\\B", "concatenate"));
-  EXPECT_TRUE(search("^\\w+\\s\\w+$", "hello world"));
-  EXPECT_FALSE(search("\\S\\s\\S", "ab"));
-  EXPECT_TRUE(search("^[\\w.-]+@[\\w.-]+$", "a.b-c@x.org"));
-  EXPECT_TRUE(search("^\\x41\\u0042\\u{43}$", "ABC"));
-  EXPECT_TRUE(search("a\\.b", "a.b"));
-  EXPECT_FALSE(search("a\\.b", "axb"));
-  EXPECT_TRUE(search("^a*?b+?$", "aabb"));  // lazy quantifiers match the same strings
-  EXPECT_TRUE(search("x{", "x{"));          // a brace that is not a quantifier is literal
-  EXPECT_FALSE(search("[]", "a"));          // the empty class matches nothing
-  EXPECT_TRUE(search("^[^]$", "\n"));       // and its complement anything
-  EXPECT_TRUE(search("^(|a)b$", "b"));      // an empty alternative
-  EXPECT_TRUE(search("^东+四$", "东东四"));
-  EXPECT_TRUE(search("^[东-西]$", "北"));
   EXPECT_TRUE(search("(?i)^hello$", "HeLLo"));
-  EXPECT_TRUE(search("(?i)^[a-c]+$", "ABC"));
-  EXPECT_FALSE(search("^hello$", "HELLO"));
+  EXPECT_TRUE(search("^东+四$", "东东四"));
+  EXPECT_FALSE(search("a", std::string(kMaxRegexSubjectLength + 1, 'a'))) << "over-long subjects never match";
 }
 
-TEST_F(QRegex, RejectsWhatItCannotMatch) {
-  EXPECT_EQ(error("(a"), "missing ')' for this group at 0");
-  EXPECT_EQ(error("a)"), "unmatched ')' at 1");
-  EXPECT_EQ(error("[a"), "missing ']' for this character class at 0");
-  EXPECT_EQ(error("*a"), "nothing to repeat at 0");
-  EXPECT_EQ(error("a**"), "nothing to repeat at 2");
-  EXPECT_EQ(error("^*"), "nothing to repeat at 1");
-  EXPECT_EQ(error("a{1001}"), "a repetition count above 1000 at 1");
-  EXPECT_EQ(error("[z-a]"), "range out of order in character class at 1");
-  EXPECT_EQ(error("\\q"), "unknown escape \\q at 0");
-  EXPECT_EQ(error("a\\"), "\\ at the end of the pattern at 1");
-  EXPECT_EQ(error("(?<=a)b"), "look-around assertions are not supported at 0");
-  EXPECT_EQ(error("(a)\\k<x>"), "back-references are not supported at 3");
-  EXPECT_EQ(error("((a{1000}){1000}){1000}"), "the pattern is too complex at 0");
-  EXPECT_EQ(error("(((){1000}){1000}){1000}"), "the pattern is too complex at 0");
-  EXPECT_EQ(error("a\xff"), "the pattern is not valid UTF-8 at 1");
+TEST(QRegex, RefusesWhatCannotRunInLinearTime) {
+  for (const char* bad : {"(a", "a)", "[a", "*a", "(a)\\1", "(?<=a)b", "((a{1000}){1000}){1000}"}) {
+    Regex re;
+    std::string error;
+    EXPECT_FALSE(re.compile(bad, error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+  Regex re;
+  std::string error;
+  EXPECT_FALSE(re.compile(std::string(kMaxRegexLength + 1, 'a'), error));
 }
 
 }  // namespace
