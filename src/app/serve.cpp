@@ -7,6 +7,7 @@
 #include "http/server.hpp"
 #include "http/services.hpp"
 #include "jsonld/context_store.hpp"
+#include "notify/subscriptions.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 #include "twin/twin.hpp"
 
@@ -61,7 +62,15 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot restore registered @contexts: {}", st.problem().detail);
     return 1;
   }
+  notify::Subscriptions subscriptions(twin, **store, contexts);
+  if (auto st = subscriptions.restore(); !st) {
+    spdlog::error("cannot restore subscriptions: {}", st.problem().detail);
+    return 1;
+  }
+  twin.add_observer(&subscriptions);
+  subscriptions.start();
   http::Services services{twin, contexts, **store};
+  services.subscriptions = &subscriptions;
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -69,9 +78,13 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_batch_routes(router, services);
   http::add_discovery_routes(router, services);
   http::add_context_routes(router, services);
+  http::add_subscription_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
+  });
+  server.set_upgrade_handler([&services](boost::asio::ip::tcp::socket socket, http::Request request) {
+    http::upgrade_subscription_stream(services, std::move(socket), std::move(request));
   });
   if (auto st = server.start(); !st) {
     spdlog::error("{}", st.problem().detail);
@@ -84,6 +97,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  subscriptions.stop();
   (*store)->close();
   spdlog::info("stopped cleanly");
   return 0;

@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <span>
 #include <string_view>
 #include <unordered_set>
@@ -48,7 +47,7 @@ struct AggregationQuery {
 struct AggregatedBucket {
   Timestamp start = 0;
   Timestamp end = 0;           // exclusive
-  std::vector<double> values;  // one per query method, in the query's order
+  std::vector<double> values;  // one per query method, in the query's order (counts are whole numbers)
 };
 
 // Counts of how blocks were handled, to check (and measure) that summaries spare decoding.

@@ -19,9 +19,12 @@
 // - Timestamps must not decrease; equal timestamps are kept (in append order).
 // - A block carries its summary (count, first/last time, min, max, sum, sum of squares, and the
 //   sum of squared deviations from its mean), so aggregations can use whole blocks undecoded.
-// - Blocks are read back from disk after crashes: open() and next() refuse anything torn, corrupt
-//   or forged with a Problem, never read outside the given bytes, and never invoke undefined
-//   behaviour, whatever the input.
+// - Blocks are read back from disk after crashes: open() refuses a torn or corrupt block with a
+//   Problem (its CRC-32C catches every error burst of up to 32 bits, any other error but for odds
+//   of 2^-32). Whatever the bytes, even forged ones with a matching checksum, open() and next()
+//   never read outside them and never invoke undefined behaviour; next() checks each point against
+//   the header (time order, time and value ranges, count), but a forged summary whose points are
+//   never decoded is believed.
 //
 // Block layout (integers little-endian, doubles as their IEEE 754 bits):
 //   [0,4)   CRC-32C of bytes [4, end)          [4]  format version (1)

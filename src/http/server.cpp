@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <spdlog/spdlog.h>
@@ -20,8 +21,8 @@ constexpr auto kIdleTimeout = std::chrono::seconds(120);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Handler& handler, std::size_t body_limit)
-      : stream_(std::move(socket)), handler_(handler), body_limit_(body_limit) {}
+  Session(tcp::socket socket, const Handler& handler, const UpgradeHandler& upgrade, std::size_t body_limit)
+      : stream_(std::move(socket)), handler_(handler), upgrade_(upgrade), body_limit_(body_limit) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -54,6 +55,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     Request request = parser_->release();
+    if (upgrade_ && beast::websocket::is_upgrade(request)) {  // the connection is the upgrade handler's now
+      stream_.expires_never();
+      upgrade_(stream_.release_socket(), std::move(request));
+      return;
+    }
     const bool keep_alive = request.keep_alive();
     auto executor = stream_.get_executor();
     handler_(std::move(request), [self = shared_from_this(), executor, keep_alive](Response&& response) {
@@ -103,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<char> discard_;
   std::size_t drained_ = 0;
   const Handler& handler_;
+  const UpgradeHandler& upgrade_;
   std::size_t body_limit_;
 };
 
@@ -111,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
+  UpgradeHandler upgrade;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
@@ -123,7 +131,7 @@ struct Server::Impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), handler, options.body_limit)->start();
+        std::make_shared<Session>(std::move(socket), handler, upgrade, options.body_limit)->start();
       }
       accept();
     });
@@ -136,6 +144,8 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
 }
 
 Server::~Server() { stop(); }
+
+void Server::set_upgrade_handler(UpgradeHandler handler) { impl_->upgrade = std::move(handler); }
 
 Status Server::start() {
   beast::error_code ec;

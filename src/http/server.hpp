@@ -2,6 +2,7 @@
 // The HTTP/1.1 server: Boost.Beast on a small fixed pool of threads sharing one io_context.
 // Connections are kept alive; one request is handled at a time per connection. Requests larger
 // than the body limit get a 413 problem; unparsable ones a 400; neither reaches a handler.
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,11 +19,16 @@ struct ServerOptions {
   std::size_t body_limit = 1 << 20;  // bytes
 };
 
+// Takes over a connection whose request asks for a WebSocket (Upgrade: websocket), the request read.
+using UpgradeHandler = std::function<void(boost::asio::ip::tcp::socket socket, Request request)>;
+
 class Server {
  public:
   Server(ServerOptions options, Handler handler);
   ~Server();
 
+  // Before start(): who takes WebSocket upgrade requests. Without one they reach the handler as any request.
+  void set_upgrade_handler(UpgradeHandler handler);
   // Binds and starts accepting; the threads run until stop(). Fails if the address is taken.
   Status start();
   std::uint16_t port() const;  // the bound port (useful when started with port 0)

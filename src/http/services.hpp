@@ -1,10 +1,16 @@
 #pragma once
 // The parts of the platform the HTTP handlers call, wired together by the program (app/).
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 
+#include "http/message.hpp"
 #include "jsonld/context_store.hpp"
 #include "storage/store.hpp"
 #include "twin/twin.hpp"
+
+namespace ct::notify {
+class Subscriptions;
+}
 
 namespace ct::http {
 
@@ -22,6 +28,7 @@ struct Services {
   storage::Store& store;
   QueryLimits limits = {};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  notify::Subscriptions* subscriptions = nullptr;
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -38,5 +45,10 @@ void add_context_routes(Router& router, Services& services);
 Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& contexts);
 // /health.
 void add_health_routes(Router& router, Services& services);
+// /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
+void add_subscription_routes(Router&, Services&);
+// GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes
+// over the connection and streams the subscription's notifications.
+void upgrade_subscription_stream(Services& services, boost::asio::ip::tcp::socket socket, Request request);
 
 }  // namespace ct::http

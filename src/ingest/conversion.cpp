@@ -35,10 +35,9 @@ bool equals_ignoring_case(std::string_view a, std::string_view lowercase) {
 // Not "inf", "nan" or hexadecimal, which std::from_chars would take or half-take.
 std::optional<double> number_from_text(std::string_view text) {
   text = trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  const std::size_t digits_at = !text.empty() && text.front() == '-' ? 1 : 0;
-  if (digits_at >= text.size() || !(is_digit(text[digits_at]) || text[digits_at] == '.'))
-    return std::nullopt;
+  const std::size_t digits_at = !text.empty() && (text.front() == '-' || text.front() == '+') ? 1 : 0;
+  if (digits_at >= text.size() || !(is_digit(text[digits_at]) || text[digits_at] == '.')) return std::nullopt;
+  if (text.front() == '+') text.remove_prefix(1);  // which std::from_chars does not take
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::general);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
@@ -47,8 +46,9 @@ std::optional<double> number_from_text(std::string_view text) {
 
 std::optional<std::int64_t> integer_from_text(std::string_view text) {
   text = trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty() || text.front() == '+') return std::nullopt;
+  const std::size_t digits_at = !text.empty() && (text.front() == '-' || text.front() == '+') ? 1 : 0;
+  if (digits_at >= text.size() || !is_digit(text[digits_at])) return std::nullopt;
+  if (text.front() == '+') text.remove_prefix(1);
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -134,7 +134,7 @@ Result<json::value> to_string_value(const MeasureValue& value) {
 
 Result<json::value> to_date_time(const MeasureValue& value, const Refusal& refuse) {
   if (const auto* text = std::get_if<std::string_view>(&value))
-    if (const auto when = parse_datetime(trim(*text))) return json::value(json::string(format_datetime(*when)));
+    if (const auto when = parse_instant(trim(*text))) return json::value(json::string(format_datetime(*when)));
   return refuse("expected ISO 8601, like 2024-01-01T08:00:00Z");
 }
 
@@ -262,7 +262,10 @@ Result<json::value> convert(const MeasureValue& value, ValueType type, const Exp
   if (const auto* d = std::get_if<double>(&value)) input = *d;
   if (const auto* i = std::get_if<std::int64_t>(&value)) input = static_cast<double>(*i);
   if (const auto* text = std::get_if<std::string_view>(&value)) input = number_from_text(*text);
-  if (!input) return Refusal(key, value, ValueType::Number)("the expression " + describe_text(expression.source()) + " needs one");
+  if (!input) {
+    const Refusal refuse(key, value, ValueType::Number);
+    return refuse("the expression " + describe_text(expression.source()) + " needs one");
+  }
   double result = expression.apply(*input);
   if (!std::isfinite(result))
     return bad_request((key.empty() ? std::string() : "measure " + describe_text(key) + ": ") + "expression " +

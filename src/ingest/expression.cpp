@@ -24,7 +24,8 @@ constexpr std::string_view kValueToken = "@value";
 //   primary    := number | @value | '(' expression ')'
 class ExpressionCompiler {
  public:
-  ExpressionCompiler(std::string_view text, std::size_t begin, std::size_t end, std::vector<Expression::Instruction>& out)
+  ExpressionCompiler(std::string_view text, std::size_t begin, std::size_t end,
+                     std::vector<Expression::Instruction>& out)
       : text_(text), pos_(begin), end_(end), out_(out) {}
 
   Status compile() {
@@ -64,7 +65,7 @@ class ExpressionCompiler {
     skip_blanks();
     if (pos_ < end_ && (text_[pos_] == '-' || text_[pos_] == '+')) {
       const bool negate = text_[pos_++] == '-';
-      if (++nesting_ > kMaxExpressionNesting) return fail("nesting deeper than " + std::to_string(kMaxExpressionNesting));
+      if (++nesting_ > kMaxExpressionNesting) return too_deep();
       if (auto st = unary(); !st) return st;
       --nesting_;
       if (negate) emit(Op::Negate);
@@ -78,7 +79,7 @@ class ExpressionCompiler {
     const char c = text_[pos_];
     if (c == '(') {
       const std::size_t open = pos_++;
-      if (++nesting_ > kMaxExpressionNesting) return fail("nesting deeper than " + std::to_string(kMaxExpressionNesting));
+      if (++nesting_ > kMaxExpressionNesting) return too_deep();
       if (auto st = expression(); !st) return st;
       --nesting_;
       skip_blanks();
@@ -123,6 +124,7 @@ class ExpressionCompiler {
   }
 
   Problem fail(const std::string& what) const { return fail_at(pos_, what); }
+  Problem too_deep() const { return fail("nesting deeper than " + std::to_string(kMaxExpressionNesting)); }
   Problem fail_at(std::size_t at, const std::string& what) const {
     return bad_request("expression " + describe_text(text_, 64) + ": " + what + " at offset " + std::to_string(at));
   }

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -128,7 +129,7 @@ Status decode_reading(dom::object members, DecodedPayload& out) {
     if (key == kTimeInstantKey) {
       std::string_view text;
       const bool is_text = value.get_string().get(text) == simdjson::SUCCESS;
-      const auto when = is_text ? parse_datetime(text) : std::nullopt;
+      const auto when = is_text ? parse_instant(text) : std::nullopt;
       if (!when)
         return bad_request("TimeInstant " + (is_text ? describe_text(text) : std::string(type_name(value.type()))) +
                            " is not an ISO 8601 date-time");

@@ -6,7 +6,8 @@
 //   - An object of object_id → value is one reading; an array of such objects is one reading each.
 //   - TimeInstant (a date-time string) becomes the reading's observed_at, not a measure.
 //   - Nested objects and arrays are kept whole, as json::value, for the attribute type to judge.
-//   - The payload must be valid UTF-8 JSON, at most kMaxJsonPayloadDepth levels deep.
+//   - The payload must be valid UTF-8 JSON, at most kMaxJsonPayloadDepth levels deep. Integers
+//     beyond 64 bits (20 digits and more) are refused: simdjson 3.0 does not read them.
 //
 // Command answers (on /cmdexe):  {"<command>": <result>}, one member per command answered.
 //

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "common/text.hpp"
 
@@ -10,6 +11,21 @@ namespace ct::ingest {
 
 PayloadText::PayloadText(std::size_t capacity)
     : buffer_(capacity ? std::make_unique_for_overwrite<char[]>(capacity) : nullptr), capacity_(capacity) {}
+
+// Moves leave the source empty (capacity 0), not claiming room in a buffer it no longer has.
+PayloadText::PayloadText(PayloadText&& other) noexcept
+    : buffer_(std::move(other.buffer_)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      used_(std::exchange(other.used_, 0)),
+      overflow_(std::move(other.overflow_)) {}
+
+PayloadText& PayloadText::operator=(PayloadText&& other) noexcept {
+  buffer_ = std::move(other.buffer_);
+  capacity_ = std::exchange(other.capacity_, 0);
+  used_ = std::exchange(other.used_, 0);
+  overflow_ = std::move(other.overflow_);
+  return *this;
+}
 
 std::string_view PayloadText::keep(std::string_view text) {
   if (text.empty()) return {};
@@ -22,6 +38,14 @@ std::string_view PayloadText::keep(std::string_view text) {
   auto& block = overflow_.emplace_back(std::make_unique_for_overwrite<char[]>(text.size()));
   std::memcpy(block.get(), text.data(), text.size());
   return {block.get(), text.size()};
+}
+
+std::optional<Timestamp> parse_instant(std::string_view text) {
+  constexpr Timestamp kFirst = -62167219200000;  // 0000-01-01T00:00:00.000Z
+  constexpr Timestamp kLast = 253402300799999;   // 9999-12-31T23:59:59.999Z
+  const auto when = parse_datetime(text);
+  if (!when || *when < kFirst || *when > kLast) return std::nullopt;
+  return when;
 }
 
 std::size_t DecodedPayload::measure_count() const {

@@ -50,8 +50,8 @@ class PayloadText {
  public:
   PayloadText() = default;
   explicit PayloadText(std::size_t capacity);
-  PayloadText(PayloadText&&) noexcept = default;
-  PayloadText& operator=(PayloadText&&) noexcept = default;
+  PayloadText(PayloadText&& other) noexcept;
+  PayloadText& operator=(PayloadText&& other) noexcept;
 
   // Copies `text` in and returns the copy. Text beyond the capacity goes to a block of its own
   // (the decoders never need that: decoded text is never longer than the payload it came from).
@@ -80,6 +80,10 @@ struct CommandResult {
   std::string command;
   json::value result;   // UltraLight: a string; JSON: whatever the device sent
 };
+
+// parse_datetime, limited to the instants format_datetime writes back as ISO 8601: years 0000 to 9999
+// in UTC (0000-01-01T00:00:00+01:00 would otherwise be year -1, which no reader takes).
+std::optional<Timestamp> parse_instant(std::string_view text);
 
 // For problem details: the value as short, printable, valid-UTF-8 text, JSON-quoted if it is text,
 // and cut to about `max_bytes` (with "…" when cut).

@@ -70,7 +70,7 @@ Status decode_group(std::string_view payload, std::size_t begin, std::size_t end
   if (field_count % 2 == 1) {
     // Either the UltraLight 2.0 leading timestamp, or a key without a value.
     const std::string_view head = fields.next(offset);
-    reading.observed_at = parse_datetime(head);
+    reading.observed_at = parse_instant(head);
     if (!reading.observed_at) {
       if (field_count == 1)
         return bad_request(group_name(number) + ": " + describe_text(head) + at_byte(offset) +
@@ -90,7 +90,7 @@ Status decode_group(std::string_view payload, std::size_t begin, std::size_t end
     const std::string_view value = fields.next(value_offset);
     if (key.empty()) return bad_request(group_name(number) + ": empty key" + at_byte(key_offset));
     if (key == kTimeInstantKey) {
-      reading.observed_at = parse_datetime(value);
+      reading.observed_at = parse_instant(value);
       if (!reading.observed_at)
         return bad_request(group_name(number) + ": TimeInstant " + describe_text(value) + at_byte(value_offset) +
                            " is not an ISO 8601 date-time");

@@ -41,12 +41,12 @@ void Context::add_definitions(const json::object& definitions) {
 std::string Context::expand_raw(std::string_view value, int depth) const {
   if (depth > 8) return std::string(value);
   if (!value.empty() && value[0] == '@') return std::string(value);
-  if (auto it = terms_.find(std::string(value)); it != terms_.end() && it->second != value)
+  if (auto it = terms_.find(value); it != terms_.end() && it->second != value)
     return expand_raw(it->second, depth + 1);
   if (auto colon = value.find(':'); colon != std::string_view::npos) {
     std::string_view prefix = value.substr(0, colon), suffix = value.substr(colon + 1);
     if (suffix.substr(0, 2) != "//") {
-      if (auto it = terms_.find(std::string(prefix)); it != terms_.end())
+      if (auto it = terms_.find(prefix); it != terms_.end())
         return expand_raw(it->second, depth + 1) + std::string(suffix);
     }
     if (is_absolute_iri(value)) return std::string(value);
@@ -59,7 +59,7 @@ void Context::seal(const Context* protected_terms) {
     for (const auto& [term, iri] : protected_terms->terms_) terms_[term] = iri;
     if (vocab_.empty()) vocab_ = protected_terms->vocab_;
   }
-  std::unordered_map<std::string, std::string> resolved;
+  TextMap resolved;
   resolved.reserve(terms_.size());
   for (const auto& [term, iri] : terms_) resolved[term] = expand_raw(iri, 0);
   terms_ = std::move(resolved);
@@ -73,15 +73,15 @@ void Context::seal(const Context* protected_terms) {
 }
 
 std::string Context::expand(std::string_view name) const {
-  if (auto it = terms_.find(std::string(name)); it != terms_.end()) return it->second;
+  if (auto it = terms_.find(name); it != terms_.end()) return it->second;
   return expand_raw(name, 0);
 }
 
 std::string Context::compact(std::string_view iri) const {
-  if (auto it = iri_to_term_.find(std::string(iri)); it != iri_to_term_.end()) return it->second;
+  if (auto it = iri_to_term_.find(iri); it != iri_to_term_.end()) return it->second;
   if (!vocab_.empty() && iri.size() > vocab_.size() && iri.substr(0, vocab_.size()) == vocab_) {
     std::string_view rest = iri.substr(vocab_.size());
-    if (terms_.find(std::string(rest)) == terms_.end()) return std::string(rest);
+    if (terms_.find(rest) == terms_.end()) return std::string(rest);
   }
   return std::string(iri);
 }

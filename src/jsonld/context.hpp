@@ -30,8 +30,14 @@ class Context {
  private:
   std::string expand_raw(std::string_view value, int depth) const;
 
-  std::unordered_map<std::string, std::string> terms_;  // term → IRI (compact IRIs resolved on seal)
-  std::unordered_map<std::string, std::string> iri_to_term_;
+  // Looked up by string_view without building a std::string (C++20 heterogeneous lookup).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>()(text); }
+  };
+  using TextMap = std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>;
+  TextMap terms_;  // term → IRI (compact IRIs resolved on seal)
+  TextMap iri_to_term_;
   std::string vocab_;
 };
 

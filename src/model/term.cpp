@@ -7,9 +7,15 @@
 namespace ct::model {
 namespace {
 
+// Looked up by string_view without building a std::string (C++20 heterogeneous lookup).
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>()(text); }
+};
+
 struct Pool {
   std::shared_mutex mutex;
-  std::unordered_set<std::string> strings;  // node-based: element addresses never move
+  std::unordered_set<std::string, TextHash, std::equal_to<>> strings;  // node-based: addresses never move
 };
 
 Pool& pool() {
@@ -24,7 +30,7 @@ Term Term::intern(std::string_view text) {
   Pool& p = pool();
   {
     std::shared_lock lock(p.mutex);
-    auto it = p.strings.find(std::string(text));
+    auto it = p.strings.find(text);
     if (it != p.strings.end()) return Term(&*it);
   }
   std::unique_lock lock(p.mutex);

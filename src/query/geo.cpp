@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <utility>
@@ -206,13 +207,13 @@ Result<std::shared_ptr<const ReferenceShape>> prepare_reference(std::string_view
   shape->plane.visit([&failure](const auto& g) { return bg::is_valid(g, failure); });
   if (failure != bg::no_failure) return fault("coordinates", what + invalidity_reason(failure));
 
-  const Box& box = shape->plane.box;
   if (relation.rel == GeoRel::Near) {
-    shape->reference = Earth::Point(box.min_lon, box.min_lat);  // the box of a Point is the Point
-    if (relation.max_distance) shape->candidates = circle_box(box.min_lon, box.min_lat, *relation.max_distance);
+    const double lon = bg::get<0>(shape->plane.point), lat = bg::get<1>(shape->plane.point);
+    shape->reference = Earth::Point(lon, lat);
+    if (relation.max_distance) shape->candidates = circle_box(lon, lat, *relation.max_distance);
   } else if (relation.rel != GeoRel::Disjoint) {
     // Within, contains, intersects, equals and overlaps all need the two geometries to meet.
-    shape->candidates = box;
+    shape->candidates = shape->plane.box;
   }
   return std::shared_ptr<const ReferenceShape>(std::move(shape));
 }
@@ -327,36 +328,45 @@ std::optional<bool> holds(Predicate predicate, const json::value& value, const R
     return n;
   };
   const std::size_t all = members->size();
-  std::optional<std::size_t> n;
   switch (predicate) {
-    case Predicate::Intersects: return (n = count(Predicate::Intersects)) ? std::optional(*n > 0) : std::nullopt;
-    case Predicate::Contains: return (n = count(Predicate::Contains)) ? std::optional(*n > 0) : std::nullopt;  // sufficient, not necessary
-    case Predicate::Disjoint: return (n = count(Predicate::Disjoint)) ? std::optional(*n == all) : std::nullopt;
-    case Predicate::CoveredBy: return (n = count(Predicate::CoveredBy)) ? std::optional(*n == all) : std::nullopt;
-    case Predicate::Within:
-      // Within the reference: all of it is covered, and the interiors meet (through some member).
-      if (!(n = count(Predicate::CoveredBy))) return std::nullopt;
-      return *n == all && count(Predicate::Within).value_or(0) > 0;
     case Predicate::Equals:
     case Predicate::Overlaps: return false;  // would need the union of the members
+    case Predicate::Within: {
+      // Within the reference: all of it is covered, and the interiors meet (through some member).
+      const auto covered = count(Predicate::CoveredBy);
+      if (!covered) return std::nullopt;
+      return *covered == all && count(Predicate::Within).value_or(0) > 0;
+    }
+    default: break;
   }
-  return false;
+  const auto n = count(predicate);
+  if (!n) return std::nullopt;
+  switch (predicate) {
+    case Predicate::Intersects: return *n > 0;
+    case Predicate::Contains: return *n > 0;  // one member containing it: sufficient, not necessary
+    default: return *n == all;                // Disjoint, CoveredBy
+  }
 }
 
-// Geodesic distance from the reference Point to the closest member; nullopt when not a geometry.
-std::optional<double> distance_to(const json::value& value, const Earth::Point& from, int depth) {
+// Geodesic distance from the reference Point to the closest point of the entity geometry (or, for
+// a Point outside the candidate box, infinity: it is beyond maxDistance, and a geodesic computation
+// costs microseconds); nullopt when the value is not a usable geometry.
+std::optional<double> distance_to(const json::value& value, const ReferenceShape& reference, int depth) {
   const auto* geometry = value.if_object();
   if (!geometry) return std::nullopt;
   if (geo_detail::shape_type(*geometry) != ShapeType::GeometryCollection) {
     thread_local Shape<Earth> candidate;
     if (!geo_detail::read_geometry(*geometry, candidate)) return std::nullopt;
-    return geo_detail::geodesic_distance(from, candidate);
+    if (candidate.type == ShapeType::Point && reference.candidates &&
+        !box_contains(*reference.candidates, bg::get<0>(candidate.point), bg::get<1>(candidate.point)))
+      return std::numeric_limits<double>::infinity();
+    return geo_detail::geodesic_distance(reference.reference, candidate);
   }
   const auto* members = collection_members(*geometry, depth);
   if (!members) return std::nullopt;
   std::optional<double> closest;
   for (const auto& member : *members) {
-    auto d = distance_to(member, from, depth + 1);
+    auto d = distance_to(member, reference, depth + 1);
     if (!d) return std::nullopt;
     closest = closest ? std::min(*closest, *d) : *d;
   }
@@ -415,18 +425,7 @@ bool GeoQuery::matches(const json::value& geojson_geometry) const {
   try {
     if (relation_ != GeoRel::Near)
       return holds(predicate_for(relation_), geojson_geometry, reference, 0).value_or(false);
-    // Most entities are Points: those outside the candidate box need no geodesic computation.
-    if (reference.candidates && geojson_geometry.is_object()) {
-      const auto& object = geojson_geometry.get_object();
-      if (geo_detail::shape_type(object) == ShapeType::Point) {
-        const auto* c = object.if_contains("coordinates");
-        const auto* position = c ? c->if_array() : nullptr;
-        if (position && position->size() >= 2 && (*position)[0].is_number() && (*position)[1].is_number() &&
-            !box_contains(*reference.candidates, (*position)[0].to_number<double>(), (*position)[1].to_number<double>()))
-          return false;
-      }
-    }
-    const auto distance = distance_to(geojson_geometry, reference.reference, 0);
+    const auto distance = distance_to(geojson_geometry, reference, 0);
     if (!distance) return false;
     return (!max_distance_ || *distance <= *max_distance_) && (!min_distance_ || *distance >= *min_distance_);
   } catch (const std::exception&) {

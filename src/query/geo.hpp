@@ -13,6 +13,8 @@
 //   distance to a polygon containing the point is 0.
 // - `within` means the entity geometry is within the query geometry; `contains` means the entity
 //   geometry contains the query geometry (the entity is always the first operand).
+// - The query geometry must be valid in the OGC sense (no self-intersecting rings, holes inside
+//   their polygon...): the relations are undefined otherwise. Rings may be wound either way.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -88,10 +90,10 @@ class GeoQuery {
   const json::value& geometry() const;
 
   // True when the entity geometry (a GeoProperty value) is in the relation to the reference
-  // geometry. Anything that is not a usable GeoJSON geometry does not match. A GeometryCollection
-  // matches near, intersects and disjoint exactly, within when every member is covered by the
-  // reference and one is within it, contains when one member contains it (sufficient, not
-  // necessary); it never matches equals or overlaps.
+  // geometry. Anything that is not a usable GeoJSON geometry does not match, nor does a
+  // GeometryCollection with such a member. A GeometryCollection matches near, intersects and
+  // disjoint exactly, within when every member is covered by the reference and one is within it,
+  // contains when one member contains it (sufficient, not necessary); never equals or overlaps.
   bool matches(const json::value& geojson_geometry) const;
 
   // A box that the bounding_box() of every matching entity geometry intersects, to pre-select

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -108,53 +109,71 @@ bool read_polygon(const json::value& v, Polygon& polygon, Box& box) {
 // Boost.Geometry 1.81's relate() misjudges a MultiPolygon whose members touch where a vertex of
 // one lies inside an edge of another: such a MultiPolygon is not even within itself (its relation
 // to itself comes out as 2F2F11212). Members touching vertex to vertex are handled, so the vertex
-// is also inserted into the edge it touches. Only members whose boxes meet are compared: disjoint
-// members, the common case, cost one box test.
+// is also inserted into the edge it touches. Only members whose boxes meet are compared, found by
+// a sweep over the boxes in longitude order: members that lie apart, the common case, cost little.
 template <class MultiPolygon>
 void insert_touching_vertices(MultiPolygon& multi_polygon) {
-  using Point = typename boost::range_value<MultiPolygon>::type::point_type;
-  using Ring = typename boost::range_value<MultiPolygon>::type::ring_type;
+  using Polygon = typename boost::range_value<MultiPolygon>::type;
+  using Point = typename Polygon::point_type;
+  using Ring = typename Polygon::ring_type;
   if (multi_polygon.size() < 2) return;
   struct Insertion {
     Ring* ring;
     std::size_t edge;  // the point goes between ring[edge] and ring[edge + 1]
     Point point;
   };
-  thread_local std::vector<Insertion> insertions;  // reused: most calls find nothing to insert
+  // Reused from call to call: most calls insert nothing.
+  thread_local std::vector<Insertion> insertions;
+  thread_local std::vector<Box> boxes;
+  thread_local std::vector<std::size_t> by_west_edge;
   insertions.clear();
-  auto rings_of = [](auto& polygon) {
-    std::vector<Ring*> rings{&polygon.outer()};
-    for (auto& inner : polygon.inners()) rings.push_back(&inner);
-    return rings;
-  };
-  thread_local std::vector<bg::model::box<Point>> boxes;
-  boxes.resize(multi_polygon.size());
-  for (std::size_t i = 0; i < multi_polygon.size(); ++i) bg::envelope(multi_polygon[i].outer(), boxes[i]);
+  boxes.assign(multi_polygon.size(), kEmptyBox);
+  by_west_edge.resize(multi_polygon.size());
   for (std::size_t i = 0; i < multi_polygon.size(); ++i) {
-    for (std::size_t j = 0; j < multi_polygon.size(); ++j) {
-      if (i == j || !bg::intersects(boxes[i], boxes[j])) continue;
-      for (Ring* ring : rings_of(multi_polygon[i])) {
-        for (const Ring* other : rings_of(multi_polygon[j])) {
-          for (const Point& v : *other) {
-            if (!bg::covered_by(v, boxes[i])) continue;
-            for (std::size_t e = 0; e + 1 < ring->size(); ++e) {
-              const Point &a = (*ring)[e], &b = (*ring)[e + 1];
-              const double x = bg::get<0>(v), y = bg::get<1>(v);
-              if (x < std::min(bg::get<0>(a), bg::get<0>(b)) || x > std::max(bg::get<0>(a), bg::get<0>(b)) ||
-                  y < std::min(bg::get<1>(a), bg::get<1>(b)) || y > std::max(bg::get<1>(a), bg::get<1>(b)) ||
-                  bg::equals(v, a) || bg::equals(v, b))
-                continue;
-              if (bg::strategy::side::side_by_triangle<>::apply(a, b, v) == 0) insertions.push_back({ring, e, v});
-            }
+    for (const Point& p : multi_polygon[i].outer()) expand(boxes[i], bg::get<0>(p), bg::get<1>(p));
+    by_west_edge[i] = i;
+  }
+  std::sort(by_west_edge.begin(), by_west_edge.end(),
+            [](std::size_t l, std::size_t r) { return boxes[l].min_lon < boxes[r].min_lon; });
+
+  // Finds the vertices of member `from` that lie inside an edge of a ring of member `into`.
+  auto find_touches = [&](Polygon& into, const Box& into_box, const Polygon& from) {
+    auto each_ring = [](auto& polygon, auto f) {
+      f(polygon.outer());
+      for (auto& inner : polygon.inners()) f(inner);
+    };
+    each_ring(from, [&](const Ring& other) {
+      for (const Point& v : other) {
+        const double x = bg::get<0>(v), y = bg::get<1>(v);
+        if (!box_contains(into_box, x, y)) continue;
+        each_ring(into, [&](Ring& ring) {
+          for (std::size_t e = 0; e + 1 < ring.size(); ++e) {
+            const Point &a = ring[e], &b = ring[e + 1];
+            if (x < std::min(bg::get<0>(a), bg::get<0>(b)) || x > std::max(bg::get<0>(a), bg::get<0>(b)) ||
+                y < std::min(bg::get<1>(a), bg::get<1>(b)) || y > std::max(bg::get<1>(a), bg::get<1>(b)) ||
+                bg::equals(v, a) || bg::equals(v, b))
+              continue;
+            // The side test relate() itself uses, so that both agree on what touches.
+            if (bg::strategy::side::side_by_triangle<>::apply(a, b, v) == 0) insertions.push_back({&ring, e, v});
           }
-        }
+        });
       }
+    });
+  };
+  for (std::size_t k = 0; k < by_west_edge.size(); ++k) {
+    const std::size_t i = by_west_edge[k];
+    for (std::size_t l = k + 1; l < by_west_edge.size() && boxes[by_west_edge[l]].min_lon <= boxes[i].max_lon; ++l) {
+      const std::size_t j = by_west_edge[l];
+      if (!boxes_intersect(boxes[i], boxes[j])) continue;
+      find_touches(multi_polygon[i], boxes[i], multi_polygon[j]);
+      find_touches(multi_polygon[j], boxes[j], multi_polygon[i]);
     }
   }
   if (insertions.empty()) return;
-  // Rebuilt ring by ring; points on one edge go in order of their distance from its start.
+
+  // Rebuilds ring by ring; points on one edge go in order of their distance from its start.
   std::sort(insertions.begin(), insertions.end(), [](const Insertion& l, const Insertion& r) {
-    if (l.ring != r.ring) return l.ring < r.ring;
+    if (l.ring != r.ring) return std::less<const Ring*>()(l.ring, r.ring);
     if (l.edge != r.edge) return l.edge < r.edge;
     const Point& start = (*l.ring)[l.edge];
     return bg::comparable_distance(start, l.point) < bg::comparable_distance(start, r.point);

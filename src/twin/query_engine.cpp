@@ -70,47 +70,55 @@ void Twin::prepare_indexes(Tenant& t, const EntityQuery& q) {
 
 namespace {
 
-// The entities a selector can match, from the id list or the type index; nullopt when it can match
-// any entity (an idPattern alone, or no criterion).
-std::optional<std::vector<const Entity*>> selector_candidates(const Tenant& t, const EntitySelector& s) {
-  std::vector<const Entity*> out;
-  if (!s.ids.empty()) {
-    for (const auto& id : s.ids)
-      if (auto it = t.entities.find(id); it != t.entities.end()) out.push_back(&it->second);
-    return out;
+// How many entities the selectors can match, from the id lists and the type index sizes (cheap);
+// nullopt when some selector can match any entity (an idPattern alone, or no criterion).
+std::optional<std::size_t> selector_bound(const Tenant& t, const std::vector<EntitySelector>& selectors) {
+  std::size_t bound = 0;
+  for (const auto& s : selectors) {
+    if (!s.ids.empty()) {
+      bound += s.ids.size();
+      continue;
+    }
+    auto types = s.types ? s.types->any_of() : std::nullopt;
+    if (!types) return std::nullopt;
+    for (Term type : *types)
+      if (const auto* set = t.indexes.of_type(type)) bound += set->size();
   }
-  auto types = s.types ? s.types->any_of() : std::nullopt;
-  if (!types) return std::nullopt;
-  for (Term type : *types)
-    if (const auto* set = t.indexes.of_type(type)) out.insert(out.end(), set->begin(), set->end());
+  return bound;
+}
+
+std::vector<const Entity*> selector_candidates(const Tenant& t, const std::vector<EntitySelector>& selectors) {
+  std::vector<const Entity*> out;
+  for (const auto& s : selectors) {
+    if (!s.ids.empty()) {
+      for (const auto& id : s.ids)
+        if (auto it = t.entities.find(id); it != t.entities.end()) out.push_back(&it->second);
+      continue;
+    }
+    const auto types = s.types->any_of();  // held: ranging over the temporary's contents would dangle
+    for (Term type : *types)
+      if (const auto* set = t.indexes.of_type(type)) out.insert(out.end(), set->begin(), set->end());
+  }
   return out;
 }
 
 }  // namespace
 
 std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q) const {
-  // The narrowest of: what the selectors can match, the spatial index, a value index; else everything.
+  // The narrowest of: the spatial index, a value index, what the selectors can match; else everything.
+  // Index lookups are materialized (they are usually small); the selectors' candidates only when
+  // their size, known from the type index without walking it, is smaller still.
   std::optional<std::vector<const Entity*>> best;
   auto consider = [&](std::optional<std::vector<const Entity*>> c) {
     if (c && (!best || c->size() < best->size())) best = std::move(c);
   };
-  if (!q.selectors.empty()) {
-    std::vector<const Entity*> selected_union;
-    bool bounded = true;
-    for (const auto& s : q.selectors) {
-      auto c = selector_candidates(t, s);
-      if (!c) {
-        bounded = false;
-        break;
-      }
-      selected_union.insert(selected_union.end(), c->begin(), c->end());
-    }
-    if (bounded) consider(std::move(selected_union));
-  }
   if (q.geo)
     if (auto box = q.geo->candidate_box()) consider(t.indexes.lookup(q.geo->geoproperty(), *box));
   if (q.q)
     for (const auto& term : q.q->required_terms()) consider(t.indexes.lookup(term));
+  if (!q.selectors.empty())
+    if (auto bound = selector_bound(t, q.selectors); bound && (!best || *bound < best->size()))
+      best = selector_candidates(t, q.selectors);
   return best ? std::move(*best) : t.population();
 }
 

@@ -1,5 +1,7 @@
 #include "twin/twin.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -179,6 +181,7 @@ Status Twin::load() {
     return true;
   });
   if (skipped) spdlog::warn("twin: {} stored entity documents could not be read and were skipped", skipped);
+  malloc_trim(0);  // the documents parsed while loading are freed: give their pages back to the system
   spdlog::info("twin: loaded {} entities in {} tenants", loaded, tenants_.size());
   return status;
 }

@@ -120,7 +120,7 @@ void reseal(std::string& block) {
 
 }  // namespace
 
-TEST(Aggregate, EveryMethodMatchesANaiveComputationOnRandomData) {
+TEST(TemporalAggregation, EveryMethodMatchesANaiveComputationOnRandomData) {
   std::mt19937_64 rng(2024);
   std::vector<SeriesPoint> points;
   Timestamp t = kJan2024;
@@ -153,7 +153,7 @@ TEST(Aggregate, EveryMethodMatchesANaiveComputationOnRandomData) {
   }
 }
 
-TEST(Aggregate, BucketsAreHalfOpenAndCutAtTheEndOfTheRange) {
+TEST(TemporalAggregation, BucketsAreHalfOpenAndCutAtTheEndOfTheRange) {
   const std::vector<SeriesPoint> points{{0, 1}, {999, 2}, {1000, 3}, {1999, 4}, {2000, 5}, {2500, 6}, {3000, 7}};
   SeriesBlockBuilder builder;
   for (const SeriesPoint& p : points) ASSERT_TRUE(builder.append(p.time, p.value).ok());
@@ -183,7 +183,7 @@ TEST(Aggregate, BucketsAreHalfOpenAndCutAtTheEndOfTheRange) {
   EXPECT_EQ(run(0, 100'000, 1000).size(), 4u) << "empty buckets are left out";
 }
 
-TEST(Aggregate, WholeBlocksInsideABucketAreMergedFromTheirSummary) {
+TEST(TemporalAggregation, WholeBlocksInsideABucketAreMergedFromTheirSummary) {
   // Ten days of minute data, one block per day.
   std::vector<SeriesPoint> points;
   std::vector<std::string> blocks;
@@ -222,7 +222,7 @@ TEST(Aggregate, WholeBlocksInsideABucketAreMergedFromTheirSummary) {
   check({kJan2024 - 5 * kDay, kJan2024 - kDay, kDay, kAllMethods}, 10, 0, 0);
 }
 
-TEST(Aggregate, DistinctCountComparesValuesAsNumbers) {
+TEST(TemporalAggregation, DistinctCountComparesValuesAsNumbers) {
   SeriesBlockBuilder builder;
   for (double v : {0.0, -0.0, 1.5, 1.5, -1.5, 1e300, 0.0, 1.5})
     ASSERT_TRUE(builder.append(10, v).ok());
@@ -242,7 +242,7 @@ TEST(Aggregate, DistinctCountComparesValuesAsNumbers) {
   EXPECT_EQ((*r)[0].values, (std::vector<double>{4}));
 }
 
-TEST(Aggregate, AcceptsRawPointsInAnyOrderAlongsideBlocks) {
+TEST(TemporalAggregation, AcceptsRawPointsInAnyOrderAlongsideBlocks) {
   std::mt19937_64 rng(8);
   std::vector<SeriesPoint> points;
   Timestamp t = 0;
@@ -264,7 +264,7 @@ TEST(Aggregate, AcceptsRawPointsInAnyOrderAlongsideBlocks) {
   }
 }
 
-TEST(Aggregate, StddevStaysAccurateForALargeMeanAndSmallSpread) {
+TEST(TemporalAggregation, StddevStaysAccurateForALargeMeanAndSmallSpread) {
   std::mt19937_64 rng(4);
   std::vector<SeriesPoint> points;
   for (int i = 0; i < 10'000; ++i) points.push_back({i * 1000, 1e9 + static_cast<double>(rng() % 1000) / 1000});
@@ -282,7 +282,7 @@ TEST(Aggregate, StddevStaysAccurateForALargeMeanAndSmallSpread) {
   }
 }
 
-TEST(Aggregate, HandlesTheWholeTimeLine) {
+TEST(TemporalAggregation, HandlesTheWholeTimeLine) {
   const Timestamp lo = std::numeric_limits<Timestamp>::min();
   const Timestamp hi = std::numeric_limits<Timestamp>::max();
   const std::vector<SeriesPoint> points{{lo, 1}, {lo + 1, 2}, {-1, 3}, {0, 4}, {hi - 1, 5}, {hi, 6}};
@@ -298,7 +298,7 @@ TEST(Aggregate, HandlesTheWholeTimeLine) {
   }
 }
 
-TEST(Aggregate, ACorruptBlockIsRefusedAndAddsNothing) {
+TEST(TemporalAggregation, ACorruptBlockIsRefusedAndAddsNothing) {
   std::vector<SeriesPoint> points;
   for (int i = 0; i < 100; ++i) points.push_back({i * 1000, i % 10 * 1.0});
   SeriesBlockBuilder builder;
@@ -328,7 +328,7 @@ TEST(Aggregate, ACorruptBlockIsRefusedAndAddsNothing) {
   EXPECT_FALSE(aggregate_blocks({0, 1'000'000, 0, {M::Sum}}, blocks).ok());
 }
 
-TEST(Aggregate, RefusesMeaninglessQueries) {
+TEST(TemporalAggregation, RefusesMeaninglessQueries) {
   EXPECT_FALSE(Aggregator::create({10, 10, 0, {M::Sum}}).ok()) << "empty range";
   EXPECT_FALSE(Aggregator::create({10, 5, 0, {M::Sum}}).ok()) << "reversed range";
   EXPECT_FALSE(Aggregator::create({0, 10, -1, {M::Sum}}).ok()) << "negative period";
@@ -337,7 +337,7 @@ TEST(Aggregate, RefusesMeaninglessQueries) {
   EXPECT_EQ(r.problem().kind, ProblemKind::BadRequestData);
 }
 
-TEST(Aggregate, NamesMethodsAsNgsiLdDoes) {
+TEST(TemporalAggregation, NamesMethodsAsNgsiLdDoes) {
   for (M m : kAllMethods) {
     auto parsed = parse_method(method_name(m));
     ASSERT_TRUE(parsed.ok());

@@ -54,7 +54,7 @@ TEST(BitStream, ReadingPastTheEndReturnsZerosAndStaysOverrun) {
   EXPECT_TRUE(empty.overrun());
 }
 
-TEST(Checksum, IsCrc32c) {
+TEST(Crc32c, IsCrc32c) {
   EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
   EXPECT_EQ(crc32c(""), 0u);
   const std::string text = "The quick brown fox jumps over the lazy dog, twice over, for good measure.";

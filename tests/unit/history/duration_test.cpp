@@ -4,7 +4,7 @@
 
 namespace ct::history {
 
-TEST(Duration, ParsesFixedLengthDurations) {
+TEST(IsoDuration, ParsesFixedLengthDurations) {
   EXPECT_EQ(*parse_duration_ms("PT1H"), 3'600'000);
   EXPECT_EQ(*parse_duration_ms("P1D"), 86'400'000);
   EXPECT_EQ(*parse_duration_ms("PT15M"), 900'000);
@@ -23,7 +23,7 @@ TEST(Duration, ParsesFixedLengthDurations) {
   EXPECT_EQ(*parse_duration_ms("P106751991167DT7H12M55.807S"), INT64_MAX);
 }
 
-TEST(Duration, RefusesCalendarUnitsWithAClearMessage) {
+TEST(IsoDuration, RefusesCalendarUnitsWithAClearMessage) {
   for (const char* calendar : {"P1Y", "P2M", "P1Y2M10DT2H30M", "P0Y"}) {
     auto r = parse_duration_ms(calendar);
     ASSERT_FALSE(r.ok()) << calendar;
@@ -34,7 +34,7 @@ TEST(Duration, RefusesCalendarUnitsWithAClearMessage) {
   }
 }
 
-TEST(Duration, NamesTheFaultOfMalformedInput) {
+TEST(IsoDuration, NamesTheFaultOfMalformedInput) {
   const std::pair<const char*, const char*> cases[] = {
       {"", "empty"},
       {"1H", "starts with 'P'"},
@@ -69,7 +69,7 @@ TEST(Duration, NamesTheFaultOfMalformedInput) {
   }
 }
 
-TEST(Duration, QuotesHostileInputSafely) {
+TEST(IsoDuration, QuotesHostileInputSafely) {
   auto r = parse_duration_ms(std::string("P\xff\xfe") + std::string(200, 'D'));
   ASSERT_FALSE(r.ok());
   EXPECT_LT(r.problem().detail.size(), 200u);

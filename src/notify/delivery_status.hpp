@@ -1,0 +1,35 @@
+#pragma once
+// How the notifications of one subscription went: shared by the subscription (its GET shows it) and
+// the notifications in flight, which outlive a PATCH or DELETE of the subscription.
+#include <mutex>
+
+#include "notify/subscription.hpp"
+
+namespace ct::notify {
+
+class DeliveryStatus {
+ public:
+  // One attempt to deliver a notification, successful or not.
+  void record(bool delivered, Timestamp at) {
+    std::lock_guard lock(mutex_);
+    ++report_.times_sent;
+    report_.last_notification = at;
+    report_.failing = !delivered;
+    if (delivered) {
+      report_.last_success = at;
+    } else {
+      ++report_.times_failed;
+      report_.last_failure = at;
+    }
+  }
+  DeliveryReport report() const {
+    std::lock_guard lock(mutex_);
+    return report_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  DeliveryReport report_;
+};
+
+}  // namespace ct::notify

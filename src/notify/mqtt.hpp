@@ -1,0 +1,40 @@
+#pragma once
+// Publishing to an MQTT broker (NGSI-LD MQTT notifications, ETSI GS CIM 009 clause 7.3 binding):
+// one libmosquitto client per broker, its network loop in libmosquitto's own thread
+// (mosquitto_loop_start), reconnecting by itself with a backoff of 1 to 30 s.
+#include <atomic>
+#include <string>
+
+#include "notify/endpoint.hpp"
+
+struct mosquitto;
+
+namespace ct::notify {
+
+class MqttClient {
+ public:
+  // Starts connecting at once (asynchronously) to address.host:address.port, with the user and
+  // password of the address if any.
+  explicit MqttClient(const EndpointAddress& address);
+  ~MqttClient();
+  MqttClient(const MqttClient&) = delete;
+  MqttClient& operator=(const MqttClient&) = delete;
+
+  // Hands the message to the client library (non-blocking). False when the broker is not connected
+  // or the library refuses it; the caller retries later.
+  bool publish(const std::string& topic, const std::string& payload, int qos);
+  bool connected() const { return connected_.load(); }
+
+ private:
+  static void on_connect(struct mosquitto*, void* self, int rc);
+  static void on_disconnect(struct mosquitto*, void* self, int rc);
+
+  struct mosquitto* client_ = nullptr;
+  std::atomic<bool> connected_{false};
+  bool loop_started_ = false;
+};
+
+// The MQTT message of a notification: {"metadata": {headers and receiverInfo}, "body": notification}.
+std::string mqtt_payload(const std::string& metadata_json, const std::string& body);
+
+}  // namespace ct::notify
