@@ -20,7 +20,9 @@ enum class Form { Normalized, Concise, Simplified };
 
 struct DecodeOptions {
   bool simplified = false;               // the body is in the simplified (keyValues) form
-  bool trust_system_attributes = false;  // keep createdAt/modifiedAt (reloading our own documents)
+  // A document this process wrote (reloading the store): keep createdAt/modifiedAt, and skip the
+  // validation it passed when it was first accepted.
+  bool trusted = false;
   bool allow_null_values = false;        // merge-patch: "urn:ngsi-ld:null" / null mean "delete this"
   // A partial attribute update may leave out the value: the attribute then comes back with a null
   // value, meaning "keep the current one".
@@ -36,7 +38,7 @@ struct EntityHeader {
   std::vector<model::Term> types;     // expanded
   std::vector<std::string> scopes;
   bool has_scope = false;
-  Timestamp created_at = kNoTimestamp;   // read only with trust_system_attributes
+  Timestamp created_at = kNoTimestamp;   // read only with trusted
   Timestamp modified_at = kNoTimestamp;
 };
 

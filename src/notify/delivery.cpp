@@ -186,9 +186,18 @@ class HttpConnection final : public Connection {
 // Publishes through the broker's shared client (which does its own connecting and queueing).
 class MqttConnection final : public Connection {
  public:
-  MqttConnection(asio::io_context& io, std::shared_ptr<MqttClient> client) : io_(io), client_(std::move(client)) {}
+  MqttConnection(asio::io_context& io, std::shared_ptr<MqttClient> client)
+      : io_(io), client_(std::move(client)), wait_(io) {}
 
   void transmit(const Outgoing& n, Done done) override {
+    if (!client_->connected() && client_->first_connecting()) {
+      // A new client is still connecting: not an attempt yet, look again shortly.
+      wait_.expires_after(std::chrono::milliseconds(20));
+      wait_.async_wait([this, &n, done = std::move(done)](beast::error_code ec) mutable {
+        if (!ec) transmit(n, std::move(done));
+      });
+      return;
+    }
     const Registration& r = *n.registration;
     int qos = 0;
     json::object metadata;
@@ -208,6 +217,7 @@ class MqttConnection final : public Connection {
  private:
   asio::io_context& io_;
   std::shared_ptr<MqttClient> client_;
+  asio::steady_timer wait_;
 };
 
 }  // namespace
@@ -226,7 +236,8 @@ struct Dispatcher::Impl {
     Endpoint& endpoint;
     std::unique_ptr<Connection> connection;
     std::size_t capacity;
-    std::deque<Outgoing> queue;  // the front one is in flight while busy
+    std::optional<Outgoing> head;  // being sent, or waiting for its retry
+    std::deque<Outgoing> queue;    // behind it
     bool busy = false;
     bool waiting = false;  // for the retry timer
     unsigned failures = 0;
@@ -236,26 +247,29 @@ struct Dispatcher::Impl {
         : impl(i), endpoint(e), connection(std::move(c)), capacity(cap), retry_timer(i.io) {}
 
     void push(Outgoing n) {
-      if (queue.size() >= capacity) {
-        const bool front_in_flight = busy || waiting;
-        if (queue.size() > (front_in_flight ? 1u : 0u)) queue.erase(queue.begin() + (front_in_flight ? 1 : 0));
+      if (queue.size() + (head ? 1 : 0) >= capacity) {
         impl.dropped.fetch_add(1, std::memory_order_relaxed);
-        if (queue.size() >= capacity) return;  // capacity 1 with one in flight: the newcomer is dropped
+        if (queue.empty()) return;  // capacity 1, taken by the head: the newcomer is dropped
+        queue.pop_front();
       }
       queue.push_back(std::move(n));
       pump();
     }
 
     void pump() {
-      if (busy || waiting || queue.empty()) return;
+      if (busy || waiting) return;
+      if (!head) {
+        if (queue.empty()) return;
+        head.emplace(std::move(queue.front()));
+        queue.pop_front();
+      }
       busy = true;
-      connection->transmit(queue.front(), [this](Attempt a, std::string why) { finished(a, std::move(why)); });
+      connection->transmit(*head, [this](Attempt a, std::string why) { finished(a, std::move(why)); });
     }
 
     void finished(Attempt attempt, std::string why) {
       busy = false;
-      Outgoing& head = queue.front();
-      head.registration->status->record(attempt == Attempt::Delivered, now_ms());
+      head->registration->status->record(attempt == Attempt::Delivered, now_ms());
       if (attempt == Attempt::Failed) {
         impl.failed_attempts.fetch_add(1, std::memory_order_relaxed);
         if (!endpoint.failing)
@@ -278,13 +292,13 @@ struct Dispatcher::Impl {
       }
       if (attempt == Attempt::Refused) {
         impl.refused.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("notification of {} to {} refused: {}", head.registration->subscription->id,
-                     head.registration->subscription->endpoint.uri, why);
+        spdlog::warn("notification of {} to {} refused: {}", head->registration->subscription->id,
+                     head->registration->subscription->endpoint.uri, why);
       } else {
         impl.delivered.fetch_add(1, std::memory_order_relaxed);
       }
       failures = 0;
-      queue.pop_front();
+      head.reset();
       pump();
     }
   };

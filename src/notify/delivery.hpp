@@ -14,7 +14,7 @@
 //   as failed and dropped (retrying would not change the receiver's mind).
 // - Every attempt is recorded in the subscription's DeliveryStatus.
 // - Each lane holds up to endpoint_queue_capacity / lanes_per_endpoint notifications; when it is
-//   full the oldest one not in flight is dropped (stats().dropped).
+//   full the oldest one waiting (not the one being sent) is dropped (stats().dropped).
 #include <atomic>
 #include <chrono>
 #include <cstdint>

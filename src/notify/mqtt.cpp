@@ -54,8 +54,14 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
   return rc == MOSQ_ERR_SUCCESS;
 }
 
+bool MqttClient::first_connecting() const {
+  return client_ && !ever_connected_.load() && std::chrono::steady_clock::now() - created_ < kFirstConnectGrace;
+}
+
 void MqttClient::on_connect(struct mosquitto*, void* self, int rc) {
-  static_cast<MqttClient*>(self)->connected_.store(rc == 0);
+  auto* client = static_cast<MqttClient*>(self);
+  client->connected_.store(rc == 0);
+  if (rc == 0) client->ever_connected_.store(true);
 }
 
 void MqttClient::on_disconnect(struct mosquitto*, void* self, int) { static_cast<MqttClient*>(self)->connected_.store(false); }

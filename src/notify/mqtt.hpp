@@ -3,6 +3,7 @@
 // one libmosquitto client per broker, its network loop in libmosquitto's own thread
 // (mosquitto_loop_start), reconnecting by itself with a backoff of 1 to 30 s.
 #include <atomic>
+#include <chrono>
 #include <string>
 
 #include "notify/endpoint.hpp"
@@ -10,6 +11,8 @@
 struct mosquitto;
 
 namespace ct::notify {
+
+inline constexpr std::chrono::seconds kFirstConnectGrace{3};
 
 class MqttClient {
  public:
@@ -24,6 +27,9 @@ class MqttClient {
   // or the library refuses it; the caller retries later.
   bool publish(const std::string& topic, const std::string& payload, int qos);
   bool connected() const { return connected_.load(); }
+  // Still making its first connection (for at most kFirstConnectGrace): a publish failing now is not
+  // the broker's fault and should just wait a little.
+  bool first_connecting() const;
 
  private:
   static void on_connect(struct mosquitto*, void* self, int rc);
@@ -31,6 +37,8 @@ class MqttClient {
 
   struct mosquitto* client_ = nullptr;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> ever_connected_{false};
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   bool loop_started_ = false;
 };
 

@@ -51,6 +51,7 @@ struct Subscriptions::Impl {
   bool stopping = false;
   std::thread matcher;
   std::atomic<std::uint64_t> events_queued{0}, events_dropped{0}, notifications{0};
+  std::uint64_t drops_reported = 0;  // matcher thread
 
   // The matcher thread's own: when each subscription was last notified and what throttling holds.
   struct Pacing {
@@ -130,7 +131,17 @@ struct Subscriptions::Impl {
         batch.clear();
       }
       run_timers(now_ms());
+      report_drops();
     }
+  }
+
+  // Logged here rather than in on_change, which runs under a tenant's lock.
+  void report_drops() {
+    const std::uint64_t dropped = events_dropped.load(std::memory_order_relaxed);
+    if (dropped == drops_reported) return;
+    spdlog::warn("notifications: {} change events dropped, the queue of {} was full", dropped - drops_reported,
+                 options.event_queue_capacity);
+    drops_reported = dropped;
   }
 
   void match(const twin::ChangeEvent& event, std::vector<const Registration*>& candidates) {

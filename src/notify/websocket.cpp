@@ -137,8 +137,9 @@ std::size_t ListenerHub::broadcast(const std::string& key, const std::shared_ptr
     if (it == listeners_.end()) return 0;
     std::erase_if(it->second, [&](const auto& weak) {
       auto l = weak.lock();
-      if (l) live.push_back(std::move(l));
-      return !l;
+      if (!l) return true;
+      live.push_back(std::move(l));
+      return false;
     });
     if (it->second.empty()) listeners_.erase(it);
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <mutex>
+#include <span>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -150,25 +152,23 @@ storage::Write Twin::deletion_write(const std::string& tenant, const std::string
   return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, id), std::nullopt};
 }
 
-Status Twin::load() {
+namespace {
+
+// One stored entity document, read back; decoded off the scanning thread.
+struct StoredDocument {
+  std::string tenant;
+  std::string text;
+  std::optional<Entity> entity;
+};
+
+void decode_documents(std::span<StoredDocument> documents, const jsonld::Context& identity) {
   jsonld::DecodeOptions options;
-  options.trust_system_attributes = true;
-  std::size_t loaded = 0, skipped = 0;
-  std::unique_lock lock(tenants_mutex_);
-  auto status = store_.scan(storage::Collection::Entities, "", [&](std::string_view key, std::string_view value) {
-    std::string_view tenant, id;
-    auto doc = parse_json(value, kStoredDocumentDepth);
-    if (!storage::split_tenant_key(key, tenant, id) || !doc || !doc->is_object()) {
-      ++skipped;
-      return true;
-    }
-    auto decoded = jsonld::decode_entity(doc->get_object(), *identity_context_, options);
-    if (!decoded) {
-      ++skipped;
-      return true;
-    }
-    auto& slot = tenants_[std::string(tenant)];
-    if (!slot) slot = std::make_unique<Tenant>();
+  options.trusted = true;
+  for (auto& doc : documents) {
+    auto parsed = parse_json(doc.text, kStoredDocumentDepth);
+    if (!parsed || !parsed->is_object()) continue;
+    auto decoded = jsonld::decode_entity(parsed->get_object(), identity, options);
+    if (!decoded || decoded->header.id.empty()) continue;
     Entity entity;
     entity.id = std::move(decoded->header.id);
     entity.types = std::move(decoded->header.types);
@@ -176,10 +176,50 @@ Status Twin::load() {
     entity.created_at = decoded->header.created_at;
     entity.modified_at = decoded->header.modified_at;
     entity.attributes = std::move(decoded->attributes);
-    slot->insert(std::move(entity));
-    ++loaded;
+    doc.entity = std::move(entity);
+    std::string().swap(doc.text);
+  }
+}
+
+}  // namespace
+
+Status Twin::load() {
+  // Documents are read in chunks; each chunk is decoded on two threads (parsing dominates start-up)
+  // and then inserted, so memory holds one chunk of text at a time.
+  constexpr std::size_t kChunk = 8192;
+  std::size_t loaded = 0, skipped = 0;
+  std::vector<StoredDocument> chunk;
+  chunk.reserve(kChunk);
+  std::unique_lock lock(tenants_mutex_);
+  auto flush = [&] {
+    const std::span<StoredDocument> all(chunk);
+    const std::size_t half = all.size() / 2;
+    std::thread helper([&] { decode_documents(all.first(half), *identity_context_); });
+    decode_documents(all.subspan(half), *identity_context_);
+    helper.join();
+    for (auto& doc : chunk) {
+      if (!doc.entity) {
+        ++skipped;
+        continue;
+      }
+      auto& slot = tenants_[doc.tenant];
+      if (!slot) slot = std::make_unique<Tenant>();
+      slot->insert(std::move(*doc.entity));
+      ++loaded;
+    }
+    chunk.clear();
+  };
+  auto status = store_.scan(storage::Collection::Entities, "", [&](std::string_view key, std::string_view value) {
+    std::string_view tenant, id;
+    if (!storage::split_tenant_key(key, tenant, id)) {
+      ++skipped;
+      return true;
+    }
+    chunk.push_back(StoredDocument{std::string(tenant), std::string(value), std::nullopt});
+    if (chunk.size() == kChunk) flush();
     return true;
   });
+  flush();
   if (skipped) spdlog::warn("twin: {} stored entity documents could not be read and were skipped", skipped);
   malloc_trim(0);  // the documents parsed while loading are freed: give their pages back to the system
   spdlog::info("twin: loaded {} entities in {} tenants", loaded, tenants_.size());

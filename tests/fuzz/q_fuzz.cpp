@@ -42,7 +42,7 @@ struct Fixture {
 
   Fixture() {
     ct::jsonld::DecodeOptions options;
-    options.trust_system_attributes = true;
+    options.trusted = true;
     auto decoded = ct::jsonld::decode_entity(ct::json::parse(kEntity).as_object(), *ctx, options);
     if (!decoded.ok()) __builtin_trap();  // the fixture itself is wrong
     entity.id = decoded->header.id;

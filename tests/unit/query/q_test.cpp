@@ -47,7 +47,7 @@ class Q : public ::testing::Test {
 
   model::Entity decode(const char* text) {
     jsonld::DecodeOptions options;
-    options.trust_system_attributes = true;  // so that createdAt/modifiedAt are kept
+    options.trusted = true;  // so that createdAt/modifiedAt are kept
     auto r = jsonld::decode_entity(json::parse(text).as_object(), *ctx, options);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.problem().detail);
     model::Entity e;
