@@ -1,5 +1,6 @@
 #include "http/ngsi_ld_request.hpp"
 
+#include <charconv>
 #include <memory>
 
 #include "model/names.hpp"
@@ -99,6 +100,22 @@ Result<JsonBody> read_json_body(const Call& call, jsonld::ContextStore& contexts
   if (!ctx) return ctx.problem();
   body.context = std::move(ctx).value();
   return body;
+}
+
+Result<std::size_t> page_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum) {
+  if (!call.has_param(name)) return fallback;
+  const std::string text = call.param(name);
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return bad_request(name + " must be a non-negative integer, got \"" + text.substr(0, 40) + "\"");
+  if (value > maximum) {
+    if (name == "limit")
+      return Problem{ProblemKind::TooManyResults,
+                     "limit " + text + " is above the maximum of " + std::to_string(maximum) + " per page"};
+    return bad_request(name + " must be at most " + std::to_string(maximum));
+  }
+  return value;
 }
 
 Result<MediaType> negotiate(const Call& call, bool allow_geojson) {

@@ -48,6 +48,10 @@ Result<JsonBody> read_json_body(const Call& call, jsonld::ContextStore& contexts
 // The same for a body whose top level is an array (batch operations).
 Result<json::value> read_json_value(const Call& call, bool allow_merge_patch = false);
 
+// A paging parameter (limit, offset): a non-negative integer, `fallback` when absent. Above `maximum`
+// a limit is TooManyResults (403), anything else BadRequestData.
+Result<std::size_t> page_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum);
+
 // The response media type the Accept header asks for (406 when none of ours is acceptable).
 Result<MediaType> negotiate(const Call& call, bool allow_geojson = true);
 

@@ -1,6 +1,5 @@
 // Query Entities: GET /ngsi-ld/v1/entities with query parameters, and POST /entityOperations/query
 // with the same criteria as a JSON Query body. Both build one twin::EntityQuery.
-#include <charconv>
 #include <limits>
 
 #include "http/ngsi_ld_request.hpp"
@@ -23,22 +22,6 @@ struct Criteria {
   std::optional<json::object> geo_object;
   bool project_attrs = false;  // a Query body's attrs also choose what is rendered
 };
-
-Result<std::size_t> count_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum) {
-  if (!call.has_param(name)) return fallback;
-  const std::string text = call.param(name);
-  std::size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    return bad_request(name + " must be a non-negative integer, got \"" + text.substr(0, 40) + "\"");
-  if (value > maximum) {
-    if (name == "limit")
-      return Problem{ProblemKind::TooManyResults,
-                     "limit " + text + " is above the maximum of " + std::to_string(maximum) + " entities per page"};
-    return bad_request(name + " must be at most " + std::to_string(maximum));
-  }
-  return value;
-}
 
 Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
                                       const std::string& context_url) {
@@ -110,8 +93,8 @@ Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& 
 void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria, const RequestContext& ctx) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(type, negotiate(call));
-  CT_TRY_OR_REPLY(limit, count_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, count_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   const bool want_count = call.param("count") == "true";
   if (limit == 0 && !want_count) return reply(problem_response(bad_request("limit=0 is only allowed with count=true")));
   RenderSelection selection;
