@@ -14,22 +14,6 @@ namespace {
 using beast_http::verb;
 constexpr std::string_view kSubscriptions = "/ngsi-ld/v1/subscriptions";
 
-Result<std::size_t> count_param(const Call& call, const std::string& name, std::size_t fallback, std::size_t maximum) {
-  if (!call.has_param(name)) return fallback;
-  const std::string text = call.param(name);
-  std::size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    return bad_request(name + " must be a non-negative integer, got \"" + text.substr(0, 40) + "\"");
-  if (value > maximum) {
-    if (name == "limit")
-      return Problem{ProblemKind::TooManyResults,
-                     "limit " + text + " is above the maximum of " + std::to_string(maximum) + " per page"};
-    return bad_request(name + " must be at most " + std::to_string(maximum));
-  }
-  return value;
-}
-
 // The @context of a request body as a subscription keeps it: the URL (Link header, or an inline
 // @context that is a URL), the inline value itself, or null for the core context.
 Result<notify::ContextRef> context_of(const Call& call, const JsonBody& body) {
@@ -64,8 +48,8 @@ void list_subscriptions(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(type, negotiate(call, /*allow_geojson=*/false));
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(limit, count_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, count_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   const bool want_count = call.param("count") == "true";
   if (limit == 0 && !want_count) return reply(problem_response(bad_request("limit=0 is only allowed with count=true")));
   const bool sys_attrs = has_option(call, "sysAttrs");
