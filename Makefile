@@ -1,7 +1,7 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
 #   make test   install what is missing, build (release and sanitizers), run every test
-#               (a failed test is retried once: subscription_test failed once under load, see the closing note)
+#               (a failed test is retried once, until the notify matching race in the closing note is fixed)
 .PHONY: demo test deps release asan test-release test-asan test-fuzz bench clean
 
 JOBS ?= 2
