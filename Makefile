@@ -1,7 +1,6 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
 #   make test   install what is missing, build (release and sanitizers), run every test
-#               (a failed test is retried once, until the notify matching race in the closing note is fixed)
 .PHONY: demo test deps release asan test-release test-asan test-fuzz bench clean
 
 JOBS ?= 2
@@ -23,10 +22,10 @@ asan:
 	cmake --build --preset asan -j $(JOBS)
 
 test-release: release
-	ctest --preset release -j $(JOBS) --repeat until-pass:2
+	ctest --preset release -j $(JOBS)
 
 test-asan: asan
-	ctest --preset asan -j $(JOBS) --repeat until-pass:2
+	ctest --preset asan -j $(JOBS)
 
 test-fuzz:
 	bash scripts/fuzz.sh

@@ -30,6 +30,9 @@ struct Registration : std::enable_shared_from_this<Registration> {
   std::string tenant;
   std::shared_ptr<const Subscription> subscription;
   std::shared_ptr<DeliveryStatus> status;
+  // The store sequence of the subscription's creation: changes queued before it are not notified
+  // to it, though the matcher may see them after it exists. 0 for subscriptions restored at start.
+  storage::Sequence since = 0;
 };
 
 // The triggers of `s` that `event` fires and that hold for the entity; 0 when it is not notified.

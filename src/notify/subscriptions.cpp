@@ -74,21 +74,25 @@ struct Subscriptions::Impl {
     return r ? r->shared_from_this() : nullptr;
   }
 
-  // Files `s` (with `status`, or a fresh one) and queues its document; the caller holds the lock.
-  storage::Sequence put_locked(const std::string& tenant, Subscription s, std::shared_ptr<DeliveryStatus> status) {
+  // Files `s` and queues its document; the caller holds the lock. `replaced` is the registration a
+  // PATCH replaces (its delivery status and creation sequence carry over), or null for a create.
+  storage::Sequence put_locked(const std::string& tenant, Subscription s, const Registration* replaced) {
     auto r = std::make_shared<Registration>();
     r->tenant = tenant;
-    r->status = status ? std::move(status) : std::make_shared<DeliveryStatus>();
+    r->status = replaced ? replaced->status : std::make_shared<DeliveryStatus>();
     const bool periodic = s.periodic();
     const std::string key = storage::tenant_key(tenant, s.id);
     std::string document = encode_document(s);
     r->subscription = std::make_shared<const Subscription>(std::move(s));
+    const storage::Sequence sequence =
+        store.enqueue({{storage::Collection::Subscriptions, key, std::move(document)}});
+    r->since = replaced ? replaced->since : sequence;
     auto& index = tenants[tenant];
     const std::size_t before = index.size();
     index.put(std::move(r));
     count += index.size() - before;
     if (periodic) schedule(key);
-    return store.enqueue({{storage::Collection::Subscriptions, key, std::move(document)}});
+    return sequence;
   }
 
   void schedule(const std::string& key) {
@@ -155,7 +159,7 @@ struct Subscriptions::Impl {
       t->second.candidates(event, candidates);
       for (const Registration* r : candidates) {
         const Subscription& s = *r->subscription;
-        if (!s.is_active || s.expired(now) || s.periodic()) continue;
+        if (event.sequence < r->since || !s.is_active || s.expired(now) || s.periodic()) continue;
         if (fired_triggers(s, event)) matched.push_back(r->shared_from_this());
       }
     }
@@ -347,7 +351,7 @@ Result<storage::Sequence> Subscriptions::update(const std::string& tenant, const
   if (!current) return not_found("subscription " + id + " was not found");
   auto s = patch_subscription(*current->subscription, fragment, ctx, impl_->contexts, now_ms());
   if (!s) return s.problem();
-  return impl_->put_locked(tenant, std::move(s).value(), current->status);
+  return impl_->put_locked(tenant, std::move(s).value(), current);
 }
 
 Result<storage::Sequence> Subscriptions::remove(const std::string& tenant, const std::string& id) {

@@ -1,0 +1,50 @@
+// The registry and matcher together (subscriptions.hpp), against a real twin and store.
+#include "notify/subscriptions.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "notify_fixture.hpp"
+
+namespace ct::notify {
+namespace {
+
+using testing::NotifyTest;
+
+// Waits up to two seconds for the matcher to have produced `count` notifications.
+bool notifications_reach(const Subscriptions& subscriptions, std::uint64_t count) {
+  for (int i = 0; i < 200; ++i) {
+    if (subscriptions.stats().notifications >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// A change queued before a subscription existed is not notified to it, even when the matcher only
+// gets to the change after the subscription was created (the matcher is held back here).
+TEST_F(NotifyTest, SubscriptionIsNotNotifiedOfChangesOlderThanItself) {
+  Subscriptions subscriptions(*twin_, *store_, contexts_);
+  twin_->add_observer(&subscriptions);
+  // Another subscription, so that change events are queued at all.
+  ASSERT_TRUE(subscriptions
+                  .create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Other"}],
+                            "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core())
+                  .ok());
+  create(R"({"id":"urn:ngsi-ld:Station:dongsi","type":"Station","pm25":{"type":"Property","value":40}})");
+  ASSERT_TRUE(subscriptions
+                  .create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Station"}],
+                            "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core())
+                  .ok());
+
+  subscriptions.start();
+  merge("urn:ngsi-ld:Station:dongsi", R"({"pm25":{"type":"Property","value":75}})");
+  EXPECT_TRUE(notifications_reach(subscriptions, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(subscriptions.stats().notifications, 1u) << "the creation of dongsi was notified too";
+  subscriptions.stop();
+}
+
+}  // namespace
+}  // namespace ct::notify
