@@ -1,6 +1,6 @@
 // citytwin: the smart-city platform server and its tools.
 //   citytwin serve [--listen 127.0.0.1:1026] [--data-dir var/data] [--config FILE]
-//   citytwin demo  (the demo city, live; until its data sets land it serves an empty city)
+//   citytwin demo  [--demo-data data/demo]  (the demo city: Beijing districts, Los Angeles road sensors)
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_server_options(serve);
   auto* demo = app.add_subcommand("demo", "run the server with the demo city");
   add_server_options(demo);
+  demo->add_option("--demo-data", options.demo_data, "the demo city's data files")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   ct::configure_logging(log_level);

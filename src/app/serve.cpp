@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/demo_city.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -61,6 +62,15 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   if (auto st = http::restore_hosted_contexts(**store, contexts); !st) {
     spdlog::error("cannot restore registered @contexts: {}", st.problem().detail);
     return 1;
+  }
+  if (options.demo) {
+    auto city = load_demo_city(twin, contexts, **store, options.demo_data);
+    if (!city) {
+      spdlog::error("{}", city.problem().detail);
+      return 1;
+    }
+    spdlog::info("demo city: {} Beijing districts, {} Los Angeles road sensors (tenant \"{}\")", city->districts,
+                 city->traffic_sensors, kLosAngelesTenant);
   }
   notify::Subscriptions subscriptions(twin, **store, contexts);
   if (auto st = subscriptions.restore(); !st) {

@@ -13,6 +13,7 @@ struct ServeOptions {
   std::string context_dir;
   bool no_fsync = false;
   bool demo = false;
+  std::string demo_data = CITYTWIN_DEMO_DATA_DIR;  // the demo city's data files (demo only)
 };
 
 // Returns the process exit code.

@@ -72,9 +72,10 @@ class Server:
 
     data_dir: reuse an existing dir (else a fresh temporary one, removed by cleanup()).
     extra_args: more `serve` options, e.g. ["--body-limit", "4096"].
+    command: the subcommand that runs the server ("serve", or "demo" for the demo city).
     """
 
-    def __init__(self, binary, data_dir=None, extra_args=(), keep=False):
+    def __init__(self, binary, data_dir=None, extra_args=(), keep=False, command="serve"):
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise ServerError("no executable binary at %s" % self.binary)
@@ -82,6 +83,7 @@ class Server:
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "server.log")
         self.extra_args = list(extra_args)
+        self.command = command
         self.keep = keep
         self.proc = None
         self.port = None
@@ -102,7 +104,7 @@ class Server:
             log = open(self.log_path, "ab")
             log.write(("\n--- start #%d on port %d ---\n" % (self.starts + 1, self.port)).encode())
             log.flush()
-            cmd = [self.binary, "serve", "--listen", "127.0.0.1:%d" % self.port,
+            cmd = [self.binary, self.command, "--listen", "127.0.0.1:%d" % self.port,
                    "--data-dir", self.data_dir] + self.extra_args
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             log.close()
