@@ -602,14 +602,41 @@ class Parser {
 
   model::Term expand(std::string_view name) const { return model::Term::intern(ctx_.expand(name)); }
 
+  // An attribute named by a full IRI keeps the dots of its host and path
+  // (https://smartdatamodels.org/dataModel.Transportation/speed): in the path, a '.' belongs to the
+  // name when the segment after it reaches another '/' and does not begin an IRI of its own;
+  // otherwise it starts a sub-attribute or metadata (speed.observedAt, speed.https://...).
+  void extend_iri_name(std::size_t start, std::string_view& name) {
+    const std::size_t scheme = name.find("://");
+    if (scheme == std::string_view::npos) return;
+    const std::size_t n = text_.size();
+    std::size_t i = start + scheme + 3;
+    while (i < n && text_[i] != '/' && (text_[i] == '.' || !ends_name(text_[i]))) ++i;  // the host
+    for (;;) {
+      while (i < n && !ends_name(text_[i])) ++i;
+      if (i >= n || text_[i] != '.') break;
+      std::size_t j = i + 1;
+      while (j < n && !ends_name(text_[j])) ++j;
+      const std::string_view segment = text_.substr(i + 1, j - i - 1);
+      if (segment.find('/') == std::string_view::npos || segment.find("://") != std::string_view::npos) break;
+      i = j;
+    }
+    name = text_.substr(start, i - start);
+    pos_ = i;
+  }
+
   // attr(.sub)*(.metadata)? or attr(.sub)*([key(.key)*])+
   bool parse_path(Comparison& c) {
     std::string_view name;
+    const std::size_t start = pos_;
     if (!read_name("an attribute name", name)) return false;
+    extend_iri_name(start, name);
+    if (!model::is_valid_term(name)) return fail(start, "invalid name \"" + shown(name, kShownTokenLength) + "\"");
     c.attribute = expand(name);
     while (!at_end() && peek() == '.') {
-      ++pos_;
+      const std::size_t sub_start = ++pos_;
       if (!read_name("a sub-attribute name after '.'", name)) return false;
+      extend_iri_name(sub_start, name);
       if (auto m = metadata_named(name)) {
         c.metadata = *m;
         if (!at_end() && (peek() == '.' || peek() == '['))

@@ -406,6 +406,23 @@ TEST_F(Q, ExpandsNamesWithTheContextButNotCompoundKeys) {
   EXPECT_FALSE(parse("speed[max]==5").matches(e));
 }
 
+// Smart Data Model attributes expand to IRIs with dots in their host and path; written in full in q,
+// those dots are part of the name, and only a '.' after the last '/' starts a sub-attribute.
+TEST_F(Q, KeepsTheDotsOfAttributesNamedByFullIris) {
+  model::Entity e = decode(R"({"id": "urn:x:1", "type": "T",
+      "https://smartdatamodels.org/dataModel.Transportation/averageVehicleSpeed":
+          {"type": "Property", "value": 42.5, "observedAt": "2012-03-01T08:00:00Z",
+           "https://smartdatamodels.org/dataModel.Transportation/laneId": {"type": "Property", "value": 2}}})");
+  const std::string speed = "https://smartdatamodels.org/dataModel.Transportation/averageVehicleSpeed";
+  EXPECT_TRUE(parse(speed + "<50").matches(e));
+  EXPECT_FALSE(parse(speed + ">50").matches(e));
+  EXPECT_TRUE(parse(speed).matches(e));
+  EXPECT_TRUE(parse(speed + ".observedAt<2012-03-02T00:00:00Z").matches(e));
+  EXPECT_TRUE(parse(speed + ".https://smartdatamodels.org/dataModel.Transportation/laneId==2").matches(e));
+  EXPECT_EQ(parse(speed + "<50").attributes(), std::vector<model::Term>{model::Term::intern(speed)});
+  EXPECT_NE(error("https://smartdatamodels.org/{bad}<5").find("invalid name"), std::string::npos);
+}
+
 TEST_F(Q, ExposesRequiredTermsForThePlanner) {
   auto terms = parse("count>1;status==\"ok\";pm25.unitCode==\"GQ\";tags!=\"x\";count==1..5;status==\"a\",2;"
                      "dateObserved>=2024-01-01T00:00:00Z;address[city]==\"B\";pm25.reliability==1;active==true;"
