@@ -1,6 +1,7 @@
 #pragma once
 // Runs the server until SIGTERM or SIGINT: open the store, rebuild the twin, serve, shut down cleanly.
 #include <csignal>
+#include <cstdint>
 #include <string>
 
 namespace ct::app {
@@ -13,6 +14,9 @@ struct ServeOptions {
   std::string context_dir;
   bool no_fsync = false;
   bool demo = false;
+  bool no_history = false;
+  std::int64_t history_compact_interval_ms = 60'000;  // how often the compactor looks for old days
+  std::int64_t history_compact_grace_ms = 600'000;    // a day is compacted this long after it ended
 };
 
 // Returns the process exit code.

@@ -46,6 +46,10 @@ class Store {
   // Visits every key under `prefix` in one collection, in key order. Stops early when `visit` returns false.
   virtual Status scan(Collection collection, std::string_view prefix,
                       const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+  // Visits every key in [begin, end) of one collection, in key order (one range scan: time-ordered
+  // series). Stops early when `visit` returns false. The default filters a full scan; backends seek.
+  virtual Status scan_range(Collection collection, std::string_view begin, std::string_view end,
+                            const std::function<bool(std::string_view key, std::string_view value)>& visit);
   virtual Result<std::optional<std::string>> get(Collection collection, std::string_view key) = 0;
 
   // Makes everything queued durable and stops the commit thread. Later writes fail.

@@ -75,6 +75,21 @@ class RocksDbStore final : public Store {
     return {};
   }
 
+  Status scan_range(Collection collection, std::string_view begin, std::string_view end,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    const rocksdb::Slice upper(end.data(), end.size());
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(collection)));
+    for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()),
+                 std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    if (!it->status().ok()) return Problem{ProblemKind::InternalError, "storage scan: " + it->status().ToString()};
+    return {};
+  }
+
   Result<std::optional<std::string>> get(Collection collection, std::string_view key) override {
     std::string value;
     auto s = db_->Get(rocksdb::ReadOptions(), handle(collection), rocksdb::Slice(key.data(), key.size()), &value);

@@ -1,0 +1,577 @@
+#include "history/history_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "common/json.hpp"
+#include "history/series_codec.hpp"
+#include "jsonld/context.hpp"
+#include "jsonld/entity_codec.hpp"
+
+namespace ct::history {
+namespace {
+
+constexpr char kRawKind = 'R';
+constexpr char kBlockKind = 'B';
+constexpr char kBlockFormat = 1;
+constexpr std::string_view kInstancePrefix = "urn:ngsi-ld:history:";
+// Below this every record time is clamped when computing a day, so that no day arithmetic overflows.
+constexpr Timestamp kEarliest = -(Timestamp{1} << 62);
+
+thread_local int pause_depth = 0;
+
+void put_u64(std::string& out, std::uint64_t u) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(u >> (8 * i)));
+}
+std::uint64_t get_u64(std::string_view bytes) {
+  std::uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  return u;
+}
+void put_time(std::string& out, Timestamp t) { put_u64(out, static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63)); }
+Timestamp get_time(std::string_view bytes) {
+  return static_cast<Timestamp>(get_u64(bytes) ^ (std::uint64_t{1} << 63));
+}
+
+Timestamp day_of(Timestamp t) {
+  t = std::max(t, kEarliest);
+  Timestamp q = t / kBucketMs;
+  if (t % kBucketMs < 0) --q;
+  return q * kBucketMs;
+}
+
+std::string entity_part(std::string_view tenant, std::string_view entity_id) {
+  std::string out;
+  out.append(tenant).push_back('\0');
+  out.append(entity_id).push_back('\0');
+  return out;
+}
+std::string series_part(std::string_view tenant, const SeriesId& s) {
+  std::string out = entity_part(tenant, s.entity_id);
+  out.append(s.attribute).push_back('\0');
+  out.append(s.dataset_id);
+  return out;
+}
+std::string series_prefix(std::string_view tenant, const SeriesId& s) { return 'S' + series_part(tenant, s) + '\0'; }
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+std::optional<std::string> unhex(std::string_view text) {
+  if (text.size() % 2) return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = digit(text[i]), lo = digit(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+const jsonld::Context& identity_context() {
+  static const jsonld::Context context = [] {
+    jsonld::Context c;
+    c.seal(nullptr);
+    return c;
+  }();
+  return context;
+}
+
+std::optional<double> number_of(const json::value& v) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return std::nullopt;
+}
+
+// A raw record's value: {"c": changedAt, "a": the instance (expanded, normalized)} or {"c", "d": true}.
+struct RawRecord {
+  Timestamp changed_at = 0;
+  bool deleted = false;
+  json::object attribute;
+};
+std::optional<RawRecord> parse_raw(std::string_view value) {
+  auto parsed = parse_json(value);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
+  const auto& o = parsed->get_object();
+  RawRecord r;
+  if (const auto* c = o.if_contains("c"); c && c->is_int64()) r.changed_at = c->get_int64();
+  if (const auto* d = o.if_contains("d"); d && d->is_bool()) r.deleted = d->get_bool();
+  if (const auto* a = o.if_contains("a"); a && a->is_object()) r.attribute = a->get_object();
+  return r;
+}
+
+// The number and unit of a raw record that a block can hold without loss, else nullopt.
+struct Compactable {
+  double value = 0;
+  std::string unit;
+};
+std::optional<Compactable> compactable(const RawRecord& r) {
+  if (r.deleted) return std::nullopt;
+  Compactable out;
+  bool has_value = false;
+  for (const auto& [key, member] : r.attribute) {
+    if (key == "type") {
+      if (!member.is_string() || member.get_string() != "Property") return std::nullopt;
+    } else if (key == "value") {
+      auto n = number_of(member);
+      if (!n || std::isnan(*n)) return std::nullopt;
+      out.value = *n;
+      has_value = true;
+    } else if (key == "unitCode") {
+      if (!member.is_string() || member.get_string().size() > 255) return std::nullopt;
+      out.unit = std::string(member.get_string());
+    } else if (key != "observedAt" && key != "datasetId" && key != "createdAt" && key != "modifiedAt") {
+      return std::nullopt;  // a sub-attribute
+    }
+  }
+  if (!has_value) return std::nullopt;
+  return out;
+}
+
+std::string block_value(const std::string& unit, std::string_view block) {
+  std::string out;
+  out.push_back(kBlockFormat);
+  out.push_back(static_cast<char>(unit.size()));
+  out.append(unit);
+  out.append(block);
+  return out;
+}
+// Splits a stored block value into its unitCode and encoded series block.
+bool split_block_value(std::string_view value, std::string_view& unit, std::string_view& block) {
+  if (value.size() < 2 || value[0] != kBlockFormat) return false;
+  const auto unit_size = static_cast<unsigned char>(value[1]);
+  if (value.size() < 2u + unit_size) return false;
+  unit = value.substr(2, unit_size);
+  block = value.substr(2 + unit_size);
+  return true;
+}
+
+HistoryInstance instance_from_raw(const SeriesId& series, Timestamp time, std::string_view suffix, const RawRecord& r) {
+  HistoryInstance out;
+  out.time = time;
+  out.changed_at = r.changed_at;
+  out.deleted = r.deleted;
+  out.instance_id = std::string(kInstancePrefix) + hex(suffix);
+  out.attribute.name = model::Term::intern(series.attribute);
+  out.attribute.dataset_id = model::Term::intern(series.dataset_id);
+  if (!r.deleted) {
+    jsonld::DecodeOptions options;
+    options.trusted = true;
+    auto decoded = jsonld::decode_attribute(out.attribute.name, r.attribute, identity_context(), options);
+    if (decoded && !decoded->empty()) out.attribute = std::move(decoded->front());
+    if (out.attribute.kind == model::AttributeKind::Property) out.number = number_of(out.attribute.value);
+  }
+  return out;
+}
+
+HistoryInstance instance_from_point(const SeriesId& series, Timestamp time, double value, std::string_view unit,
+                                    std::size_t ordinal) {
+  HistoryInstance out;
+  out.time = out.changed_at = time;
+  out.number = value;
+  std::string suffix;
+  put_time(suffix, time);
+  out.instance_id = std::string(kInstancePrefix) + hex(suffix) + "b" + std::to_string(ordinal);
+  out.attribute.name = model::Term::intern(series.attribute);
+  out.attribute.dataset_id = model::Term::intern(series.dataset_id);
+  out.attribute.kind = model::AttributeKind::Property;
+  out.attribute.value = value;
+  out.attribute.observed_at = time;
+  if (!unit.empty()) out.attribute.unit_code = model::Term::intern(unit);
+  return out;
+}
+
+}  // namespace
+
+HistoryStore::Pause::Pause() { ++pause_depth; }
+HistoryStore::Pause::~Pause() { --pause_depth; }
+
+HistoryStore::HistoryStore(storage::Store& store) : store_(store), counter_(std::random_device{}()) {}
+
+HistoryStore::~HistoryStore() { stop(); }
+
+void HistoryStore::record_instance(const std::string& tenant, const std::string& entity_id,
+                                   const model::Attribute& instance, Timestamp changed_at,
+                                   std::vector<storage::Write>& writes) {
+  const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
+  model::Entity wrapper;
+  wrapper.id = entity_id;
+  wrapper.attributes.push_back(instance);
+  jsonld::EncodeOptions options;
+  options.sys_attrs = true;
+  auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
+  json::object record;
+  record["c"] = changed_at;
+  if (auto* a = encoded.if_contains(instance.name.str()); a) {
+    if (a->is_array() && !a->get_array().empty()) record["a"] = a->get_array().front();
+    else record["a"] = *a;
+  }
+  std::string key = series_prefix(tenant, series);
+  put_time(key, instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at);
+  key.push_back(kRawKind);
+  put_time(key, changed_at);
+  const std::uint32_t n = counter_.fetch_add(1);
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
+  writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
+  writes.push_back({storage::Collection::History, 'I' + series_part(tenant, series), std::string()});
+  records_written_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
+  if (pause_depth > 0 || !event.entity) return;
+  const model::Entity& entity = *event.entity;
+  for (const auto& [name, dataset] : event.written)
+    if (const auto* instance = entity.find(name, dataset)) record_instance(event.tenant, entity.id, *instance, event.at, writes);
+  for (const auto& [name, dataset] : event.removed) {
+    const SeriesId series{entity.id, std::string(name.str()), std::string(dataset.str())};
+    std::string key = series_prefix(event.tenant, series);
+    put_time(key, event.at);
+    key.push_back(kRawKind);
+    put_time(key, event.at);
+    const std::uint32_t n = counter_.fetch_add(1);
+    for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
+    json::object record{{"c", event.at}, {"d", true}};
+    writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
+    writes.push_back({storage::Collection::History, 'I' + series_part(event.tenant, series), std::string()});
+  }
+}
+
+Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
+  std::vector<SeriesId> out;
+  const std::string prefix = 'I' + entity_part(tenant, entity_id);
+  auto st = store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view) {
+    const auto rest = key.substr(prefix.size());
+    const auto zero = rest.find('\0');
+    if (zero == std::string_view::npos) return true;
+    out.push_back({entity_id, std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1))});
+    return true;
+  });
+  if (!st) return st.problem();
+  return out;
+}
+
+Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
+                          const std::function<void(const HistoryInstance&)>& visit) const {
+  if (from >= to) return {};
+  const std::string prefix = series_prefix(tenant, series);
+  std::string begin = prefix, end = prefix;
+  put_time(begin, day_of(from));
+  put_time(end, to);
+  std::vector<HistoryInstance> found;
+  Status failure;
+  auto st = store_.scan_range(storage::Collection::History, begin, end, [&](std::string_view key, std::string_view value) {
+    const auto suffix = key.substr(prefix.size());
+    if (suffix.size() < 9) return true;
+    const Timestamp time = get_time(suffix);
+    if (suffix[8] == kBlockKind) {
+      std::string_view unit, block;
+      if (!split_block_value(value, unit, block)) {
+        failure = Problem{ProblemKind::InternalError, "history: a malformed block"};
+        return false;
+      }
+      auto reader = SeriesBlockReader::open(block);
+      if (!reader) {
+        failure = reader.problem();
+        return false;
+      }
+      Timestamp t;
+      double v;
+      for (std::size_t ordinal = 0; reader->next(t, v); ++ordinal)
+        if (t >= from && t < to) found.push_back(instance_from_point(series, t, v, unit, ordinal));
+      if (!reader->status()) failure = reader->status();
+      return static_cast<bool>(failure);
+    }
+    if (time < from) return true;
+    auto raw = parse_raw(value);
+    if (raw) found.push_back(instance_from_raw(series, time, suffix, *raw));
+    return true;
+  });
+  if (!st) return st;
+  if (!failure) return failure;
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+  for (const auto& instance : found) visit(instance);
+  return {};
+}
+
+Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
+                                  const std::function<void(std::string_view block)>& block_visit,
+                                  const std::function<void(const HistoryInstance&)>& other) const {
+  if (from >= to) return {};
+  const std::string prefix = series_prefix(tenant, series);
+  std::string begin = prefix, end = prefix;
+  put_time(begin, day_of(from));
+  put_time(end, to);
+  Status failure;
+  auto st = store_.scan_range(storage::Collection::History, begin, end, [&](std::string_view key, std::string_view value) {
+    const auto suffix = key.substr(prefix.size());
+    if (suffix.size() < 9) return true;
+    const Timestamp time = get_time(suffix);
+    if (suffix[8] == kBlockKind) {
+      std::string_view unit, block;
+      if (!split_block_value(value, unit, block)) {
+        failure = Problem{ProblemKind::InternalError, "history: a malformed block"};
+        return false;
+      }
+      block_visit(block);
+      return true;
+    }
+    if (time < from) return true;
+    auto raw = parse_raw(value);
+    if (!raw || raw->deleted) return true;
+    if (auto c = compactable(*raw)) {
+      HistoryInstance instance;
+      instance.time = time;
+      instance.changed_at = raw->changed_at;
+      instance.number = c->value;
+      other(instance);
+    } else {
+      other(instance_from_raw(series, time, suffix, *raw));
+    }
+    return true;
+  });
+  if (!st) return st;
+  return failure;
+}
+
+Status HistoryStore::numeric_points(const std::string& tenant, const std::string& entity_id,
+                                    const std::string& attribute, Timestamp from, Timestamp to,
+                                    const std::function<void(Timestamp, double)>& visit) const {
+  auto all = series_of(tenant, entity_id);
+  if (!all) return all.problem();
+  std::vector<SeriesPoint> points;
+  for (const auto& series : *all) {
+    if (series.attribute != attribute) continue;
+    Status failure;
+    auto st = read_numeric(
+        tenant, series, from, to,
+        [&](std::string_view block) {
+          auto decoded = decode_block(block);
+          if (!decoded) {
+            failure = decoded.problem();
+            return;
+          }
+          for (const auto& p : *decoded)
+            if (p.time >= from && p.time < to) points.push_back(p);
+        },
+        [&](const HistoryInstance& instance) {
+          if (instance.number) points.push_back({instance.time, *instance.number});
+        });
+    if (!st) return st;
+    if (!failure) return failure;
+  }
+  std::stable_sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+  for (const auto& p : points) visit(p.time, p.value);
+  return {};
+}
+
+Status HistoryStore::delete_prefix(const std::string& prefix) {
+  std::vector<storage::Write> writes;
+  auto st = store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view) {
+    writes.push_back({storage::Collection::History, std::string(key), std::nullopt});
+    return true;
+  });
+  if (!st) return st;
+  if (writes.empty()) return {};
+  return store_.wait_durable(store_.enqueue(std::move(writes)));
+}
+
+Status HistoryStore::delete_entity(const std::string& tenant, const std::string& entity_id) {
+  std::lock_guard lock(rewrite_mutex_);
+  const std::string part = entity_part(tenant, entity_id);
+  if (auto st = delete_prefix('S' + part); !st) return st;
+  return delete_prefix('I' + part);
+}
+
+Status HistoryStore::delete_attribute(const std::string& tenant, const std::string& entity_id,
+                                      const std::string& attribute, const std::optional<std::string>& dataset_id) {
+  std::lock_guard lock(rewrite_mutex_);
+  if (dataset_id) {
+    const SeriesId series{entity_id, attribute, *dataset_id};
+    if (auto st = delete_prefix(series_prefix(tenant, series)); !st) return st;
+    return store_.wait_durable(
+        store_.enqueue({{storage::Collection::History, 'I' + series_part(tenant, series), std::nullopt}}));
+  }
+  std::string part = entity_part(tenant, entity_id);
+  part.append(attribute).push_back('\0');
+  if (auto st = delete_prefix('S' + part); !st) return st;
+  return delete_prefix('I' + part);
+}
+
+Status HistoryStore::delete_instance(const std::string& tenant, const std::string& entity_id,
+                                     const std::string& attribute, const std::string& instance_id) {
+  if (!instance_id.starts_with(kInstancePrefix)) return not_found("instance " + instance_id + " was not found");
+  std::string_view code = std::string_view(instance_id).substr(kInstancePrefix.size());
+  std::optional<std::size_t> ordinal;
+  if (const auto b = code.find('b'); b != std::string_view::npos) {
+    try {
+      ordinal = std::stoul(std::string(code.substr(b + 1)));
+    } catch (...) {
+      return not_found("instance " + instance_id + " was not found");
+    }
+    code = code.substr(0, b);
+  }
+  auto suffix = unhex(code);
+  if (!suffix || suffix->size() < 8) return not_found("instance " + instance_id + " was not found");
+  auto all = series_of(tenant, entity_id);
+  if (!all) return all.problem();
+  std::lock_guard lock(rewrite_mutex_);
+  for (const auto& series : *all) {
+    if (series.attribute != attribute) continue;
+    const std::string prefix = series_prefix(tenant, series);
+    if (!ordinal) {
+      const std::string key = prefix + *suffix;
+      auto existing = store_.get(storage::Collection::History, key);
+      if (!existing) return existing.problem();
+      if (!*existing) continue;
+      return store_.wait_durable(store_.enqueue({{storage::Collection::History, key, std::nullopt}}));
+    }
+    const Timestamp time = get_time(*suffix);
+    std::string key = prefix;
+    put_time(key, day_of(time));
+    key.push_back(kBlockKind);
+    auto existing = store_.get(storage::Collection::History, key);
+    if (!existing) return existing.problem();
+    if (!*existing) continue;
+    std::string_view unit, block;
+    if (!split_block_value(**existing, unit, block)) return Problem{ProblemKind::InternalError, "history: a malformed block"};
+    auto points = decode_block(block);
+    if (!points) return points.problem();
+    if (*ordinal >= points->size() || (*points)[*ordinal].time != time) continue;
+    points->erase(points->begin() + static_cast<std::ptrdiff_t>(*ordinal));
+    std::optional<std::string> rewritten;
+    if (!points->empty()) {
+      SeriesBlockBuilder builder;
+      for (const auto& p : *points)
+        if (auto st = builder.append(p.time, p.value); !st) return st;
+      rewritten = block_value(std::string(unit), builder.finish());
+    }
+    return store_.wait_durable(store_.enqueue({{storage::Collection::History, key, std::move(rewritten)}}));
+  }
+  return not_found("instance " + instance_id + " of " + attribute + " was not found");
+}
+
+Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff, CompactionStats& stats) {
+  std::lock_guard lock(rewrite_mutex_);
+  std::string end = prefix;
+  put_time(end, cutoff);
+  struct Day {
+    std::string block_key;
+    std::optional<std::string> block;
+    std::vector<std::string> raw_keys;
+    std::vector<SeriesPoint> points;
+    std::string unit;
+    bool compactable = true;
+  };
+  std::vector<Day> days;
+  Timestamp current_day = 0;
+  auto st = store_.scan_range(storage::Collection::History, prefix, end, [&](std::string_view key, std::string_view value) {
+    const auto suffix = key.substr(prefix.size());
+    if (suffix.size() < 9) return true;
+    const Timestamp day = day_of(get_time(suffix));
+    if (days.empty() || day != current_day) {
+      days.emplace_back();
+      current_day = day;
+      days.back().block_key = prefix;
+      put_time(days.back().block_key, day);
+      days.back().block_key.push_back(kBlockKind);
+    }
+    Day& d = days.back();
+    if (!d.compactable) return true;
+    if (suffix[8] == kBlockKind) {
+      d.block = std::string(value);
+      return true;
+    }
+    auto raw = parse_raw(value);
+    auto c = raw ? compactable(*raw) : std::nullopt;
+    if (!c || (!d.raw_keys.empty() && c->unit != d.unit)) {
+      d.compactable = false;
+      return true;
+    }
+    d.unit = c->unit;
+    d.raw_keys.emplace_back(key);
+    d.points.push_back({get_time(suffix), c->value});
+    return true;
+  });
+  if (!st) return st;
+  storage::Sequence last = 0;
+  for (auto& d : days) {
+    if (!d.compactable || d.raw_keys.empty()) continue;
+    if (d.block) {
+      std::string_view unit, block;
+      if (!split_block_value(*d.block, unit, block) || unit != d.unit) continue;
+      auto old = decode_block(block);
+      if (!old) continue;
+      d.points.insert(d.points.end(), old->begin(), old->end());
+    }
+    if (d.points.size() > kMaxBlockPoints) continue;
+    std::stable_sort(d.points.begin(), d.points.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+    SeriesBlockBuilder builder;
+    bool ok = true;
+    for (const auto& p : d.points) ok = ok && builder.append(p.time, p.value);
+    if (!ok) continue;
+    std::vector<storage::Write> writes;
+    writes.push_back({storage::Collection::History, d.block_key, block_value(d.unit, builder.finish())});
+    for (auto& key : d.raw_keys) writes.push_back({storage::Collection::History, std::move(key), std::nullopt});
+    stats.raws_compacted += d.raw_keys.size();
+    ++stats.blocks_written;
+    last = store_.enqueue(std::move(writes));  // one group: the block and the deletion of its raws
+  }
+  if (last == 0) return {};
+  return store_.wait_durable(last);
+}
+
+Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_ms) {
+  const Timestamp cutoff = day_of(now - grace_ms);
+  std::vector<std::string> prefixes;
+  auto st = store_.scan(storage::Collection::History, "I", [&](std::string_view key, std::string_view) {
+    prefixes.push_back('S' + std::string(key.substr(1)) + '\0');
+    return true;
+  });
+  if (!st) return st.problem();
+  CompactionStats stats;
+  for (const auto& prefix : prefixes)
+    if (auto s = compact_series(prefix, cutoff, stats); !s) return s.problem();
+  return stats;
+}
+
+void HistoryStore::start(std::int64_t interval_ms, std::int64_t grace_ms) {
+  compactor_ = std::thread([this, interval_ms, grace_ms] {
+    std::unique_lock lock(thread_mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      auto stats = compact(now_ms(), grace_ms);
+      if (!stats) spdlog::warn("history compaction: {}", stats.problem().detail);
+      else if (stats->blocks_written > 0)
+        spdlog::debug("history compaction: {} blocks from {} records", stats->blocks_written, stats->raws_compacted);
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping_; });
+    }
+  });
+}
+
+void HistoryStore::stop() {
+  {
+    std::lock_guard lock(thread_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (compactor_.joinable()) compactor_.join();
+}
+
+}  // namespace ct::history
