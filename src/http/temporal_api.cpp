@@ -314,7 +314,9 @@ Result<json::object> aggregate_series(Services& s, const std::string& tenant, co
   Timestamp from = first;
   if (q.has_timerel && !q.before) from = q.from;
   else if (q.period_ms > 0) from = first - ((first % q.period_ms) + q.period_ms) % q.period_ms;
-  const Timestamp to = (q.has_timerel && !q.after) ? q.to : last + 1;
+  Timestamp to = last + 1;
+  if (q.has_timerel && !q.after) to = q.to;
+  else if (q.period_ms > 0) to = from + ((last - from) / q.period_ms + 1) * q.period_ms;
 
   if (!others.empty()) {
     // Counting non-numeric values: by their JSON text.
