@@ -187,7 +187,7 @@ HistoryInstance instance_from_point(const SeriesId& series, Timestamp time, doub
   out.number = value;
   std::string suffix;
   put_time(suffix, time);
-  out.instance_id = std::string(kInstancePrefix) + hex(suffix) + "b" + std::to_string(ordinal);
+  out.instance_id = std::string(kInstancePrefix) + hex(suffix) + "-" + std::to_string(ordinal);
   out.attribute.name = model::Term::intern(series.attribute);
   out.attribute.dataset_id = model::Term::intern(series.dataset_id);
   out.attribute.kind = model::AttributeKind::Property;
@@ -290,10 +290,14 @@ Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Tim
         failure = reader.problem();
         return false;
       }
-      Timestamp t;
+      Timestamp t, previous = kNoTimestamp;
       double v;
-      for (std::size_t ordinal = 0; reader->next(t, v); ++ordinal)
-        if (t >= from && t < to) found.push_back(instance_from_point(series, t, v, unit, ordinal));
+      std::size_t same_time = 0;  // the ordinal of a point among those of its time: stable across merges
+      while (reader->next(t, v)) {
+        same_time = t == previous ? same_time + 1 : 0;
+        previous = t;
+        if (t >= from && t < to) found.push_back(instance_from_point(series, t, v, unit, same_time));
+      }
       if (!reader->status()) failure = reader->status();
       return static_cast<bool>(failure);
     }
@@ -418,7 +422,7 @@ Status HistoryStore::delete_instance(const std::string& tenant, const std::strin
   if (!instance_id.starts_with(kInstancePrefix)) return not_found("instance " + instance_id + " was not found");
   std::string_view code = std::string_view(instance_id).substr(kInstancePrefix.size());
   std::optional<std::size_t> ordinal;
-  if (const auto b = code.find('b'); b != std::string_view::npos) {
+  if (const auto b = code.find('-'); b != std::string_view::npos) {
     try {
       ordinal = std::stoul(std::string(code.substr(b + 1)));
     } catch (...) {
@@ -452,8 +456,11 @@ Status HistoryStore::delete_instance(const std::string& tenant, const std::strin
     if (!split_block_value(**existing, unit, block)) return Problem{ProblemKind::InternalError, "history: a malformed block"};
     auto points = decode_block(block);
     if (!points) return points.problem();
-    if (*ordinal >= points->size() || (*points)[*ordinal].time != time) continue;
-    points->erase(points->begin() + static_cast<std::ptrdiff_t>(*ordinal));
+    auto victim = std::find_if(points->begin(), points->end(), [&, n = *ordinal](const SeriesPoint& p) mutable {
+      return p.time == time && n-- == 0;
+    });
+    if (victim == points->end()) continue;
+    points->erase(victim);
     std::optional<std::string> rewritten;
     if (!points->empty()) {
       SeriesBlockBuilder builder;

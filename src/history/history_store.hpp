@@ -52,7 +52,9 @@ struct HistoryInstance {
   bool deleted = false;      // the instance was deleted at changed_at
   std::optional<double> number;  // a numeric Property value
   model::Attribute attribute;    // decoded (name, kind, value, observedAt, unitCode, sub-attributes)
-  std::string instance_id;       // urn:ngsi-ld:history:... (stable until compaction)
+  // urn:ngsi-ld:history:<hex of the record key>, or for a compacted point <hex time>-<its ordinal
+  // among the points of that time>: a raw instance's id changes once when it is compacted.
+  std::string instance_id;
 };
 
 struct CompactionStats {
