@@ -54,6 +54,17 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   std::unique_ptr<history::HistoryStore> history;
   if (!options.no_history) {
     history = std::make_unique<history::HistoryStore>(**store);
+    if (auto st = history->load_retention(); !st) {
+      spdlog::error("cannot read the history retention policies: {}", st.problem().detail);
+      return 1;
+    }
+    history->set_type_resolver([&twin](const std::string& tenant, const std::string& id) {
+      std::vector<std::string> types;
+      (void)twin.read(tenant, id, [&](const model::Entity& e) {
+        for (auto t : e.types) types.emplace_back(t.str());
+      });
+      return types;
+    });
     twin.add_observer(history.get());
   }
   jsonld::ContextStore contexts(http::make_context_fetcher());
@@ -88,6 +99,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_context_routes(router, services);
   http::add_subscription_routes(router, services);
   http::add_temporal_routes(router, services);
+  http::add_retention_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));

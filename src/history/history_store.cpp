@@ -144,21 +144,26 @@ std::optional<Compactable> compactable(const RawRecord& r) {
   return out;
 }
 
-std::string block_value(const std::string& unit, std::string_view block) {
+// A stored block: [format: 1, or 2 once rolled up by retention][unitCode size][unitCode][series block].
+constexpr char kRolledUpFormat = 2;
+
+std::string block_value(const std::string& unit, std::string_view block, bool rolled_up = false) {
   std::string out;
-  out.push_back(kBlockFormat);
+  out.push_back(rolled_up ? kRolledUpFormat : kBlockFormat);
   out.push_back(static_cast<char>(unit.size()));
   out.append(unit);
   out.append(block);
   return out;
 }
 // Splits a stored block value into its unitCode and encoded series block.
-bool split_block_value(std::string_view value, std::string_view& unit, std::string_view& block) {
-  if (value.size() < 2 || value[0] != kBlockFormat) return false;
+bool split_block_value(std::string_view value, std::string_view& unit, std::string_view& block,
+                       bool* rolled_up = nullptr) {
+  if (value.size() < 2 || (value[0] != kBlockFormat && value[0] != kRolledUpFormat)) return false;
   const auto unit_size = static_cast<unsigned char>(value[1]);
   if (value.size() < 2u + unit_size) return false;
   unit = value.substr(2, unit_size);
   block = value.substr(2 + unit_size);
+  if (rolled_up) *rolled_up = value[0] == kRolledUpFormat;
   return true;
 }
 
@@ -557,6 +562,154 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
   return stats;
 }
 
+namespace {
+
+std::string policy_key(const std::string& tenant, const std::string& type) { return 'C' + tenant + '\0' + type; }
+
+}  // namespace
+
+Status HistoryStore::load_retention() {
+  std::map<std::pair<std::string, std::string>, RetentionPolicy> loaded;
+  auto st = store_.scan(storage::Collection::History, "C", [&](std::string_view key, std::string_view value) {
+    const auto rest = key.substr(1);
+    const auto zero = rest.find('\0');
+    auto parsed = parse_json(value);
+    if (zero == std::string_view::npos || !parsed || !parsed->is_object()) return true;
+    const auto& o = parsed->get_object();
+    auto field = [&](const char* name) -> std::int64_t {
+      const auto* v = o.if_contains(name);
+      return v && v->is_int64() ? v->get_int64() : 0;
+    };
+    loaded[{std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1))}] =
+        RetentionPolicy{field("keepRaw"), field("rollUp"), field("keepRollUps")};
+    return true;
+  });
+  if (!st) return st;
+  std::lock_guard lock(retention_mutex_);
+  policies_ = std::move(loaded);
+  return {};
+}
+
+Status HistoryStore::set_retention(const std::string& tenant, const std::string& type,
+                                   const std::optional<RetentionPolicy>& policy) {
+  if (policy) {
+    if (policy->keep_raw_ms <= 0) return bad_request("keepRaw must be a positive duration");
+    if (policy->roll_up_ms < 0 || policy->roll_up_ms > kBucketMs ||
+        (policy->roll_up_ms > 0 && kBucketMs % policy->roll_up_ms != 0))
+      return bad_request("rollUp must divide a day evenly (PT1M, PT15M, PT1H, P1D, ...)");
+    if (policy->keep_roll_ups_ms < 0 || (policy->keep_roll_ups_ms > 0 && policy->keep_roll_ups_ms < policy->keep_raw_ms))
+      return bad_request("keepRollUps must not be shorter than keepRaw");
+    if (policy->keep_roll_ups_ms > 0 && policy->roll_up_ms == 0)
+      return bad_request("keepRollUps needs rollUp");
+  }
+  std::lock_guard lock(retention_mutex_);
+  std::optional<std::string> value;
+  if (policy) {
+    value = to_text(json::object{
+        {"keepRaw", policy->keep_raw_ms}, {"rollUp", policy->roll_up_ms}, {"keepRollUps", policy->keep_roll_ups_ms}});
+  }
+  auto st = store_.wait_durable(store_.enqueue({{storage::Collection::History, policy_key(tenant, type), value}}));
+  if (!st) return st;
+  if (policy) policies_[{tenant, type}] = *policy;
+  else policies_.erase({tenant, type});
+  return {};
+}
+
+std::vector<std::pair<std::string, RetentionPolicy>> HistoryStore::retention(const std::string& tenant) const {
+  std::lock_guard lock(retention_mutex_);
+  std::vector<std::pair<std::string, RetentionPolicy>> out;
+  for (const auto& [key, policy] : policies_)
+    if (key.first == tenant) out.emplace_back(key.second, policy);
+  return out;
+}
+
+Status HistoryStore::retain_series(const std::string& prefix, const RetentionPolicy& policy, Timestamp now,
+                                   RetentionStats& stats) {
+  std::lock_guard lock(rewrite_mutex_);
+  const Timestamp raw_cutoff = day_of(now - policy.keep_raw_ms);  // whole days before it are old
+  const Timestamp drop_cutoff = policy.roll_up_ms == 0          ? raw_cutoff
+                                : policy.keep_roll_ups_ms > 0 ? day_of(now - policy.keep_roll_ups_ms)
+                                                              : kEarliest;
+  std::string end = prefix;
+  put_time(end, raw_cutoff);
+  std::vector<storage::Write> writes;
+  Status failure;
+  auto st = store_.scan_range(storage::Collection::History, prefix, end, [&](std::string_view key, std::string_view value) {
+    const auto suffix = key.substr(prefix.size());
+    if (suffix.size() < 9) return true;
+    if (get_time(suffix) < drop_cutoff) {
+      writes.push_back({storage::Collection::History, std::string(key), std::nullopt});
+      ++stats.records_deleted;
+      return true;
+    }
+    if (suffix[8] != kBlockKind) return true;
+    std::string_view unit, block;
+    bool rolled_up = false;
+    if (!split_block_value(value, unit, block, &rolled_up) || rolled_up) return true;
+    auto points = decode_block(block);
+    if (!points) return true;  // a corrupt block is left for a reader to report
+    // One point per period: the mean of its points, at its start.
+    SeriesBlockBuilder builder;
+    for (std::size_t i = 0; i < points->size();) {
+      const Timestamp period = day_of((*points)[i].time) +
+                               ((*points)[i].time - day_of((*points)[i].time)) / policy.roll_up_ms * policy.roll_up_ms;
+      double sum = 0;
+      std::size_t n = 0;
+      for (; i < points->size() && (*points)[i].time < period + policy.roll_up_ms; ++i, ++n) sum += (*points)[i].value;
+      if (auto added = builder.append(period, sum / static_cast<double>(n)); !added) {
+        failure = added;
+        return false;
+      }
+    }
+    writes.push_back({storage::Collection::History, std::string(key), block_value(std::string(unit), builder.finish(), true)});
+    ++stats.days_rolled_up;
+    return true;
+  });
+  if (!st) return st;
+  if (!failure) return failure;
+  if (writes.empty()) return {};
+  return store_.wait_durable(store_.enqueue(std::move(writes)));
+}
+
+Result<RetentionStats> HistoryStore::apply_retention(Timestamp now) {
+  RetentionStats stats;
+  {
+    std::lock_guard lock(retention_mutex_);
+    if (policies_.empty()) return stats;
+  }
+  std::vector<std::string> index_keys;
+  auto st = store_.scan(storage::Collection::History, "I", [&](std::string_view key, std::string_view) {
+    index_keys.emplace_back(key);
+    return true;
+  });
+  if (!st) return st.problem();
+  std::string last_entity;
+  std::vector<std::string> types;
+  for (const auto& key : index_keys) {
+    const std::string_view rest = std::string_view(key).substr(1);
+    const auto tenant_end = rest.find('\0');
+    const auto entity_end = rest.find('\0', tenant_end + 1);
+    if (entity_end == std::string_view::npos) continue;
+    const std::string tenant(rest.substr(0, tenant_end));
+    const std::string entity(rest.substr(tenant_end + 1, entity_end - tenant_end - 1));
+    if (std::string(rest.substr(0, entity_end)) != last_entity) {
+      last_entity = std::string(rest.substr(0, entity_end));
+      types = types_of_ ? types_of_(tenant, entity) : std::vector<std::string>();
+    }
+    std::optional<RetentionPolicy> policy;
+    {
+      std::lock_guard lock(retention_mutex_);
+      for (const auto& type : types)
+        if (auto it = policies_.find({tenant, type}); it != policies_.end()) policy = it->second;
+      if (!policy)
+        if (auto it = policies_.find({tenant, std::string(kAnyType)}); it != policies_.end()) policy = it->second;
+    }
+    if (!policy) continue;
+    if (auto s = retain_series('S' + std::string(rest) + '\0', *policy, now, stats); !s) return s.problem();
+  }
+  return stats;
+}
+
 void HistoryStore::start(std::int64_t interval_ms, std::int64_t grace_ms) {
   compactor_ = std::thread([this, interval_ms, grace_ms] {
     std::unique_lock lock(thread_mutex_);
@@ -566,6 +719,11 @@ void HistoryStore::start(std::int64_t interval_ms, std::int64_t grace_ms) {
       if (!stats) spdlog::warn("history compaction: {}", stats.problem().detail);
       else if (stats->blocks_written > 0)
         spdlog::debug("history compaction: {} blocks from {} records", stats->blocks_written, stats->raws_compacted);
+      auto retained = apply_retention(now_ms());
+      if (!retained) spdlog::warn("history retention: {}", retained.problem().detail);
+      else if (retained->days_rolled_up + retained->records_deleted > 0)
+        spdlog::debug("history retention: {} days rolled up, {} records deleted", retained->days_rolled_up,
+                      retained->records_deleted);
       lock.lock();
       wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping_; });
     }

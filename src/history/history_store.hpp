@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -55,6 +56,24 @@ struct HistoryInstance {
   // urn:ngsi-ld:history:<hex of the record key>, or for a compacted point <hex time>-<its ordinal
   // among the points of that time>: a raw instance's id changes once when it is compacted.
   std::string instance_id;
+};
+
+// How long a tenant keeps the history of the entities of one type (or of every type: "*").
+// Numeric history older than keep_raw is rolled up to one value per roll_up period (the mean of
+// the period, at its start), or deleted when roll_up is 0; non-numeric history older than keep_raw
+// stays (it cannot be averaged) unless roll_up is 0. Everything older than keep_roll_ups (when not
+// 0) is deleted. Aggregations over rolled-up days see the roll-ups, not the original points.
+struct RetentionPolicy {
+  std::int64_t keep_raw_ms = 0;
+  std::int64_t roll_up_ms = 0;        // 0 < roll_up_ms <= a day, dividing it; 0: no roll-ups
+  std::int64_t keep_roll_ups_ms = 0;  // 0: forever
+  friend bool operator==(const RetentionPolicy&, const RetentionPolicy&) = default;
+};
+inline constexpr std::string_view kAnyType = "*";
+
+struct RetentionStats {
+  std::size_t days_rolled_up = 0;
+  std::size_t records_deleted = 0;
 };
 
 struct CompactionStats {
@@ -108,10 +127,25 @@ class HistoryStore final : public twin::ChangeObserver {
   Status delete_instance(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
                          const std::string& instance_id);
 
+  // --- retention -------------------------------------------------------------------------------
+  // Reads the policies kept in the store. Call once before start().
+  Status load_retention();
+  // Sets (or, with nullopt, removes) the policy of `type` (expanded, or kAnyType) in `tenant`,
+  // durably. BadRequestData for an inconsistent policy.
+  Status set_retention(const std::string& tenant, const std::string& type, const std::optional<RetentionPolicy>& policy);
+  // The policies of `tenant`, by type.
+  std::vector<std::pair<std::string, RetentionPolicy>> retention(const std::string& tenant) const;
+  // The types of an entity (for per-type policies): the program asks the twin. Without one, only
+  // the kAnyType policies apply.
+  using TypeResolver = std::function<std::vector<std::string>(const std::string& tenant, const std::string& entity_id)>;
+  void set_type_resolver(TypeResolver resolver) { types_of_ = std::move(resolver); }
+  // Applies every policy as of `now`. Durable on return.
+  Result<RetentionStats> apply_retention(Timestamp now);
+
   // --- compaction ------------------------------------------------------------------------------
   // Compacts every day that ended before `now - grace`. Durable on return.
   Result<CompactionStats> compact(Timestamp now, std::int64_t grace_ms);
-  // Runs compact() every `interval_ms` in a background thread until stop().
+  // Runs compact() and apply_retention() every `interval_ms` in a background thread until stop().
   void start(std::int64_t interval_ms, std::int64_t grace_ms);
   void stop();
 
@@ -120,6 +154,8 @@ class HistoryStore final : public twin::ChangeObserver {
  private:
   Status compact_series(const std::string& series_prefix, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
+  Status retain_series(const std::string& series_prefix, const RetentionPolicy& policy, Timestamp now,
+                       RetentionStats& stats);
 
   storage::Store& store_;
   std::atomic<std::uint32_t> counter_;
@@ -129,6 +165,9 @@ class HistoryStore final : public twin::ChangeObserver {
   // Serialises what rewrites existing records (compaction, deletions) so that neither resurrects
   // what the other removed; each holds it until its writes are durable.
   std::mutex rewrite_mutex_;
+  mutable std::mutex retention_mutex_;
+  std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)
+  TypeResolver types_of_;
   std::mutex thread_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

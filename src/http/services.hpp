@@ -50,6 +50,8 @@ Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& cont
 // /ngsi-ld/v1/temporal/entities (clause 6.18–6.22): history queries, aggregation, provision; needs
 // services.history.
 void add_temporal_routes(Router& router, Services& services);
+// /admin/v1/retention: history retention per tenant and entity type; needs services.history.
+void add_retention_routes(Router& router, Services& services);
 // /health.
 void add_health_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
