@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include <array>
@@ -191,8 +192,15 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (std::size_t i = 0; i < kCollectionCount; ++i)
-    families.emplace_back(std::string(collection_name(static_cast<Collection>(i))), cf_options);
+  // History deletes its raw records in bursts once they are compacted into blocks: files made
+  // mostly of deletions are compacted soon, so that range scans do not step over the tombstones.
+  rocksdb::ColumnFamilyOptions history_options = cf_options;
+  history_options.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(16384, 8192));
+  for (std::size_t i = 0; i < kCollectionCount; ++i) {
+    const auto c = static_cast<Collection>(i);
+    families.emplace_back(std::string(collection_name(c)), c == Collection::History ? history_options : cf_options);
+  }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
