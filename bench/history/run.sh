@@ -5,13 +5,14 @@
 #      then the same aggregation over HTTP (GET /temporal/entities/{id}?options=aggregatedValues);
 #   2. ingest with history on and off: durable single-attribute PATCH and batch upsert (wrk), on
 #      a store seeded with ENTITIES sensors, alternating the two servers ROUNDS times.
-# Usage: bench/history/run.sh   (ENTITIES=100000 DURATION=10s ROUNDS=2 by default)
+# Usage: bench/history/run.sh   (ENTITIES=100000 DURATION=10s ROUNDS=2 PARTS="store ingest" by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ENTITIES=${ENTITIES:-100000}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}
+PARTS=${PARTS:-store ingest}
 BIN=build/release/citytwin
 DIR=$(mktemp -d /tmp/citytwin-history-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -30,6 +31,7 @@ start_server() {  # $1: data dir, then extra options
 stop_server() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u '+%F %H:%M') UTC"
+if [[ $PARTS == *store* ]]; then
 for series in temperature pm25; do
   build/release/bench/history_store_bench --series "$series" --data-dir "$DIR/store-$series" --keep
 done
@@ -40,7 +42,9 @@ times=$(for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total}\n' "$query
 bytes=$(curl -s "$query" | wc -c)
 echo "HTTP hourly avg/min/max over the year ($bytes bytes of JSON): min $(echo "$times" | head -1) s, median $(echo "$times" | sed -n 5p) s"
 stop_server
+fi
 
+[[ $PARTS == *ingest* ]] || exit 0
 build/release/bench/citytwin_seed --data-dir "$DIR/seed" --entities "$ENTITIES" >/dev/null
 for round in $(seq "$ROUNDS"); do
   for mode in on off; do

@@ -23,6 +23,8 @@ constexpr std::string_view kInstancePrefix = "urn:ngsi-ld:history:";
 constexpr Timestamp kEarliest = -(Timestamp{1} << 62);
 
 thread_local int pause_depth = 0;
+// Compacting at least this many raw records of one series at once asks the store to reclaim them.
+constexpr std::size_t kReclaimAfterDeletions = 20'000;
 
 void put_u64(std::string& out, std::uint64_t u) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(u >> (8 * i)));
@@ -215,26 +217,42 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
                                    const model::Attribute& instance, Timestamp changed_at,
                                    std::vector<storage::Write>& writes) {
   const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
-  model::Entity wrapper;
-  wrapper.id = entity_id;
-  wrapper.attributes.push_back(instance);
-  jsonld::EncodeOptions options;
-  options.sys_attrs = true;
-  auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
-  json::object record;
-  record["c"] = changed_at;
-  if (auto* a = encoded.if_contains(instance.name.str()); a) {
-    if (a->is_array() && !a->get_array().empty()) record["a"] = a->get_array().front();
-    else record["a"] = *a;
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
+  const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
+  if (instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar) {
+    // The common case, written straight: what encode_entity would give for this instance.
+    record += "{\"type\":\"Property\",\"value\":";
+    append_text(record, instance.value);
+    if (instance.observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(instance.observed_at) + '"';
+    if (!instance.unit_code.empty()) {
+      record += ",\"unitCode\":";
+      append_text(record, json::value(instance.unit_code.str()));
+    }
+    if (!instance.dataset_id.empty()) {
+      record += ",\"datasetId\":";
+      append_text(record, json::value(instance.dataset_id.str()));
+    }
+    if (instance.created_at != kNoTimestamp) record += ",\"createdAt\":\"" + format_datetime(instance.created_at) + '"';
+    record += '}';
+  } else {
+    model::Entity wrapper;
+    wrapper.id = entity_id;
+    wrapper.attributes.push_back(instance);
+    jsonld::EncodeOptions options;
+    options.sys_attrs = true;
+    auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
+    const json::value* a = encoded.if_contains(instance.name.str());
+    if (a && a->is_array() && !a->get_array().empty()) a = &a->get_array().front();
+    append_text(record, a ? *a : json::value(json::object()));
   }
+  record += '}';
   std::string key = series_prefix(tenant, series);
   put_time(key, instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at);
   key.push_back(kRawKind);
   put_time(key, changed_at);
   const std::uint32_t n = counter_.fetch_add(1);
   for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
-  writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
-  writes.push_back({storage::Collection::History, 'I' + series_part(tenant, series), std::string()});
+  writes.push_back({storage::Collection::History, std::move(key), std::move(record)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -253,19 +271,45 @@ void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storag
     for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
     json::object record{{"c", event.at}, {"d", true}};
     writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
-    writes.push_back({storage::Collection::History, 'I' + series_part(event.tenant, series), std::string()});
+  }
+}
+
+Status HistoryStore::for_each_series(const std::string& prefix,
+                                     const std::function<void(const std::string& series_prefix)>& visit) const {
+  // The smallest key after every key that starts with `prefix`.
+  std::string end = prefix;
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) end = std::string(1, '\xff');
+  else end.back() = static_cast<char>(end.back() + 1);
+  std::string begin = prefix;
+  for (;;) {
+    std::string series;
+    auto st = store_.scan_range(storage::Collection::History, begin, end, [&](std::string_view key, std::string_view) {
+      // 'S' tenant \0 entity \0 attribute \0 datasetId \0: the first four zero bytes end the series.
+      std::size_t pos = 1;
+      for (int i = 0; i < 4 && pos != std::string_view::npos; ++i) {
+        pos = key.find('\0', pos);
+        if (pos != std::string_view::npos) ++pos;
+      }
+      if (pos != std::string_view::npos) series = std::string(key.substr(0, pos));
+      return false;
+    });
+    if (!st) return st;
+    if (series.empty()) return {};
+    visit(series);
+    begin = series;
+    begin.back() = '\x01';  // past every key of this series (names hold no zero byte)
   }
 }
 
 Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
   std::vector<SeriesId> out;
-  const std::string prefix = 'I' + entity_part(tenant, entity_id);
-  auto st = store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view) {
-    const auto rest = key.substr(prefix.size());
+  const std::string prefix = 'S' + entity_part(tenant, entity_id);
+  auto st = for_each_series(prefix, [&](const std::string& series) {
+    const std::string_view rest = std::string_view(series).substr(prefix.size());
     const auto zero = rest.find('\0');
-    if (zero == std::string_view::npos) return true;
-    out.push_back({entity_id, std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1))});
-    return true;
+    if (zero == std::string_view::npos || rest.size() < zero + 2) return;
+    out.push_back({entity_id, std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1, rest.size() - zero - 2))});
   });
   if (!st) return st.problem();
   return out;
@@ -402,24 +446,18 @@ Status HistoryStore::delete_prefix(const std::string& prefix) {
 
 Status HistoryStore::delete_entity(const std::string& tenant, const std::string& entity_id) {
   std::lock_guard lock(rewrite_mutex_);
-  const std::string part = entity_part(tenant, entity_id);
-  if (auto st = delete_prefix('S' + part); !st) return st;
-  return delete_prefix('I' + part);
+  return delete_prefix('S' + entity_part(tenant, entity_id));
 }
 
 Status HistoryStore::delete_attribute(const std::string& tenant, const std::string& entity_id,
                                       const std::string& attribute, const std::optional<std::string>& dataset_id) {
   std::lock_guard lock(rewrite_mutex_);
   if (dataset_id) {
-    const SeriesId series{entity_id, attribute, *dataset_id};
-    if (auto st = delete_prefix(series_prefix(tenant, series)); !st) return st;
-    return store_.wait_durable(
-        store_.enqueue({{storage::Collection::History, 'I' + series_part(tenant, series), std::nullopt}}));
+    return delete_prefix(series_prefix(tenant, SeriesId{entity_id, attribute, *dataset_id}));
   }
   std::string part = entity_part(tenant, entity_id);
   part.append(attribute).push_back('\0');
-  if (auto st = delete_prefix('S' + part); !st) return st;
-  return delete_prefix('I' + part);
+  return delete_prefix('S' + part);
 }
 
 Status HistoryStore::delete_instance(const std::string& tenant, const std::string& entity_id,
@@ -522,6 +560,7 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff,
   });
   if (!st) return st;
   storage::Sequence last = 0;
+  std::size_t deleted = 0;
   for (auto& d : days) {
     if (!d.compactable || d.raw_keys.empty()) continue;
     if (d.block) {
@@ -541,20 +580,22 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff,
     writes.push_back({storage::Collection::History, d.block_key, block_value(d.unit, builder.finish())});
     for (auto& key : d.raw_keys) writes.push_back({storage::Collection::History, std::move(key), std::nullopt});
     stats.raws_compacted += d.raw_keys.size();
+    deleted += d.raw_keys.size();
     ++stats.blocks_written;
     last = store_.enqueue(std::move(writes));  // one group: the block and the deletion of its raws
   }
   if (last == 0) return {};
-  return store_.wait_durable(last);
+  if (auto durable = store_.wait_durable(last); !durable) return durable;
+  // A bulk of deletions (a back-fill compacted at once): have the store drop their tombstones now,
+  // so that scans of this series do not step over them until the store's own compaction comes.
+  if (deleted >= kReclaimAfterDeletions) store_.reclaim(storage::Collection::History, prefix, end);
+  return {};
 }
 
 Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_ms) {
   const Timestamp cutoff = day_of(now - grace_ms);
   std::vector<std::string> prefixes;
-  auto st = store_.scan(storage::Collection::History, "I", [&](std::string_view key, std::string_view) {
-    prefixes.push_back('S' + std::string(key.substr(1)) + '\0');
-    return true;
-  });
+  auto st = for_each_series("S", [&](const std::string& series) { prefixes.push_back(series); });
   if (!st) return st.problem();
   CompactionStats stats;
   for (const auto& prefix : prefixes)
@@ -678,10 +719,7 @@ Result<RetentionStats> HistoryStore::apply_retention(Timestamp now) {
     if (policies_.empty()) return stats;
   }
   std::vector<std::string> index_keys;
-  auto st = store_.scan(storage::Collection::History, "I", [&](std::string_view key, std::string_view) {
-    index_keys.emplace_back(key);
-    return true;
-  });
+  auto st = for_each_series("S", [&](const std::string& series) { index_keys.push_back(series.substr(0, series.size() - 1)); });
   if (!st) return st.problem();
   std::string last_entity;
   std::vector<std::string> types;

@@ -9,8 +9,8 @@
 // bit flipped, so keys sort by time):
 //   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'B'                   a compacted day block
 //   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'R' changedAt counter a raw record
-//   'I' tenant \0 entity \0 attribute \0 datasetId                               the series exists
-// A series' records in [from, to) are one range scan from the start of from's day to `to`.
+// A series' records in [from, to) are one range scan from the start of from's day to `to`. The
+// series of an entity are found by hopping from one series to the next (one short scan each).
 // The record time is the instance's observedAt, or, without one, the time of the change.
 //
 // Compaction (background): the raws of a day that ended more than `grace` ago are turned into one
@@ -27,7 +27,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "common/result.hpp"
@@ -154,14 +153,14 @@ class HistoryStore final : public twin::ChangeObserver {
  private:
   Status compact_series(const std::string& series_prefix, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
+  // Every series whose key starts with `prefix` ('S' + ...), by its series prefix, in key order.
+  Status for_each_series(const std::string& prefix, const std::function<void(const std::string& series_prefix)>& visit) const;
   Status retain_series(const std::string& series_prefix, const RetentionPolicy& policy, Timestamp now,
                        RetentionStats& stats);
 
   storage::Store& store_;
   std::atomic<std::uint32_t> counter_;
   std::atomic<std::size_t> records_written_{0};
-  mutable std::mutex known_mutex_;
-  std::unordered_set<std::string> known_series_;  // index keys already written by this process
   // Serialises what rewrites existing records (compaction, deletions) so that neither resurrects
   // what the other removed; each holds it until its writes are durable.
   std::mutex rewrite_mutex_;

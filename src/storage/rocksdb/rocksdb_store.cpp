@@ -91,6 +91,13 @@ class RocksDbStore final : public Store {
     return {};
   }
 
+  void reclaim(Collection collection, std::string_view begin, std::string_view end) override {
+    const rocksdb::Slice from(begin.data(), begin.size()), to(end.data(), end.size());
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;  // where tombstones go
+    (void)db_->CompactRange(options, handle(collection), &from, &to);  // a hint: a failure changes nothing
+  }
+
   Result<std::optional<std::string>> get(Collection collection, std::string_view key) override {
     std::string value;
     auto s = db_->Get(rocksdb::ReadOptions(), handle(collection), rocksdb::Slice(key.data(), key.size()), &value);
