@@ -220,8 +220,8 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
   const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
   if (instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar) {
-    // The common case, written straight: what encode_entity would give for this instance.
-    record += "{\"type\":\"Property\",\"value\":";
+    // The common case, written straight and concise (a Property is what a bare value decodes to).
+    record += "{\"value\":";
     append_text(record, instance.value);
     if (instance.observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(instance.observed_at) + '"';
     if (!instance.unit_code.empty()) {
@@ -232,7 +232,8 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
       record += ",\"datasetId\":";
       append_text(record, json::value(instance.dataset_id.str()));
     }
-    if (instance.created_at != kNoTimestamp) record += ",\"createdAt\":\"" + format_datetime(instance.created_at) + '"';
+    if (instance.created_at != kNoTimestamp && instance.created_at != changed_at)
+      record += ",\"createdAt\":\"" + format_datetime(instance.created_at) + '"';
     record += '}';
   } else {
     model::Entity wrapper;
