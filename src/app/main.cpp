@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--history-compact-grace-ms", options.history_compact_grace_ms,
                     "how long after a day ended its raw history is compressed into a block")
         ->capture_default_str()->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000} * 365));
+    cmd->add_option("--history-retention-interval-ms", options.history_retention_interval_ms,
+                    "how often history retention policies (/admin/v1/retention) are applied")
+        ->capture_default_str()->check(CLI::Range(std::int64_t{10}, std::int64_t{86'400'000}));
   };
   auto* serve = app.add_subcommand("serve", "run the NGSI-LD server");
   add_server_options(serve);

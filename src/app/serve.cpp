@@ -89,7 +89,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
   services.history = history.get();
-  if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms);
+  if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
+                                options.history_retention_interval_ms);
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);

@@ -17,6 +17,7 @@ struct ServeOptions {
   bool no_history = false;
   std::int64_t history_compact_interval_ms = 60'000;  // how often the compactor looks for old days
   std::int64_t history_compact_grace_ms = 600'000;    // a day is compacted this long after it ended
+  std::int64_t history_retention_interval_ms = 3'600'000;  // how often retention policies are applied
 };
 
 // Returns the process exit code.

@@ -253,6 +253,13 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   put_time(key, changed_at);
   const std::uint32_t n = counter_.fetch_add(1);
   for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
+  {
+    // The compactor's next pass looks at this entity from this record's day on.
+    const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
+    std::lock_guard lock(dirty_mutex_);
+    auto [it, inserted] = dirty_.try_emplace('S' + entity_part(tenant, entity_id), time);
+    if (!inserted) it->second = std::min(it->second, time);
+  }
   writes.push_back({storage::Collection::History, std::move(key), std::move(record)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -517,9 +524,11 @@ Status HistoryStore::delete_instance(const std::string& tenant, const std::strin
   return not_found("instance " + instance_id + " of " + attribute + " was not found");
 }
 
-Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff, CompactionStats& stats) {
+Status HistoryStore::compact_series(const std::string& prefix, Timestamp from, Timestamp cutoff,
+                                    CompactionStats& stats) {
   std::lock_guard lock(rewrite_mutex_);
-  std::string end = prefix;
+  std::string begin = prefix, end = prefix;
+  if (from > kEarliest) put_time(begin, day_of(from));
   put_time(end, cutoff);
   struct Day {
     std::string block_key;
@@ -531,7 +540,7 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff,
   };
   std::vector<Day> days;
   Timestamp current_day = 0;
-  auto st = store_.scan_range(storage::Collection::History, prefix, end, [&](std::string_view key, std::string_view value) {
+  auto st = store_.scan_range(storage::Collection::History, begin, end, [&](std::string_view key, std::string_view value) {
     const auto suffix = key.substr(prefix.size());
     if (suffix.size() < 9) return true;
     const Timestamp day = day_of(get_time(suffix));
@@ -595,12 +604,37 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp cutoff,
 
 Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_ms) {
   const Timestamp cutoff = day_of(now - grace_ms);
-  std::vector<std::string> prefixes;
-  auto st = for_each_series("S", [&](const std::string& series) { prefixes.push_back(series); });
-  if (!st) return st.problem();
   CompactionStats stats;
-  for (const auto& prefix : prefixes)
-    if (auto s = compact_series(prefix, cutoff, stats); !s) return s.problem();
+  // The entities to look at, from the earliest raw each may have before the cutoff. The first pass
+  // looks at everything (raws written before a restart); later ones only at what was recorded since.
+  std::vector<std::pair<std::string, Timestamp>> entities;
+  {
+    std::lock_guard lock(dirty_mutex_);
+    if (!full_pass_done_) {
+      full_pass_done_ = true;
+      std::string last;
+      auto st = for_each_series("S", [&](const std::string& series) {
+        // 'S' tenant \0 entity \0 ...: the entity part ends at the second zero byte.
+        const auto entity_end = series.find('\0', series.find('\0') + 1) + 1;
+        std::string entity = series.substr(0, entity_end);
+        if (entity != last) entities.emplace_back(entity, kEarliest);
+        last = std::move(entity);
+      });
+      if (!st) return st.problem();
+    } else {
+      for (auto& [entity, earliest] : dirty_)
+        if (earliest < cutoff) entities.emplace_back(entity, earliest);
+    }
+    // Claimed up to the cutoff: raws recorded from now on lower the mark again.
+    for (const auto& [entity, earliest] : entities) dirty_[entity] = cutoff;
+  }
+  for (const auto& [entity, earliest] : entities) {
+    std::vector<std::string> prefixes;
+    if (auto st = for_each_series(entity, [&](const std::string& series) { prefixes.push_back(series); }); !st)
+      return st.problem();
+    for (const auto& prefix : prefixes)
+      if (auto st = compact_series(prefix, earliest, cutoff, stats); !st) return st.problem();
+  }
   return stats;
 }
 
@@ -749,20 +783,24 @@ Result<RetentionStats> HistoryStore::apply_retention(Timestamp now) {
   return stats;
 }
 
-void HistoryStore::start(std::int64_t interval_ms, std::int64_t grace_ms) {
-  compactor_ = std::thread([this, interval_ms, grace_ms] {
+void HistoryStore::start(std::int64_t interval_ms, std::int64_t grace_ms, std::int64_t retention_interval_ms) {
+  compactor_ = std::thread([this, interval_ms, grace_ms, retention_interval_ms] {
     std::unique_lock lock(thread_mutex_);
+    Timestamp last_retention = kEarliest;
     while (!stopping_) {
       lock.unlock();
       auto stats = compact(now_ms(), grace_ms);
       if (!stats) spdlog::warn("history compaction: {}", stats.problem().detail);
       else if (stats->blocks_written > 0)
         spdlog::debug("history compaction: {} blocks from {} records", stats->blocks_written, stats->raws_compacted);
-      auto retained = apply_retention(now_ms());
-      if (!retained) spdlog::warn("history retention: {}", retained.problem().detail);
-      else if (retained->days_rolled_up + retained->records_deleted > 0)
-        spdlog::debug("history retention: {} days rolled up, {} records deleted", retained->days_rolled_up,
-                      retained->records_deleted);
+      if (now_ms() - last_retention >= retention_interval_ms) {
+        last_retention = now_ms();
+        auto retained = apply_retention(last_retention);
+        if (!retained) spdlog::warn("history retention: {}", retained.problem().detail);
+        else if (retained->days_rolled_up + retained->records_deleted > 0)
+          spdlog::debug("history retention: {} days rolled up, {} records deleted", retained->days_rolled_up,
+                        retained->records_deleted);
+      }
       lock.lock();
       wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping_; });
     }

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.hpp"
@@ -142,16 +143,18 @@ class HistoryStore final : public twin::ChangeObserver {
   Result<RetentionStats> apply_retention(Timestamp now);
 
   // --- compaction ------------------------------------------------------------------------------
-  // Compacts every day that ended before `now - grace`. Durable on return.
+  // Compacts every day that ended before `now - grace`. Durable on return. The first call looks at
+  // every series; later ones only at the entities recorded since (from the earliest day recorded).
   Result<CompactionStats> compact(Timestamp now, std::int64_t grace_ms);
-  // Runs compact() and apply_retention() every `interval_ms` in a background thread until stop().
-  void start(std::int64_t interval_ms, std::int64_t grace_ms);
+  // Runs compact() every `interval_ms` and apply_retention() every `retention_interval_ms` in a
+  // background thread until stop().
+  void start(std::int64_t interval_ms, std::int64_t grace_ms, std::int64_t retention_interval_ms = 3'600'000);
   void stop();
 
   std::size_t records_written() const { return records_written_.load(); }
 
  private:
-  Status compact_series(const std::string& series_prefix, Timestamp cutoff, CompactionStats& stats);
+  Status compact_series(const std::string& series_prefix, Timestamp from, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
   // Every series whose key starts with `prefix` ('S' + ...), by its series prefix, in key order.
   Status for_each_series(const std::string& prefix, const std::function<void(const std::string& series_prefix)>& visit) const;
@@ -164,6 +167,11 @@ class HistoryStore final : public twin::ChangeObserver {
   // Serialises what rewrites existing records (compaction, deletions) so that neither resurrects
   // what the other removed; each holds it until its writes are durable.
   std::mutex rewrite_mutex_;
+  // Per entity ('S' tenant \0 entity \0) with history recorded since start, the earliest record
+  // time not yet looked at by the compactor (a lower bound).
+  std::mutex dirty_mutex_;
+  std::unordered_map<std::string, Timestamp> dirty_;
+  bool full_pass_done_ = false;
   mutable std::mutex retention_mutex_;
   std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)
   TypeResolver types_of_;

@@ -31,7 +31,8 @@ def main():
     args = test_arguments(__doc__).parse_args()
     t = Checker("history retention")
     server = Server(args.binary, keep=args.keep,
-                    extra_args=["--history-compact-interval-ms", "100", "--history-compact-grace-ms", "0"])
+                    extra_args=["--history-compact-interval-ms", "100", "--history-compact-grace-ms", "0",
+                                "--history-retention-interval-ms", "100"])
     today = int(time.time() * 1000) // DAY * DAY
     days = {"old": today - 400 * DAY, "mid": today - 100 * DAY, "new": today - 10 * DAY}
 

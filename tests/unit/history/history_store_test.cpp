@@ -111,6 +111,20 @@ TEST_F(HistoryStoreTest, CompactionKeepsEveryPointOnceAndSurvivesRestart) {
   EXPECT_EQ(seen, 25u);
 }
 
+TEST_F(HistoryStoreTest, LaterPassesLookOnlyAtWhatWasRecordedYetMissNothing) {
+  record(kTemp, kDay0 + 1000, 1);
+  open();  // raws from before a restart: the first pass looks at everything
+  ASSERT_EQ(history_->compact(kDay0 + 2 * kBucketMs, 0)->raws_compacted, 1u);
+  record(kTemp, kDay0 + kBucketMs + 1000, 2);  // today's: not compactable yet
+  EXPECT_EQ(history_->compact(kDay0 + kBucketMs + 5000, 0)->raws_compacted, 0u);
+  record("https://example.org/other", kDay0 + 500, 3);  // a late point of another attribute, day 0
+  auto stats = history_->compact(kDay0 + 3 * kBucketMs, 0);  // day 1 is over now
+  EXPECT_EQ(stats->raws_compacted, 2u);
+  EXPECT_EQ(stats->blocks_written, 2u);
+  EXPECT_EQ(raw_count(), 0u);
+  EXPECT_EQ(history_->compact(kDay0 + 4 * kBucketMs, 0)->blocks_written, 0u);
+}
+
 TEST_F(HistoryStoreTest, MixedDaysStayRaw) {
   record(kTemp, kDay0 + 1000, 1);
   record(kTemp, kDay0 + 2000, "two");
