@@ -324,8 +324,11 @@ Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant,
 }
 
 Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
-                          const std::function<void(const HistoryInstance&)>& visit) const {
+                          const std::function<void(const HistoryInstance&)>& visit, std::size_t limit) const {
   if (from >= to) return {};
+  // Keys come in day order (a day's block first, then its raws), so once `limit` instances are
+  // found, finishing the day at hand makes the first `limit` in time order final.
+  std::optional<Timestamp> last_day;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
   put_time(begin, day_of(from));
@@ -336,6 +339,8 @@ Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Tim
     const auto suffix = key.substr(prefix.size());
     if (suffix.size() < 9) return true;
     const Timestamp time = get_time(suffix);
+    if (last_day && day_of(time) > *last_day) return false;
+    if (!last_day && found.size() >= limit) last_day = day_of(time);
     if (suffix[8] == kBlockKind) {
       std::string_view unit, block;
       if (!split_block_value(value, unit, block)) {
@@ -366,6 +371,7 @@ Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Tim
   if (!st) return st;
   if (!failure) return failure;
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+  if (found.size() > limit) found.resize(limit);
   for (const auto& instance : found) visit(instance);
   return {};
 }

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -104,9 +105,11 @@ class HistoryStore final : public twin::ChangeObserver {
   // --- reading ---------------------------------------------------------------------------------
   // The series of an entity (attribute, datasetId), in key order.
   Result<std::vector<SeriesId>> series_of(const std::string& tenant, const std::string& entity_id) const;
-  // The instances of one series whose record time is in [from, to), in time order.
+  // The instances of one series whose record time is in [from, to), in time order; only the first
+  // `limit` of them (the scan then stops at the end of the day that holds the limit-th).
   Status read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
-              const std::function<void(const HistoryInstance&)>& visit) const;
+              const std::function<void(const HistoryInstance&)>& visit,
+              std::size_t limit = std::numeric_limits<std::size_t>::max()) const;
   // The raw blocks and raw numeric points of one series in [from, to), for aggregation: blocks
   // as encoded series blocks (whole days), points as they are. Non-numeric live instances are
   // reported with `number` empty through `other`.

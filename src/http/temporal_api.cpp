@@ -169,11 +169,26 @@ Result<std::vector<SeriesInstances>> read_instances(Services& s, const std::stri
     if (!q.attrs.empty() && !q.attrs.contains(series.attribute)) continue;
     SeriesInstances item{series, {}};
     const bool by_record_time = q.property == TimeProperty::ObservedAt;
-    auto st = s.history->read(tenant, series, by_record_time ? q.from : kMinTime, by_record_time ? q.to : kMaxTime,
-                              [&](const history::HistoryInstance& instance) {
-                                const Timestamp t = time_of(instance, q.property);
-                                if (t >= q.from && t < q.to) item.instances.push_back(instance);
-                              });
+    auto keep = [&](const history::HistoryInstance& instance) {
+      const Timestamp t = time_of(instance, q.property);
+      if (t >= q.from && t < q.to) item.instances.push_back(instance);
+    };
+    Status st;
+    if (!by_record_time) {
+      st = s.history->read(tenant, series, kMinTime, kMaxTime, keep);
+    } else if (!q.last_n) {
+      st = s.history->read(tenant, series, q.from, q.to, keep, kInstancePage + 1);  // one more tells "partial"
+    } else {
+      // The newest ones: windows back from the end, growing fourfold, until enough are found.
+      const std::size_t need = std::min(*q.last_n, kInstancePage) + 1;
+      const std::uint64_t span = static_cast<std::uint64_t>(q.to) - static_cast<std::uint64_t>(q.from);
+      for (std::uint64_t window = 86'400'000;; window *= 4) {
+        const Timestamp start = window >= span ? q.from : static_cast<Timestamp>(static_cast<std::uint64_t>(q.to) - window);
+        item.instances.clear();
+        st = s.history->read(tenant, series, start, q.to, keep);
+        if (!st || item.instances.size() >= need || start == q.from) break;
+      }
+    }
     if (!st) return st.problem();
     if (!by_record_time)
       std::stable_sort(item.instances.begin(), item.instances.end(),
