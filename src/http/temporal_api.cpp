@@ -182,7 +182,7 @@ Result<std::vector<SeriesInstances>> read_instances(Services& s, const std::stri
       // The newest ones: windows back from the end, growing fourfold, until enough are found.
       const std::size_t need = std::min(*q.last_n, kInstancePage) + 1;
       const std::uint64_t span = static_cast<std::uint64_t>(q.to) - static_cast<std::uint64_t>(q.from);
-      for (std::uint64_t window = 86'400'000;; window *= 4) {
+      for (std::uint64_t window = 86'400'000;; window = window > span / 4 ? span : window * 4) {
         const Timestamp start = window >= span ? q.from : static_cast<Timestamp>(static_cast<std::uint64_t>(q.to) - window);
         item.instances.clear();
         st = s.history->read(tenant, series, start, q.to, keep);
