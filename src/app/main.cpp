@@ -1,11 +1,14 @@
 // citytwin: the smart-city platform server and its tools.
 //   citytwin serve [--listen 127.0.0.1:1026] [--data-dir var/data] [--config FILE]
 //   citytwin demo  [--demo-data data/demo]  (the demo city: Beijing districts, Los Angeles road sensors)
+//   citytwin import --file obs.csv --entity-id ID --entity-type T --time-columns year,month,day,hour
+//                   --column PM2.5=pm25 ...   (back-fills history into a stopped server's data dir)
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
 
+#include "app/import.hpp"
 #include "app/serve.hpp"
 #include "common/logging.hpp"
 
@@ -25,12 +28,37 @@ int main(int argc, char** argv) {
     cmd->add_option("--context-dir", options.context_dir, "a folder of @context documents to pre-load (index.json + files)");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
+    cmd->add_flag("--no-history", options.no_history, "keep no history (the temporal API is then unavailable)");
+    cmd->add_option("--history-compact-interval-ms", options.history_compact_interval_ms,
+                    "how often the history compactor looks for days to compress")
+        ->capture_default_str()->check(CLI::Range(std::int64_t{10}, std::int64_t{86'400'000}));
+    cmd->add_option("--history-compact-grace-ms", options.history_compact_grace_ms,
+                    "how long after a day ended its raw history is compressed into a block")
+        ->capture_default_str()->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000} * 365));
+    cmd->add_option("--history-retention-interval-ms", options.history_retention_interval_ms,
+                    "how often history retention policies (/admin/v1/retention) are applied")
+        ->capture_default_str()->check(CLI::Range(std::int64_t{10}, std::int64_t{86'400'000}));
   };
   auto* serve = app.add_subcommand("serve", "run the NGSI-LD server");
   add_server_options(serve);
   auto* demo = app.add_subcommand("demo", "run the server with the demo city");
   add_server_options(demo);
   demo->add_option("--demo-data", options.demo_data, "the demo city's data files")->capture_default_str();
+
+  ct::app::ImportOptions import_options;
+  auto* import = app.add_subcommand("import", "back-fill history from a CSV of observations (server stopped)");
+  import->add_option("--data-dir", import_options.data_dir, "the data dir of the server")->capture_default_str();
+  import->add_option("--file", import_options.file, "the CSV file (a header line, then one row per observation time)")->required();
+  import->add_option("--tenant", import_options.tenant, "the NGSI-LD tenant (default: the default tenant)");
+  import->add_option("--entity-id", import_options.entity_id, "the entity the rows describe")->required();
+  import->add_option("--entity-type", import_options.entity_type, "its type (short name)")->required();
+  import->add_option("--time-column", import_options.time_column, "a column of ISO 8601 date-times");
+  import->add_option("--time-columns", import_options.time_columns, "year,month,day[,hour[,minute]] columns")->delimiter(',');
+  import->add_option("--utc-offset", import_options.utc_offset, "offset of the file's local times (Z, +08:00)")->capture_default_str();
+  import->add_option("--column", import_options.mappings, "COLUMN=attribute[:unitCode], repeatable")->required();
+  import->add_option("--missing", import_options.missing, "the marker of a missing cell")->capture_default_str();
+  import->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  import->add_flag("--no-fsync", import_options.no_fsync, "do not sync writes (throw-away data dirs only)");
 
   CLI11_PARSE(app, argc, argv);
   ct::configure_logging(log_level);
@@ -43,6 +71,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (import->parsed()) return ct::app::run_import(import_options);
   options.demo = demo->parsed();
   return ct::app::serve(options, signals);
 }

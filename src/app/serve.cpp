@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/demo_city.hpp"
+#include "history/history_store.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -51,6 +52,22 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot rebuild the twin: {}", st.problem().detail);
     return 1;
   }
+  std::unique_ptr<history::HistoryStore> history;
+  if (!options.no_history) {
+    history = std::make_unique<history::HistoryStore>(**store);
+    if (auto st = history->load_retention(); !st) {
+      spdlog::error("cannot read the history retention policies: {}", st.problem().detail);
+      return 1;
+    }
+    history->set_type_resolver([&twin](const std::string& tenant, const std::string& id) {
+      std::vector<std::string> types;
+      (void)twin.read(tenant, id, [&](const model::Entity& e) {
+        for (auto t : e.types) types.emplace_back(t.str());
+      });
+      return types;
+    });
+    twin.add_observer(history.get());
+  }
   jsonld::ContextStore contexts(http::make_context_fetcher());
   if (!options.context_dir.empty()) {
     if (auto st = contexts.load_directory(options.context_dir); !st) {
@@ -81,6 +98,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   subscriptions.start();
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
+  services.history = history.get();
+  if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
+                                options.history_retention_interval_ms);
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -89,6 +109,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_discovery_routes(router, services);
   http::add_context_routes(router, services);
   http::add_subscription_routes(router, services);
+  http::add_temporal_routes(router, services);
+  http::add_retention_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -108,6 +130,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
   subscriptions.stop();
+  if (history) history->stop();
   (*store)->close();
   spdlog::info("stopped cleanly");
   return 0;

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the server until SIGTERM or SIGINT: open the store, rebuild the twin, serve, shut down cleanly.
 #include <csignal>
+#include <cstdint>
 #include <string>
 
 namespace ct::app {
@@ -14,6 +15,10 @@ struct ServeOptions {
   bool no_fsync = false;
   bool demo = false;
   std::string demo_data = CITYTWIN_DEMO_DATA_DIR;  // the demo city's data files (demo only)
+  bool no_history = false;
+  std::int64_t history_compact_interval_ms = 60'000;  // how often the compactor looks for old days
+  std::int64_t history_compact_grace_ms = 600'000;    // a day is compacted this long after it ended
+  std::int64_t history_retention_interval_ms = 3'600'000;  // how often retention policies are applied
 };
 
 // Returns the process exit code.

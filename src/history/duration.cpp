@@ -1,5 +1,6 @@
 #include "history/duration.hpp"
 
+#include <cstdio>
 #include <string>
 
 #include "common/text.hpp"
@@ -115,6 +116,39 @@ Result<std::int64_t> parse_duration_ms(std::string_view text) {
   if (in_time && !time_has_component) return fault(text, "'T' must be followed by hours, minutes or seconds");
   if (!any_component) return fault(text, "no component; e.g. PT1H or P1D");
   return total;
+}
+
+}  // namespace ct::history
+
+namespace ct::history {
+
+std::string format_duration_ms(std::int64_t ms) {
+  if (ms <= 0) return "PT0S";
+  std::string out = "P";
+  if (ms >= kDayMs) {
+    out += std::to_string(ms / kDayMs) + "D";
+    ms %= kDayMs;
+  }
+  if (ms == 0) return out;
+  out += "T";
+  if (ms >= kHourMs) {
+    out += std::to_string(ms / kHourMs) + "H";
+    ms %= kHourMs;
+  }
+  if (ms >= kMinuteMs) {
+    out += std::to_string(ms / kMinuteMs) + "M";
+    ms %= kMinuteMs;
+  }
+  if (ms > 0) {
+    out += std::to_string(ms / kSecondMs);
+    if (ms % kSecondMs) {
+      char fraction[8];
+      std::snprintf(fraction, sizeof fraction, ".%03d", static_cast<int>(ms % kSecondMs));
+      out += fraction;
+    }
+    out += "S";
+  }
+  return out;
 }
 
 }  // namespace ct::history

@@ -12,6 +12,7 @@
 // and buckets here are fixed periods; P1Y and P1M ask for calendar buckets, which would need
 // calendar arithmetic rather than a wrong 365- or 30-day guess.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/result.hpp"
@@ -20,5 +21,8 @@ namespace ct::history {
 
 // The duration in milliseconds (>= 0), or BadRequestData naming the fault and quoting the text.
 Result<std::int64_t> parse_duration_ms(std::string_view text);
+// The shortest form parse_duration_ms reads back to `ms` (days, hours, minutes, seconds): P90D, PT1H,
+// P1DT12H, PT0.5S; PT0S for 0 or less.
+std::string format_duration_ms(std::int64_t ms);
 
 }  // namespace ct::history

@@ -2,26 +2,12 @@
 // with the same criteria as a JSON Query body. Both build one twin::EntityQuery.
 #include <limits>
 
+#include "http/entity_query.hpp"
 #include "http/ngsi_ld_request.hpp"
 #include "http/services.hpp"
 #include "model/names.hpp"
 
 namespace ct::http {
-namespace {
-
-using beast_http::verb;
-
-// The criteria of a query in text form, from URL parameters or a Query body.
-struct SelectorText {
-  std::string type, id, id_pattern;
-};
-struct Criteria {
-  std::vector<SelectorText> selectors;  // OR-ed; each item's criteria AND-ed
-  std::string q, scope_q, attrs;
-  std::string georel, geometry, coordinates, geoproperty;
-  std::optional<json::object> geo_object;
-  bool project_attrs = false;  // a Query body's attrs also choose what is rendered
-};
 
 Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
                                       const std::string& context_url) {
@@ -88,6 +74,10 @@ Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& 
                      '\n' + c.geoproperty + '\n' + (c.geo_object ? to_text(*c.geo_object) : std::string());
   return query;
 }
+
+namespace {
+
+using beast_http::verb;
 
 // Runs the query and renders the page in the negotiated media type.
 void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria, const RequestContext& ctx) {

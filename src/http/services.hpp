@@ -11,6 +11,9 @@
 namespace ct::notify {
 class Subscriptions;
 }
+namespace ct::history {
+class HistoryStore;
+}
 
 namespace ct::http {
 
@@ -29,6 +32,7 @@ struct Services {
   QueryLimits limits = {};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   notify::Subscriptions* subscriptions = nullptr;
+  history::HistoryStore* history = nullptr;  // null: no history kept, the temporal API answers OperationNotSupported
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -43,6 +47,11 @@ void add_discovery_routes(Router& router, Services& services);
 void add_context_routes(Router& router, Services& services);
 // Puts back the contexts users registered before a restart.
 Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& contexts);
+// /ngsi-ld/v1/temporal/entities (clause 6.18–6.22): history queries, aggregation, provision; needs
+// services.history.
+void add_temporal_routes(Router& router, Services& services);
+// /admin/v1/retention: history retention per tenant and entity type; needs services.history.
+void add_retention_routes(Router& router, Services& services);
 // /health.
 void add_health_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.

@@ -14,6 +14,15 @@ std::string_view collection_name(Collection c) {
   return "meta";
 }
 
+Status Store::scan_range(Collection collection, std::string_view begin, std::string_view end,
+                         const std::function<bool(std::string_view, std::string_view)>& visit) {
+  return scan(collection, {}, [&](std::string_view key, std::string_view value) {
+    if (key < begin) return true;
+    if (key >= end) return false;
+    return visit(key, value);
+  });
+}
+
 constexpr char kTenantSeparator = '\x1f';
 
 std::string tenant_key(std::string_view tenant, std::string_view key) {

@@ -46,6 +46,18 @@ class Store {
   // Visits every key under `prefix` in one collection, in key order. Stops early when `visit` returns false.
   virtual Status scan(Collection collection, std::string_view prefix,
                       const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+  // Visits every key in [begin, end) of one collection, in key order (one range scan: time-ordered
+  // series). Stops early when `visit` returns false. The default filters a full scan; backends seek.
+  virtual Status scan_range(Collection collection, std::string_view begin, std::string_view end,
+                            const std::function<bool(std::string_view key, std::string_view value)>& visit);
+  // A hint that many keys in [begin, end) of `collection` were just deleted: the backend may reclaim
+  // their space (and stop stepping over them in scans) now rather than in its own time. May take
+  // long; call it from a background thread. The default does nothing.
+  virtual void reclaim(Collection collection, std::string_view begin, std::string_view end) {
+    (void)collection;
+    (void)begin;
+    (void)end;
+  }
   virtual Result<std::optional<std::string>> get(Collection collection, std::string_view key) = 0;
 
   // Makes everything queued durable and stops the commit thread. Later writes fail.

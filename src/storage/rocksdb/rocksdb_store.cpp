@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include <array>
@@ -73,6 +74,28 @@ class RocksDbStore final : public Store {
     }
     if (!it->status().ok()) return Problem{ProblemKind::InternalError, "storage scan: " + it->status().ToString()};
     return {};
+  }
+
+  Status scan_range(Collection collection, std::string_view begin, std::string_view end,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    const rocksdb::Slice upper(end.data(), end.size());
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(collection)));
+    for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()),
+                 std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    if (!it->status().ok()) return Problem{ProblemKind::InternalError, "storage scan: " + it->status().ToString()};
+    return {};
+  }
+
+  void reclaim(Collection collection, std::string_view begin, std::string_view end) override {
+    const rocksdb::Slice from(begin.data(), begin.size()), to(end.data(), end.size());
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;  // where tombstones go
+    (void)db_->CompactRange(options, handle(collection), &from, &to);  // a hint: a failure changes nothing
   }
 
   Result<std::optional<std::string>> get(Collection collection, std::string_view key) override {
@@ -176,8 +199,15 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (std::size_t i = 0; i < kCollectionCount; ++i)
-    families.emplace_back(std::string(collection_name(static_cast<Collection>(i))), cf_options);
+  // History deletes its raw records in bursts once they are compacted into blocks: files made
+  // mostly of deletions are compacted soon, so that range scans do not step over the tombstones.
+  rocksdb::ColumnFamilyOptions history_options = cf_options;
+  history_options.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(16384, 8192));
+  for (std::size_t i = 0; i < kCollectionCount; ++i) {
+    const auto c = static_cast<Collection>(i);
+    families.emplace_back(std::string(collection_name(c)), c == Collection::History ? history_options : cf_options);
+  }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

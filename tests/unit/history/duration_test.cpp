@@ -77,3 +77,17 @@ TEST(IsoDuration, QuotesHostileInputSafely) {
 }
 
 }  // namespace ct::history
+
+namespace ct::history {
+
+TEST(IsoDuration, FormatsWhatItParsesBack) {
+  EXPECT_EQ(format_duration_ms(90 * 86'400'000LL), "P90D");
+  EXPECT_EQ(format_duration_ms(3'600'000), "PT1H");
+  EXPECT_EQ(format_duration_ms(86'400'000 + 12 * 3'600'000), "P1DT12H");
+  EXPECT_EQ(format_duration_ms(500), "PT0.500S");
+  EXPECT_EQ(format_duration_ms(0), "PT0S");
+  for (std::int64_t ms : {1LL, 999LL, 61'001LL, 3'661'000LL, 400 * 86'400'000LL + 1})
+    EXPECT_EQ(*parse_duration_ms(format_duration_ms(ms)), ms);
+}
+
+}  // namespace ct::history

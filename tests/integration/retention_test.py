@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""History retention per tenant and type (/admin/v1/retention): a policy for type Sensor keeps raw
+history 30 days, then hourly roll-ups (the mean of each hour, checked against Python) for a year,
+then nothing; a tenant-wide `*` policy without roll-ups deletes what is older than 200 days of the
+other types; policies survive a restart; bad policies are 400 problems.
+
+    python3 retention_test.py --binary build/release/citytwin
+"""
+
+import datetime
+import os
+import sys
+import time
+import urllib.parse
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+
+JSON = {"Content-Type": "application/json"}
+T = "/ngsi-ld/v1/temporal/entities"
+DAY = 86400000
+HOUR = 3600000
+
+
+def iso(ms):
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def main():
+    args = test_arguments(__doc__).parse_args()
+    t = Checker("history retention")
+    server = Server(args.binary, keep=args.keep,
+                    extra_args=["--history-compact-interval-ms", "100", "--history-compact-grace-ms", "0",
+                                "--history-retention-interval-ms", "100"])
+    today = int(time.time() * 1000) // DAY * DAY
+    days = {"old": today - 400 * DAY, "mid": today - 100 * DAY, "new": today - 10 * DAY}
+
+    def day_points(start, k):
+        return [(start + i * 600000, round(10 + k + (i % 37) * 0.1, 1)) for i in range(144)]
+
+    data = {name: day_points(start, k) for k, (name, start) in enumerate(days.items())}
+    try:
+        server.start()
+        for eid, etype in (("urn:ngsi-ld:Sensor:r1", "Sensor"), ("urn:ngsi-ld:Meter:r1", "Meter")):
+            instances = [{"type": "Property", "value": v, "observedAt": iso(w)} for name in data for w, v in data[name]]
+            body = {"id": eid, "type": etype, "v": instances,
+                    "state": [{"type": "Property", "value": "calibrating", "observedAt": iso(days["mid"] + 5000)}]}
+            r = server.request("POST", T, JSON, json_body=body)
+            t.expect(r.status == 201, "create %s with three days of history" % eid, 201, r)
+
+        t.step("bad policies")
+        for body, why in [({"keepRaw": "90 days"}, "a duration that is not ISO 8601"),
+                          ({"keepRaw": "P90D", "rollUp": "PT7M"}, "a roll-up that does not divide a day"),
+                          ({"keepRaw": "P90D", "rollUp": "P2D"}, "a roll-up longer than a day"),
+                          ({"keepRaw": "P90D", "keepRollUps": "P1Y"}, "calendar units"),
+                          ({"keepRaw": "P90D", "keepRollUps": "P100D"}, "keepRollUps without rollUp"),
+                          ({"keepRaw": "P90D", "rollUp": "PT1H", "keepRollUps": "P10D"}, "keepRollUps shorter than keepRaw"),
+                          ({"rollUp": "PT1H"}, "no keepRaw"),
+                          ({"keepRaw": "P0D"}, "keepRaw zero"),
+                          ({"keepRaw": "P90D", "keep": "forever"}, "an unknown member")]:
+            r = server.request("PUT", "/admin/v1/retention/Sensor", JSON, json_body=body)
+            t.expect(r.status == 400, why + ": 400", 400, r)
+        r = server.request("DELETE", "/admin/v1/retention/Sensor")
+        t.expect(r.status == 404, "deleting a missing policy: 404", 404, r)
+
+        t.step("policies for Sensor and for every other type")
+        r = server.request("PUT", "/admin/v1/retention/Sensor", JSON,
+                           json_body={"keepRaw": "P30D", "rollUp": "PT1H", "keepRollUps": "P365D"})
+        t.expect(r.status == 204, "PUT the Sensor policy", 204, r)
+        r = server.request("PUT", "/admin/v1/retention/*", JSON, json_body={"keepRaw": "P200D"})
+        t.expect(r.status == 204, "PUT the tenant-wide policy", 204, r)
+        server.restart()
+        r = server.request("GET", "/admin/v1/retention")
+        t.expect_equal(sorted(r.json(), key=lambda p: p["type"]),
+                       [{"type": "*", "keepRaw": "P200D"},
+                        {"type": "Sensor", "keepRaw": "P30D", "rollUp": "PT1H", "keepRollUps": "P365D"}],
+                       "the policies survive a restart")
+        r = server.request("GET", "/admin/v1/retention", {"NGSILD-Tenant": "elsewhere"})
+        t.expect_equal(r.json(), [], "another tenant has none")
+
+        def values(eid, attr):
+            r = server.request("GET", "%s/%s?%s" % (T, eid, urllib.parse.urlencode(
+                {"attrs": attr, "options": "temporalValues"})))
+            return [[v, w] for v, w in r.json().get(attr, {}).get("values", [])] if r.status == 200 else r
+
+        hourly = []
+        for h in range(24):
+            vs = [v for w, v in data["mid"] if days["mid"] + h * HOUR <= w < days["mid"] + (h + 1) * HOUR]
+            hourly.append((sum(vs) / len(vs), iso(days["mid"] + h * HOUR)))
+        want_sensor = hourly + [(v, iso(w)) for w, v in data["new"]]
+        want_meter = [(v, iso(w)) for name in ("mid", "new") for w, v in data[name]]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if len(values("urn:ngsi-ld:Sensor:r1", "v")) == len(want_sensor) and \
+                    len(values("urn:ngsi-ld:Meter:r1", "v")) == len(want_meter):
+                break
+            time.sleep(0.2)
+        got = values("urn:ngsi-ld:Sensor:r1", "v")
+        t.expect(len(got) == len(want_sensor) and all(
+            abs(a[0] - b[0]) < 1e-9 and a[1] == b[1] for a, b in zip(got, want_sensor)),
+            "Sensor: the 400-day-old day is gone, the 100-day-old one is hourly means, the recent one raw",
+            want_sensor[:3], got[:3] if isinstance(got, list) else got)
+        t.expect_equal(values("urn:ngsi-ld:Sensor:r1", "state"), [["calibrating", iso(days["mid"] + 5000)]],
+                       "Sensor: non-numeric history is kept past keepRaw when rolling up")
+        t.expect_equal(values("urn:ngsi-ld:Meter:r1", "v"), [list(x) for x in want_meter],
+                       "Meter (the * policy): only the 400-day-old day is gone")
+        t.expect_equal(values("urn:ngsi-ld:Meter:r1", "state"), [["calibrating", iso(days["mid"] + 5000)]],
+                       "Meter: 100 days is within keepRaw")
+
+        r = server.request("DELETE", "/admin/v1/retention/*")
+        t.expect(r.status == 204, "DELETE the tenant-wide policy", 204, r)
+        r = server.request("GET", "/admin/v1/retention")
+        t.expect_equal([p["type"] for p in r.json()], ["Sensor"], "one policy left")
+    finally:
+        if server.alive():
+            code = server.stop()
+            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
+        server.cleanup()
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+#include "history/history_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "history/series_codec.hpp"
+#include "storage/rocksdb/rocksdb_store.hpp"
+#include "twin/twin.hpp"
+
+namespace ct::history {
+namespace {
+
+constexpr Timestamp kDay0 = 1'709'251'200'000;  // 2024-03-01T00:00:00Z
+const std::string kTemp = "https://example.org/temperature";
+
+class HistoryStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("citytwin-history-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open();
+  }
+  void TearDown() override {
+    history_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    history_.reset();
+    store_.reset();
+    store_ = std::move(storage::open_rocksdb_store({dir_}).value());
+    history_ = std::make_unique<HistoryStore>(*store_);
+  }
+  // Records `value` of `attribute` observed at `time` (a raw record), durably.
+  void record(const std::string& attribute, Timestamp time, json::value value, const std::string& dataset = {},
+              const std::string& unit = {}) {
+    model::Attribute a;
+    a.name = model::Term::intern(attribute);
+    a.dataset_id = model::Term::intern(dataset);
+    a.value = std::move(value);
+    a.observed_at = time;
+    if (!unit.empty()) a.unit_code = model::Term::intern(unit);
+    std::vector<storage::Write> writes;
+    history_->record_instance("", "urn:e:1", a, time, writes);
+    ASSERT_TRUE(store_->wait_durable(store_->enqueue(std::move(writes))).ok());
+  }
+  std::vector<SeriesPoint> points(Timestamp from, Timestamp to) {
+    std::vector<SeriesPoint> out;
+    EXPECT_TRUE(history_->numeric_points("", "urn:e:1", kTemp, from, to, [&](Timestamp t, double v) {
+      out.push_back({t, v});
+    }).ok());
+    return out;
+  }
+  std::size_t raw_count() {
+    std::size_t n = 0;
+    EXPECT_TRUE(store_->scan(storage::Collection::History, "S", [&](std::string_view key, std::string_view) {
+      n += key.size() > 9 && key[key.size() - 13] == 'R';
+      return true;
+    }).ok());
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<HistoryStore> history_;
+};
+
+TEST_F(HistoryStoreTest, NumericPointsMergeDatasetsInTimeOrderWithinTheRange) {
+  record(kTemp, kDay0 + 3000, 3.5, "urn:ds:b");
+  record(kTemp, kDay0 + 1000, 1);
+  record(kTemp, kDay0 + 2000, 2.25, "urn:ds:a");
+  record(kTemp, kDay0 + 4000, "warm");  // not numeric: left out
+  record("https://example.org/other", kDay0 + 1500, 9);
+  EXPECT_EQ(points(kDay0, kDay0 + 10'000),
+            (std::vector<SeriesPoint>{{kDay0 + 1000, 1}, {kDay0 + 2000, 2.25}, {kDay0 + 3000, 3.5}}));
+  EXPECT_EQ(points(kDay0 + 1000, kDay0 + 3000), (std::vector<SeriesPoint>{{kDay0 + 1000, 1}, {kDay0 + 2000, 2.25}}));
+}
+
+TEST_F(HistoryStoreTest, CompactionKeepsEveryPointOnceAndSurvivesRestart) {
+  std::vector<SeriesPoint> expected;
+  for (int i = 0; i < 3 * 24; ++i) {
+    const Timestamp t = kDay0 + i * 3'600'000;
+    expected.push_back({t, 20 + i * 0.1});
+    record(kTemp, t, 20 + i * 0.1, {}, "CEL");
+  }
+  auto before = points(kDay0, kDay0 + 3 * kBucketMs);
+  auto stats = history_->compact(kDay0 + 2 * kBucketMs + 5, 0);  // the first two days are over
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->blocks_written, 2u);
+  EXPECT_EQ(stats->raws_compacted, 48u);
+  EXPECT_EQ(raw_count(), 24u);
+  EXPECT_EQ(points(kDay0, kDay0 + 3 * kBucketMs), before);
+  // A late point for a compacted day is merged into its block by the next compaction.
+  record(kTemp, kDay0 + 1800'000, 99, {}, "CEL");
+  expected.insert(expected.begin() + 1, {kDay0 + 1800'000, 99});
+  ASSERT_TRUE(history_->compact(kDay0 + 3 * kBucketMs, 0).ok());
+  EXPECT_EQ(raw_count(), 0u);
+  open();
+  EXPECT_EQ(points(kDay0, kDay0 + 3 * kBucketMs), expected);
+  // The unit code survives compaction.
+  auto series = history_->series_of("", "urn:e:1").value();
+  ASSERT_EQ(series.size(), 1u);
+  std::size_t seen = 0;
+  ASSERT_TRUE(history_->read("", series[0], kDay0, kDay0 + kBucketMs, [&](const HistoryInstance& i) {
+    EXPECT_EQ(i.attribute.unit_code.str(), "CEL");
+    ++seen;
+  }).ok());
+  EXPECT_EQ(seen, 25u);
+}
+
+TEST_F(HistoryStoreTest, LaterPassesLookOnlyAtWhatWasRecordedYetMissNothing) {
+  record(kTemp, kDay0 + 1000, 1);
+  open();  // raws from before a restart: the first pass looks at everything
+  ASSERT_EQ(history_->compact(kDay0 + 2 * kBucketMs, 0)->raws_compacted, 1u);
+  record(kTemp, kDay0 + kBucketMs + 1000, 2);  // today's: not compactable yet
+  EXPECT_EQ(history_->compact(kDay0 + kBucketMs + 5000, 0)->raws_compacted, 0u);
+  record("https://example.org/other", kDay0 + 500, 3);  // a late point of another attribute, day 0
+  auto stats = history_->compact(kDay0 + 3 * kBucketMs, 0);  // day 1 is over now
+  EXPECT_EQ(stats->raws_compacted, 2u);
+  EXPECT_EQ(stats->blocks_written, 2u);
+  EXPECT_EQ(raw_count(), 0u);
+  EXPECT_EQ(history_->compact(kDay0 + 4 * kBucketMs, 0)->blocks_written, 0u);
+}
+
+TEST_F(HistoryStoreTest, MixedDaysStayRaw) {
+  record(kTemp, kDay0 + 1000, 1);
+  record(kTemp, kDay0 + 2000, "two");
+  ASSERT_TRUE(history_->compact(kDay0 + 2 * kBucketMs, 0).ok());
+  EXPECT_EQ(raw_count(), 2u);
+}
+
+TEST_F(HistoryStoreTest, DeleteInstanceFromRawAndFromBlock) {
+  for (int i = 0; i < 5; ++i) record(kTemp, kDay0 + i * 1000, i);
+  record(kTemp, kDay0 + kBucketMs + 1000, 7);
+  ASSERT_TRUE(history_->compact(kDay0 + kBucketMs + 5000, 0).ok());  // day 0 in a block, day 1 raw
+  auto series = history_->series_of("", "urn:e:1").value();
+  std::vector<std::string> ids;
+  ASSERT_TRUE(history_->read("", series[0], kDay0, kDay0 + 2 * kBucketMs, [&](const HistoryInstance& i) {
+    ids.push_back(i.instance_id);
+  }).ok());
+  ASSERT_EQ(ids.size(), 6u);
+  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kTemp, ids[2]).ok());
+  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kTemp, ids[5]).ok());
+  EXPECT_EQ(history_->delete_instance("", "urn:e:1", kTemp, ids[5]).problem().kind, ProblemKind::ResourceNotFound);
+  EXPECT_EQ(history_->delete_instance("", "urn:e:1", kTemp, "urn:ngsi-ld:history:zz").problem().kind,
+            ProblemKind::ResourceNotFound);
+  EXPECT_EQ(points(kDay0, kDay0 + 2 * kBucketMs),
+            (std::vector<SeriesPoint>{{kDay0, 0}, {kDay0 + 1000, 1}, {kDay0 + 3000, 3}, {kDay0 + 4000, 4}}));
+}
+
+TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
+  twin::Twin twin(*store_);
+  ASSERT_TRUE(twin.load().ok());
+  twin.add_observer(history_.get());
+  jsonld::DecodedEntity e;
+  e.header.id = "urn:e:1";
+  e.header.types.push_back(model::Term::intern("https://example.org/Sensor"));
+  model::Attribute a;
+  a.name = model::Term::intern(kTemp);
+  a.value = 21.5;
+  a.observed_at = kDay0;
+  e.attributes.push_back(a);
+  auto created = twin.create("", std::move(e));
+  ASSERT_TRUE(created.ok());
+  auto removed = twin.delete_attribute("", "urn:e:1", model::Term::intern(kTemp), {}, false);
+  ASSERT_TRUE(removed.ok());
+  ASSERT_TRUE(store_->wait_durable(removed->sequence).ok());
+  auto series = history_->series_of("", "urn:e:1").value();
+  ASSERT_EQ(series.size(), 1u);
+  std::vector<HistoryInstance> seen;
+  ASSERT_TRUE(history_->read("", series[0], INT64_MIN / 2, INT64_MAX, [&](const HistoryInstance& i) {
+    seen.push_back(i);
+  }).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].number, 21.5);
+  EXPECT_TRUE(seen[1].deleted);
+  {
+    HistoryStore::Pause pause;  // writes made on behalf of the temporal API are not recorded twice
+    ASSERT_TRUE(twin.remove("", "urn:e:1").ok());
+  }
+  EXPECT_EQ(history_->series_of("", "urn:e:1").value().size(), 1u);
+  EXPECT_TRUE(history_->delete_entity("", "urn:e:1").ok());
+  EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
+}
+
+}  // namespace
+}  // namespace ct::history
