@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--body-limit", options.body_limit, "largest request body accepted, in bytes")->capture_default_str();
     cmd->add_option("--context-dir", options.context_dir, "a folder of @context documents to pre-load (index.json + files)");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    cmd->add_option("--mqtt", options.mqtt, "ingest device messages from this MQTT broker (mqtt://host:port)");
+    cmd->add_option("--mqtt-shared-group", options.mqtt_shared_group,
+                    "subscribe as this MQTT v5 shared group (several nodes split the devices' messages)");
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
   };
   auto* serve = app.add_subcommand("serve", "run the NGSI-LD server");

@@ -1,11 +1,16 @@
 #include "app/serve.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
+#include "ingest/device_registry.hpp"
+#include "ingest/ingestor.hpp"
+#include "ingest/mqtt_adapter.hpp"
 #include "jsonld/context_store.hpp"
 #include "notify/subscriptions.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
@@ -69,8 +74,28 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   twin.add_observer(&subscriptions);
   subscriptions.start();
+
+  ingest::DeviceRegistry devices(**store, contexts.core());
+  if (auto st = devices.load(); !st) {
+    spdlog::error("cannot restore provisioned devices: {}", st.problem().detail);
+    return 1;
+  }
+  ingest::Ingestor ingestor(twin, devices, contexts.core());
+  twin.add_observer(&ingestor);
+  std::optional<ingest::MqttAdapter> mqtt;
+  if (!options.mqtt.empty()) {
+    mqtt.emplace(ingestor, ingest::MqttOptions{options.mqtt, options.mqtt_shared_group});
+    if (auto st = mqtt->start(); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 2;
+    }
+    ingestor.set_command_sink(&*mqtt);
+  }
+  ingestor.start();
+
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
+  services.ingest = &ingestor;
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -79,6 +104,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_discovery_routes(router, services);
   http::add_context_routes(router, services);
   http::add_subscription_routes(router, services);
+  http::add_iot_routes(router, services);
+  http::add_metrics_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -97,6 +124,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  ingestor.stop();  // first: its command thread publishes through the MQTT adapter
+  if (mqtt) mqtt->stop();
   subscriptions.stop();
   (*store)->close();
   spdlog::info("stopped cleanly");

@@ -13,6 +13,8 @@ struct ServeOptions {
   std::string context_dir;
   bool no_fsync = false;
   bool demo = false;
+  std::string mqtt;               // mqtt://host:port: ingest device messages from this broker
+  std::string mqtt_shared_group;  // MQTT v5 shared subscriptions, for several nodes on one broker
 };
 
 // Returns the process exit code.

@@ -2,14 +2,19 @@
 // The parts of the platform the HTTP handlers call, wired together by the program (app/).
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <vector>
 
 #include "http/message.hpp"
+#include "http/metrics.hpp"
 #include "jsonld/context_store.hpp"
 #include "storage/store.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::notify {
 class Subscriptions;
+}
+namespace ct::ingest {
+class Ingestor;
 }
 
 namespace ct::http {
@@ -29,6 +34,9 @@ struct Services {
   QueryLimits limits = {};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   notify::Subscriptions* subscriptions = nullptr;
+  ingest::Ingestor* ingest = nullptr;
+  // Further metric families for GET /metrics (twin, notify and ingest are built in).
+  std::vector<MetricsSource> metric_sources = {};
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -45,6 +53,11 @@ void add_context_routes(Router& router, Services& services);
 Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& contexts);
 // /health.
 void add_health_routes(Router& router, Services& services);
+// The FIWARE IoT Agent APIs: /iot/services, /iot/devices (provisioning) and POST /iot/json, /iot/d
+// (measures over HTTP); needs services.ingest.
+void add_iot_routes(Router& router, Services& services);
+// GET /metrics (Prometheus text format).
+void add_metrics_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
 void add_subscription_routes(Router&, Services&);
 // GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes
