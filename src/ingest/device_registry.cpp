@@ -67,8 +67,9 @@ Status DeviceRegistry::load() {
         spdlog::warn("ingest: skipping a stored service group: {}", g.problem().detail);
         return true;
       }
+      const std::string apikey = g->apikey;
       std::unique_lock lock(mutex_);
-      groups_[g->apikey] = std::make_shared<const ServiceGroup>(std::move(*g));
+      groups_[apikey] = std::make_shared<const ServiceGroup>(std::move(*g));
       ++groups;
     } else if (rest.starts_with(kDevicePrefix)) {
       devices.emplace_back(std::string(tenant), path, r.at("body").as_object(), autoprovisioned);
@@ -105,7 +106,8 @@ Result<storage::Sequence> DeviceRegistry::put_group(ServiceGroup group, bool cre
     return not_found("no service group with apikey " + group.apikey + " in this service");
   const std::string value = record(group.service_path, false, group.original);
   const std::string key = storage::tenant_key(group.tenant, std::string(kGroupPrefix) + group.apikey);
-  groups_[group.apikey] = std::make_shared<const ServiceGroup>(std::move(group));
+  const std::string apikey = group.apikey;  // the right side of = is evaluated first: keep the key
+  groups_[apikey] = std::make_shared<const ServiceGroup>(std::move(group));
   return store_.enqueue({{storage::Collection::Devices, key, value}});
 }
 

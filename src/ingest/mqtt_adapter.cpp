@@ -126,7 +126,7 @@ void MqttAdapter::on_connect(struct mosquitto* client, void* self, int rc) {
   for (std::string_view topic : kTopics) {
     std::string filter = adapter->options_.shared_group.empty()
                              ? std::string(topic)
-                             : "$share/" + adapter->options_.shared_group + std::string(topic);
+                             : "$share/" + adapter->options_.shared_group + "/" + std::string(topic);
     if (const int src = mosquitto_subscribe(client, nullptr, filter.c_str(), adapter->options_.qos); src != MOSQ_ERR_SUCCESS)
       spdlog::error("mqtt ingest: cannot subscribe to {}: {}", filter, mosquitto_strerror(src));
   }
