@@ -1,11 +1,13 @@
 // citytwin: the smart-city platform server and its tools.
 //   citytwin serve [--listen 127.0.0.1:1026] [--data-dir var/data] [--config FILE]
 //   citytwin demo  (the demo city, live; until its data sets land it serves an empty city)
+//   citytwin replay --csv FILE --to mqtt://host:port|http://host:port [--speedup N] [--provision URL]
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
 
+#include "app/replay.hpp"
 #include "app/serve.hpp"
 #include "common/logging.hpp"
 
@@ -34,8 +36,29 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "run the server with the demo city");
   add_server_options(demo);
 
+  ct::app::ReplayOptions replay_options;
+  auto* replay = app.add_subcommand("replay", "publish a CSV data set as its devices would, over MQTT or HTTP");
+  replay->add_option("--csv", replay_options.csv, "the data set (a header, one row per reading)")->required();
+  replay->add_option("--to", replay_options.to, "mqtt://host:port (topics /<apikey>/<device>/attrs) or http://host:port (/iot/d, /iot/json)")
+      ->required();
+  replay->add_option("--apikey", replay_options.apikey, "the devices' api key")->capture_default_str();
+  replay->add_option("--format", replay_options.format, "ul (UltraLight 2.0) or json")->capture_default_str()
+      ->check(CLI::IsMember({"ul", "json"}));
+  replay->add_option("--device-column", replay_options.device_column, "the column naming the device")->capture_default_str();
+  replay->add_option("--utc-offset", replay_options.utc_offset, "time zone of the year,month,day,hour columns, e.g. +08:00")
+      ->capture_default_str();
+  replay->add_option("--speedup", replay_options.speedup, "data-set seconds per real second (0: as fast as possible)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  replay->add_option("--limit", replay_options.limit, "send at most this many rows (0: all)");
+  replay->add_option("--provision", replay_options.provision, "http://host:port: provision the devices there first");
+  replay->add_option("--service", replay_options.service, "fiware-service (tenant) to provision in");
+  replay->add_option("--entity-type", replay_options.entity_type, "entity type of provisioned devices")->capture_default_str();
+  replay->add_option("--locations", replay_options.locations, "CSV of device locations (name first; longitude, latitude)");
+  replay->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   ct::configure_logging(log_level);
+  if (replay->parsed()) return ct::app::replay(replay_options);
 
   // Termination signals are taken synchronously by the main thread; every other thread has them blocked.
   sigset_t signals;
