@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--mqtt", options.mqtt, "ingest device messages from this MQTT broker (mqtt://host:port)");
     cmd->add_option("--mqtt-shared-group", options.mqtt_shared_group,
                     "subscribe as this MQTT v5 shared group (several nodes split the devices' messages)");
+    cmd->add_option("--coap", options.coap, "ingest device messages over CoAP (UDP) on address:port, e.g. 127.0.0.1:5683");
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
   };
   auto* serve = app.add_subcommand("serve", "run the NGSI-LD server");

@@ -8,6 +8,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
+#include "ingest/coap_adapter.hpp"
 #include "ingest/device_registry.hpp"
 #include "ingest/ingestor.hpp"
 #include "ingest/mqtt_adapter.hpp"
@@ -92,6 +93,20 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     ingestor.set_command_sink(&*mqtt);
   }
   ingestor.start();
+  std::optional<ingest::CoapAdapter> coap;
+  if (!options.coap.empty()) {
+    std::string coap_address;
+    std::uint16_t coap_port = 0;
+    if (!split_listen(options.coap, coap_address, coap_port)) {
+      spdlog::error("--coap must be address:port, got {}", options.coap);
+      return 2;
+    }
+    coap.emplace(ingestor, **store);
+    if (auto st = coap->start(coap_address, coap_port); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
 
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
@@ -124,6 +139,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();
   subscriptions.stop();

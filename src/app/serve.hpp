@@ -15,6 +15,7 @@ struct ServeOptions {
   bool demo = false;
   std::string mqtt;               // mqtt://host:port: ingest device messages from this broker
   std::string mqtt_shared_group;  // MQTT v5 shared subscriptions, for several nodes on one broker
+  std::string coap;               // address:port: ingest device messages over CoAP (UDP) there
 };
 
 // Returns the process exit code.

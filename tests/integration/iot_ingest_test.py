@@ -12,6 +12,7 @@ free loopback port), mosquitto_pub / mosquitto_sub, curl and HTTP:
 - a command written through NGSI-LD reaches a simulated device on /cmd and its answer on /cmdexe
   updates <cmd>_status and <cmd>_info;
 - liveness: a silent device is marked offline on its Device entity, online again when it speaks;
+- measures over CoAP (coap-client: /iot/d and /iot/json, 2.04 / 4.00 / 4.04);
 - auto-provisioning for a known service group; MQTT v5 shared subscriptions across two nodes.
 
     python3 iot_ingest_test.py --binary build/release/citytwin
@@ -19,6 +20,7 @@ free loopback port), mosquitto_pub / mosquitto_sub, curl and HTTP:
 
 import json
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -27,7 +29,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
 from subscription_mqtt_test import Broker  # noqa: E402
 
 TENANT = "haidian"
@@ -199,6 +201,28 @@ def bad_input(t, server, broker):
              "/metrics also shows the twin and notification figures")
 
 
+def coap(t, server, coap_port):
+    t.step("measures over CoAP (coap-client)")
+    client = shutil.which("coap-client") or shutil.which("coap-client-notls")
+    if not t.expect(client, "coap-client is installed (libcoap3-bin)"):
+        return
+
+    def post(resource, payload):
+        r = subprocess.run([client, "-m", "post", "-B", "5", "-e", payload,
+                            "coap://127.0.0.1:%d/%s" % (coap_port, resource)], capture_output=True, text=True, timeout=15)
+        return (r.stdout + r.stderr).strip()
+    t.expect_equal(post("iot/d?k=air-key&i=dongsi", "t|27.5|p|600"), "", "UltraLight over CoAP: 2.04, no diagnostic")
+    t.expect_equal([key_values(server, STATION).get("temperature"), key_values(server, STATION).get("pm25")],
+                   [27.5, 60.0], "written, mapped and converted")
+    t.expect_equal(post("iot/json?k=air-key&i=tiantan", '{"t": 15}'), "", "JSON over CoAP")
+    t.expect_equal(key_values(server, OTHER).get("temperature"), 15, "written")
+    t.expect(post("iot/d?k=air-key&i=dongsi", "t|cold").startswith("4.00"), "a bad value: 4.00")
+    t.expect(post("iot/d?k=nokey&i=dongsi", "t|1").startswith("4.04"), "an unknown apikey: 4.04")
+    t.expect(post("iot/d?i=dongsi", "t|1").startswith("4.00"), "no apikey: 4.00")
+    t.expect_equal(key_values(server, STATION).get("temperature"), 27.5, "nothing refused was written")
+    t.expect_equal(metrics(server).get('citytwin_ingest_messages_total{transport="coap"}'), 2, "counted per transport")
+
+
 def autoprovision(t, server, broker):
     t.step("auto-provisioning: an unknown device of a group with autoprovision")
     publish(broker, "/auto-key/mic7/attrs", '{"noise": 61}')
@@ -290,11 +314,14 @@ def main():
     t = Checker("iot_ingest_test")
     broker = Broker().start()
     try:
-        with Server(args.binary, keep=args.keep, extra_args=["--mqtt", "mqtt://127.0.0.1:%d" % broker.port]) as server:
+        coap_port = free_port()
+        with Server(args.binary, keep=args.keep, extra_args=["--mqtt", "mqtt://127.0.0.1:%d" % broker.port,
+                                                               "--coap", "127.0.0.1:%d" % coap_port]) as server:
             provision(t, server)
             http_measures(t, server)
             mqtt_measures(t, server, broker)
             bad_input(t, server, broker)
+            coap(t, server, coap_port)
             autoprovision(t, server, broker)
             commands(t, server, broker)
             liveness(t, server, broker)
