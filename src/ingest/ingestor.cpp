@@ -212,6 +212,11 @@ Result<IngestOutcome> Ingestor::fail(Transport transport, DropReason reason, std
   return problem;
 }
 
+Result<PreparedMessage> Ingestor::failed(Transport transport, DropReason reason, std::string_view who, Problem problem) {
+  drop(transport, reason, who, problem.detail);
+  return problem;
+}
+
 void Ingestor::mark_state(const ProvisionedDevice& d, DeviceState state, std::vector<jsonld::DecodedEntity>& batch,
                           Timestamp at) {
   auto device = fragment_of(device_entity_id(d.device.device_id), device_type_);
@@ -231,21 +236,21 @@ void Ingestor::note_alive(const ProvisionedDevice& d, std::vector<jsonld::Decode
   }
 }
 
-Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view apikey, std::string_view device_id,
-                                       PayloadFormat format, std::string_view payload, std::string_view object_id) {
+Result<PreparedMessage> Ingestor::prepare(Transport transport, std::string_view apikey, std::string_view device_id,
+                                          PayloadFormat format, std::string_view payload, std::string_view object_id) {
   std::string who;
   who.reserve(apikey.size() + device_id.size() + 1);
   who.append(apikey).push_back('/');
   who.append(device_id);
   if (payload.size() > options_.max_payload_bytes)
-    return fail(transport, DropReason::PayloadTooLarge, who,
+    return failed(transport, DropReason::PayloadTooLarge, who,
                 {ProblemKind::PayloadTooLarge, "the payload is larger than " + std::to_string(options_.max_payload_bytes) + " bytes"});
   DevicePtr d = registry_.device_for_message(apikey, device_id);
   if (!d) {
     auto group = registry_.group_for_apikey(apikey);
-    if (!group) return fail(transport, DropReason::UnknownApikey, who, not_found("unknown apikey"));
+    if (!group) return failed(transport, DropReason::UnknownApikey, who, not_found("unknown apikey"));
     if (group->autoprovision) d = autoprovision(apikey, device_id);
-    if (!d) return fail(transport, DropReason::UnknownDevice, who, not_found("device " + std::string(device_id) + " is not provisioned with this apikey"));
+    if (!d) return failed(transport, DropReason::UnknownDevice, who, not_found("device " + std::string(device_id) + " is not provisioned with this apikey"));
   }
 
   DecodedPayload decoded;
@@ -259,7 +264,7 @@ Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view api
     auto result = json ? decode_json(payload, options_.max_payload_bytes)
                        : decode_ultralight(payload, options_.max_payload_bytes);
     if (!result)
-      return fail(transport,
+      return failed(transport,
                   result.problem().kind == ProblemKind::PayloadTooLarge ? DropReason::PayloadTooLarge : DropReason::MalformedPayload,
                   who, std::move(result).problem());
     decoded = std::move(*result);
@@ -286,12 +291,12 @@ Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view api
         kind = kind_for(mapping.value_type);
       } else {
         if (!model::is_valid_term(m.key) || d->command(m.key))
-          return fail(transport, DropReason::BadValue, who,
+          return failed(transport, DropReason::BadValue, who,
                       bad_request("measure " + describe_text(m.key) + " is not a valid attribute name"));
         value = convert(m.value, ValueType::AsIs, m.key);
         name = Term::intern(names_->expand(m.key));
       }
-      if (!value) return fail(transport, DropReason::BadValue, who, std::move(value).problem());
+      if (!value) return failed(transport, DropReason::BadValue, who, std::move(value).problem());
       if (value->is_null()) continue;  // the device had no reading for it
       auto a = property(name, std::move(*value), kind);
       a.observed_at = observed;
@@ -305,17 +310,59 @@ Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view api
   }
 
   note_alive(*d, batch, now);
-  if (!batch.empty()) {
+  return PreparedMessage{std::move(d), std::move(batch), outcome, transport, std::move(who)};
+}
+
+Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view apikey, std::string_view device_id,
+                                       PayloadFormat format, std::string_view payload, std::string_view object_id) {
+  auto prepared = prepare(transport, apikey, device_id, format, payload, object_id);
+  if (!prepared) return std::move(prepared).problem();
+  PreparedMessage& m = *prepared;
+  if (!m.entities.empty()) {
     OwnWrite own;
-    auto written = twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+    auto written = twin_.batch_upsert(m.device->device.tenant, std::move(m.entities), twin::UpsertMode::Update);
     for (auto& item : written.items)
-      if (item.error) return fail(transport, DropReason::WriteFailed, who, std::move(*item.error));
-    outcome.sequence = written.sequence;
+      if (item.error) return fail(transport, DropReason::WriteFailed, m.who, std::move(*item.error));
+    m.outcome.sequence = written.sequence;
   }
-  accepted_[static_cast<std::size_t>(transport)].fetch_add(1, std::memory_order_relaxed);
-  readings_.fetch_add(outcome.readings, std::memory_order_relaxed);
-  measures_.fetch_add(outcome.measures, std::memory_order_relaxed);
-  return outcome;
+  count_accepted(m);
+  return m.outcome;
+}
+
+void Ingestor::count_accepted(const PreparedMessage& m) {
+  accepted_[static_cast<std::size_t>(m.transport)].fetch_add(1, std::memory_order_relaxed);
+  readings_.fetch_add(m.outcome.readings, std::memory_order_relaxed);
+  measures_.fetch_add(m.outcome.measures, std::memory_order_relaxed);
+}
+
+storage::Sequence Ingestor::write(std::vector<PreparedMessage>& messages) {
+  // One twin batch per tenant, in message order within it (a device's messages stay in order).
+  std::unordered_map<std::string_view, std::vector<PreparedMessage*>> by_tenant;
+  for (auto& m : messages) by_tenant[m.device->device.tenant].push_back(&m);
+  storage::Sequence last = 0;
+  OwnWrite own;
+  for (auto& [tenant, group] : by_tenant) {
+    std::vector<jsonld::DecodedEntity> batch;
+    for (PreparedMessage* m : group)
+      for (auto& e : m->entities) batch.push_back(std::move(e));
+    if (batch.empty()) {
+      for (PreparedMessage* m : group) count_accepted(*m);
+      continue;
+    }
+    auto written = twin_.batch_upsert(std::string(tenant), std::move(batch), twin::UpsertMode::Update);
+    last = std::max(last, written.sequence);
+    std::size_t item = 0;
+    for (PreparedMessage* m : group) {
+      const Problem* error = nullptr;
+      for (std::size_t i = 0; i < m->entities.size(); ++i, ++item)
+        if (written.items[item].error && !error) error = &*written.items[item].error;
+      if (error)
+        drop(m->transport, DropReason::WriteFailed, m->who, error->detail);
+      else
+        count_accepted(*m);
+    }
+  }
+  return last;
 }
 
 // ---- commands ----------------------------------------------------------------------------------

@@ -98,6 +98,15 @@ struct IngestOutcome {
   std::size_t measures = 0;
 };
 
+// A message decoded, mapped and converted, ready to be written (see Ingestor::prepare).
+struct PreparedMessage {
+  DevicePtr device;
+  std::vector<jsonld::DecodedEntity> entities;  // moved out by write()
+  IngestOutcome outcome;
+  Transport transport = Transport::Mqtt;
+  std::string who;  // apikey/device_id, for the log
+};
+
 class Ingestor final : public twin::ChangeObserver {
  public:
   Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<const jsonld::Context> names,
@@ -118,6 +127,12 @@ class Ingestor final : public twin::ChangeObserver {
   // measure. Failures are counted and logged here; the caller only answers them.
   Result<IngestOutcome> ingest(Transport transport, std::string_view apikey, std::string_view device_id,
                                PayloadFormat format, std::string_view payload, std::string_view object_id = {});
+  // ingest() in two steps, for transports that write many messages at once: prepare() finds the
+  // device, decodes, maps and converts (failures counted and logged); write() writes prepared
+  // messages with one twin batch per tenant and returns the sequence to wait for.
+  Result<PreparedMessage> prepare(Transport transport, std::string_view apikey, std::string_view device_id,
+                                  PayloadFormat format, std::string_view payload, std::string_view object_id = {});
+  storage::Sequence write(std::vector<PreparedMessage>& messages);
   // A device's answer to commands (/cmdexe).
   Result<IngestOutcome> command_result(Transport transport, std::string_view apikey, std::string_view device_id,
                                        PayloadFormat format, std::string_view payload);
@@ -138,6 +153,8 @@ class Ingestor final : public twin::ChangeObserver {
 
  private:
   Result<IngestOutcome> fail(Transport transport, DropReason reason, std::string_view who, Problem problem);
+  Result<PreparedMessage> failed(Transport transport, DropReason reason, std::string_view who, Problem problem);
+  void count_accepted(const PreparedMessage& message);
   DevicePtr autoprovision(std::string_view apikey, std::string_view device_id);
   // Records that the device spoke at `now`; adds its Device entity's return online to `batch`.
   void note_alive(const ProvisionedDevice& device, std::vector<jsonld::DecodedEntity>& batch, Timestamp now);

@@ -12,6 +12,7 @@ namespace ct::ingest {
 namespace {
 
 constexpr int kKeepAliveSeconds = 30;
+constexpr std::size_t kMaxQueuedMessages = 4096;
 constexpr std::array<std::string_view, 3> kTopics = {"/+/+/attrs", "/+/+/attrs/+", "/+/+/cmdexe"};
 
 void init_library() {
@@ -79,6 +80,8 @@ Status MqttAdapter::start() {
   if (options_.shared_group.find_first_of("/+#") != std::string::npos)
     return invalid_request("the MQTT shared group must not contain '/', '+' or '#'");
   init_library();
+  writer_stopping_ = false;
+  writer_ = std::thread([this] { run_writer(); });
   // A persistent identity per process is not needed: QoS 0 ingest, and a clean session.
   client_ = mosquitto_new(nullptr, /*clean_session=*/true, this);
   if (!client_) return Problem{ProblemKind::InternalError, "cannot create an MQTT client"};
@@ -101,13 +104,36 @@ Status MqttAdapter::start() {
 }
 
 void MqttAdapter::stop() {
-  if (!client_) return;
-  mosquitto_disconnect(client_);
-  if (loop_started_) mosquitto_loop_stop(client_, /*force=*/false);
-  mosquitto_destroy(client_);
-  client_ = nullptr;
-  loop_started_ = false;
-  connected_.store(false);
+  if (client_) {
+    mosquitto_disconnect(client_);
+    if (loop_started_) mosquitto_loop_stop(client_, /*force=*/false);
+    mosquitto_destroy(client_);
+    client_ = nullptr;
+    loop_started_ = false;
+    connected_.store(false);
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    writer_stopping_ = true;
+  }
+  queue_ready_.notify_all();
+  queue_space_.notify_all();
+  if (writer_.joinable()) writer_.join();  // it writes what was queued first
+}
+
+void MqttAdapter::run_writer() {
+  std::vector<PreparedMessage> batch;
+  std::unique_lock lock(queue_mutex_);
+  while (true) {
+    queue_ready_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    batch.swap(queue_);
+    lock.unlock();
+    queue_space_.notify_all();
+    (void)ingestor_.write(batch);  // MQTT has no one to acknowledge to: the store commits it shortly
+    batch.clear();
+    lock.lock();
+  }
 }
 
 bool MqttAdapter::send(const OutgoingCommand& command) {
@@ -155,11 +181,18 @@ void MqttAdapter::handle(std::string_view topic, std::string_view payload) {
     return;
   }
   // Failures are counted and logged by the ingestor; MQTT has no one to answer.
-  if (parsed.command_result)
+  if (parsed.command_result) {
     (void)ingestor_.command_result(Transport::Mqtt, parsed.apikey, parsed.device_id, PayloadFormat::Detect, payload);
-  else
-    (void)ingestor_.ingest(Transport::Mqtt, parsed.apikey, parsed.device_id, PayloadFormat::Detect, payload,
-                           parsed.object_id);
+    return;
+  }
+  auto prepared = ingestor_.prepare(Transport::Mqtt, parsed.apikey, parsed.device_id, PayloadFormat::Detect, payload,
+                                    parsed.object_id);
+  if (!prepared) return;
+  std::unique_lock lock(queue_mutex_);
+  queue_space_.wait(lock, [&] { return writer_stopping_ || queue_.size() < kMaxQueuedMessages; });
+  queue_.push_back(std::move(*prepared));
+  lock.unlock();
+  queue_ready_.notify_one();
 }
 
 }  // namespace ct::ingest

@@ -189,6 +189,27 @@ TEST_F(IngestorTest, CommandsWrittenThroughTheTwinReachTheSinkAndAnswersUpdateSt
   ingestor_->stop();
 }
 
+TEST_F(IngestorTest, PreparedMessagesAreWrittenTogetherInOrder) {
+  provision(kGroup, kStation);
+  provision(nullptr, R"({"device_id":"s2","apikey":"k1"})");
+  std::vector<PreparedMessage> messages;
+  for (const char* payload : {"t|1", "t|2|p|1", "t|3"}) {
+    auto m = ingestor_->prepare(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, payload);
+    ASSERT_TRUE(m.ok()) << m.problem().detail;
+    messages.push_back(std::move(*m));
+  }
+  messages.push_back(std::move(*ingestor_->prepare(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|9")));
+  EXPECT_FALSE(ingestor_->prepare(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|x").ok());
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "temperature").is_null()) << "prepared, not yet written";
+  const auto sequence = ingestor_->write(messages);
+  ASSERT_TRUE(store_->wait_durable(sequence).ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(3.0)) << "the last message wins";
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(2));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(9.0));
+  EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Mqtt)], 4u);
+  EXPECT_EQ(ingestor_->stats().dropped[static_cast<std::size_t>(DropReason::BadValue)], 1u);
+}
+
 TEST_F(IngestorTest, TheRegistrySurvivesARestart) {
   provision(kGroup, kStation);
   close();
