@@ -2,6 +2,7 @@
 // (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>). The registry, decoding and the
 // writes into the twin are in ingest/; this file only speaks HTTP.
 #include <algorithm>
+#include <limits>
 
 #include "http/ngsi_ld_request.hpp"
 #include "http/services.hpp"
