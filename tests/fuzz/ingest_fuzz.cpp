@@ -1,5 +1,6 @@
-// libFuzzer target for the device payload decoders, provisioning bodies and MQTT topics. The input is decoded as an UltraLight payload,
-// a JSON payload, an UltraLight and a JSON command answer, and compiled as an expression. Whatever
+// libFuzzer target for the device payload decoders, provisioning bodies and MQTT topics. The input
+// is decoded as an UltraLight payload, a JSON payload, an UltraLight and a JSON command answer, a
+// provisioning body and a topic, and compiled as an expression. Whatever
 // is refused must be refused with a BadRequestData (or PayloadTooLarge) that says something; whatever
 // is accepted is checked:
 //   - UltraLight: keys and values hold no separator and no edge blanks, and re-encoding the readings
