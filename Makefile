@@ -6,7 +6,7 @@
 JOBS ?= 2
 
 demo: deps release
-	./build/release/citytwin demo --listen $${CITYTWIN_LISTEN:-127.0.0.1:1026} --data-dir $${CITYTWIN_DATA:-var/demo}
+	bash scripts/demo.sh
 
 test: deps test-release test-asan test-fuzz
 

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libmosquitto-dev mosquitto mosquitto-clients
+  libmosquitto-dev mosquitto mosquitto-clients libcoap3-dev libcoap3-bin
   libpq-dev libre2-dev
   wrk procps bc
 )

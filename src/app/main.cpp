@@ -3,12 +3,14 @@
 //   citytwin demo  [--demo-data data/demo]  (the demo city: Beijing districts, Los Angeles road sensors)
 //   citytwin import --file obs.csv --entity-id ID --entity-type T --time-columns year,month,day,hour
 //                   --column PM2.5=pm25 ...   (back-fills history into a stopped server's data dir)
+//   citytwin replay --csv FILE --to mqtt://host:port|http://host:port [--speedup N] [--provision URL]
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
 
 #include "app/import.hpp"
+#include "app/replay.hpp"
 #include "app/serve.hpp"
 #include "common/logging.hpp"
 
@@ -27,6 +29,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--body-limit", options.body_limit, "largest request body accepted, in bytes")->capture_default_str();
     cmd->add_option("--context-dir", options.context_dir, "a folder of @context documents to pre-load (index.json + files)");
     cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+    cmd->add_option("--mqtt", options.mqtt, "ingest device messages from this MQTT broker (mqtt://host:port)");
+    cmd->add_option("--mqtt-shared-group", options.mqtt_shared_group,
+                    "subscribe as this MQTT v5 shared group (several nodes split the devices' messages)");
+    cmd->add_option("--coap", options.coap, "ingest device messages over CoAP (UDP) on address:port, e.g. 127.0.0.1:5683");
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
     cmd->add_flag("--no-history", options.no_history, "keep no history (the temporal API is then unavailable)");
     cmd->add_option("--history-compact-interval-ms", options.history_compact_interval_ms,
@@ -60,8 +66,29 @@ int main(int argc, char** argv) {
   import->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   import->add_flag("--no-fsync", import_options.no_fsync, "do not sync writes (throw-away data dirs only)");
 
+  ct::app::ReplayOptions replay_options;
+  auto* replay = app.add_subcommand("replay", "publish a CSV data set as its devices would, over MQTT or HTTP");
+  replay->add_option("--csv", replay_options.csv, "the data set (a header, one row per reading)")->required();
+  replay->add_option("--to", replay_options.to, "mqtt://host:port (topics /<apikey>/<device>/attrs) or http://host:port (/iot/d, /iot/json)")
+      ->required();
+  replay->add_option("--apikey", replay_options.apikey, "the devices' api key")->capture_default_str();
+  replay->add_option("--format", replay_options.format, "ul (UltraLight 2.0) or json")->capture_default_str()
+      ->check(CLI::IsMember({"ul", "json"}));
+  replay->add_option("--device-column", replay_options.device_column, "the column naming the device")->capture_default_str();
+  replay->add_option("--utc-offset", replay_options.utc_offset, "time zone of the year,month,day,hour columns, e.g. +08:00")
+      ->capture_default_str();
+  replay->add_option("--speedup", replay_options.speedup, "data-set seconds per real second (0: as fast as possible)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  replay->add_option("--limit", replay_options.limit, "send at most this many rows (0: all)");
+  replay->add_option("--provision", replay_options.provision, "http://host:port: provision the devices there first");
+  replay->add_option("--service", replay_options.service, "fiware-service (tenant) to provision in");
+  replay->add_option("--entity-type", replay_options.entity_type, "entity type of provisioned devices")->capture_default_str();
+  replay->add_option("--locations", replay_options.locations, "CSV of device locations (name first; longitude, latitude)");
+  replay->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   ct::configure_logging(log_level);
+  if (replay->parsed()) return ct::app::replay(replay_options);
 
   // Termination signals are taken synchronously by the main thread; every other thread has them blocked.
   sigset_t signals;

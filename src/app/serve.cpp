@@ -1,5 +1,7 @@
 #include "app/serve.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "app/demo_city.hpp"
@@ -8,6 +10,10 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
+#include "ingest/coap_adapter.hpp"
+#include "ingest/device_registry.hpp"
+#include "ingest/ingestor.hpp"
+#include "ingest/mqtt_adapter.hpp"
 #include "jsonld/context_store.hpp"
 #include "notify/subscriptions.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
@@ -96,11 +102,45 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   twin.add_observer(&subscriptions);
   subscriptions.start();
+
+  ingest::DeviceRegistry devices(**store, contexts.core());
+  if (auto st = devices.load(); !st) {
+    spdlog::error("cannot restore provisioned devices: {}", st.problem().detail);
+    return 1;
+  }
+  ingest::Ingestor ingestor(twin, devices, contexts.core());
+  twin.add_observer(&ingestor);
+  std::optional<ingest::MqttAdapter> mqtt;
+  if (!options.mqtt.empty()) {
+    mqtt.emplace(ingestor, ingest::MqttOptions{options.mqtt, options.mqtt_shared_group});
+    if (auto st = mqtt->start(); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 2;
+    }
+    ingestor.set_command_sink(&*mqtt);
+  }
+  ingestor.start();
+  std::optional<ingest::CoapAdapter> coap;
+  if (!options.coap.empty()) {
+    std::string coap_address;
+    std::uint16_t coap_port = 0;
+    if (!split_listen(options.coap, coap_address, coap_port)) {
+      spdlog::error("--coap must be address:port, got {}", options.coap);
+      return 2;
+    }
+    coap.emplace(ingestor, **store);
+    if (auto st = coap->start(coap_address, coap_port); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
+
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
   services.history = history.get();
   if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
                                 options.history_retention_interval_ms);
+  services.ingest = &ingestor;
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -111,6 +151,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_subscription_routes(router, services);
   http::add_temporal_routes(router, services);
   http::add_retention_routes(router, services);
+  http::add_iot_routes(router, services);
+  http::add_metrics_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -129,6 +171,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  if (coap) coap->stop();
+  ingestor.stop();  // first: its command thread publishes through the MQTT adapter
+  if (mqtt) mqtt->stop();
   subscriptions.stop();
   if (history) history->stop();
   (*store)->close();

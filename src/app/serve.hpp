@@ -19,6 +19,9 @@ struct ServeOptions {
   std::int64_t history_compact_interval_ms = 60'000;  // how often the compactor looks for old days
   std::int64_t history_compact_grace_ms = 600'000;    // a day is compacted this long after it ended
   std::int64_t history_retention_interval_ms = 3'600'000;  // how often retention policies are applied
+  std::string mqtt;               // mqtt://host:port: ingest device messages from this broker
+  std::string mqtt_shared_group;  // MQTT v5 shared subscriptions, for several nodes on one broker
+  std::string coap;               // address:port: ingest device messages over CoAP (UDP) there
 };
 
 // Returns the process exit code.

@@ -2,8 +2,10 @@
 // The parts of the platform the HTTP handlers call, wired together by the program (app/).
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <vector>
 
 #include "http/message.hpp"
+#include "http/metrics.hpp"
 #include "jsonld/context_store.hpp"
 #include "storage/store.hpp"
 #include "twin/twin.hpp"
@@ -13,6 +15,9 @@ class Subscriptions;
 }
 namespace ct::history {
 class HistoryStore;
+}
+namespace ct::ingest {
+class Ingestor;
 }
 
 namespace ct::http {
@@ -33,6 +38,9 @@ struct Services {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   notify::Subscriptions* subscriptions = nullptr;
   history::HistoryStore* history = nullptr;  // null: no history kept, the temporal API answers OperationNotSupported
+  ingest::Ingestor* ingest = nullptr;
+  // Further metric families for GET /metrics (twin, notify and ingest are built in).
+  std::vector<MetricsSource> metric_sources = {};
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -54,6 +62,11 @@ void add_temporal_routes(Router& router, Services& services);
 void add_retention_routes(Router& router, Services& services);
 // /health.
 void add_health_routes(Router& router, Services& services);
+// The FIWARE IoT Agent APIs: /iot/services, /iot/devices (provisioning) and POST /iot/json, /iot/d
+// (measures over HTTP); needs services.ingest.
+void add_iot_routes(Router& router, Services& services);
+// GET /metrics (Prometheus text format).
+void add_metrics_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
 void add_subscription_routes(Router&, Services&);
 // GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes

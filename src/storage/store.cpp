@@ -10,6 +10,7 @@ std::string_view collection_name(Collection c) {
     case Collection::Rules: return "rules";
     case Collection::History: return "history";
     case Collection::Meta: return "meta";
+    case Collection::Devices: return "devices";
   }
   return "meta";
 }

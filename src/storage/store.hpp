@@ -19,8 +19,8 @@
 namespace ct::storage {
 
 // The collections a backend keeps. Each may be stored and tuned separately (a column family, a table).
-enum class Collection : std::uint8_t { Entities, Subscriptions, Contexts, Rules, History, Meta };
-inline constexpr std::size_t kCollectionCount = 6;
+enum class Collection : std::uint8_t { Entities, Subscriptions, Contexts, Rules, History, Meta, Devices };
+inline constexpr std::size_t kCollectionCount = 7;
 std::string_view collection_name(Collection c);
 
 struct Write {

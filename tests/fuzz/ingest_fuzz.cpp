@@ -1,5 +1,6 @@
-// libFuzzer target for the device payload decoders. The input is decoded as an UltraLight payload,
-// a JSON payload, an UltraLight and a JSON command answer, and compiled as an expression. Whatever
+// libFuzzer target for the device payload decoders, provisioning bodies and MQTT topics. The input
+// is decoded as an UltraLight payload, a JSON payload, an UltraLight and a JSON command answer, a
+// provisioning body and a topic, and compiled as an expression. Whatever
 // is refused must be refused with a BadRequestData (or PayloadTooLarge) that says something; whatever
 // is accepted is checked:
 //   - UltraLight: keys and values hold no separator and no edge blanks, and re-encoding the readings
@@ -22,6 +23,8 @@
 #include "ingest/conversion.hpp"
 #include "ingest/expression.hpp"
 #include "ingest/json_payload.hpp"
+#include "ingest/mqtt_adapter.hpp"
+#include "ingest/provisioning.hpp"
 #include "ingest/ultralight.hpp"
 #include "model/geometry.hpp"
 
@@ -217,6 +220,28 @@ const Expression* exercise_expression(std::string_view text, Expression& storage
 
 }  // namespace
 
+// Provisioning bodies (devices and service groups) and MQTT topics: refused with a reason, or
+// accepted with the identifiers that end up in topics and store keys well formed.
+void exercise_provisioning(std::string_view text) {
+  IngestTopic topic;
+  if (parse_ingest_topic(text, topic)) {
+    check(!topic.apikey.empty() && !topic.device_id.empty());
+    check(topic.apikey.find('/') == std::string_view::npos && topic.device_id.find('/') == std::string_view::npos);
+  }
+  auto document = ct::parse_json(text);
+  if (!document || !document->is_object()) return;
+  if (auto device = parse_device(document->as_object(), "t", "/"); device) {
+    check(!device->device_id.empty() && device->device_id.find_first_of("/+#") == std::string::npos);
+  } else {
+    check_refusal(device.problem());
+  }
+  if (auto group = parse_service_group(document->as_object(), "t", "/"); group) {
+    check(!group->apikey.empty() && group->apikey.find_first_of("/+#") == std::string::npos);
+  } else {
+    check_refusal(group.problem());
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // The first line doubles as an expression applied in the conversions of the whole input.
@@ -226,5 +251,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   exercise_ultralight(text, expression);
   exercise_json(text, expression);
   exercise_commands(text);
+  exercise_provisioning(text);
   return 0;
 }

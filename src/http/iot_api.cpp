@@ -1,0 +1,240 @@
+// The FIWARE IoT Agent APIs: provisioning (/iot/services, /iot/devices) and the HTTP southbound
+// (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>). The registry, decoding and the
+// writes into the twin are in ingest/; this file only speaks HTTP.
+#include <algorithm>
+#include <limits>
+
+#include "http/ngsi_ld_request.hpp"
+#include "http/services.hpp"
+#include "ingest/ingestor.hpp"
+
+namespace ct::http {
+namespace {
+
+using beast_http::verb;
+constexpr std::size_t kMaxServicePath = 256;
+
+Result<ingest::Ingestor*> wired(const Services& s) {
+  if (!s.ingest) return Problem{ProblemKind::OperationNotSupported, "device ingestion is not enabled"};
+  return s.ingest;
+}
+
+Result<std::string> service_path_of(const Call& call) {
+  std::string_view path = call.header("fiware-servicepath");
+  if (path.empty()) return std::string("/");
+  if (path.front() != '/' || path.size() > kMaxServicePath ||
+      std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return bad_request("fiware-servicepath must start with '/' and have at most 256 printable characters");
+  return std::string(path);
+}
+
+// {"<member>": [ {...}, ... ]}
+Result<json::array> provisioning_list(const Call& call, std::string_view member) {
+  if (call.request.body().empty()) return bad_request("the request body is empty");
+  auto body = parse_json(call.request.body());
+  if (!body) return body.problem();
+  if (!body->is_object()) return bad_request("the body must be a JSON object with a \"" + std::string(member) + "\" array");
+  const auto* list = body->as_object().if_contains(member);
+  if (!list || !list->is_array() || list->as_array().empty())
+    return bad_request("the body must have a non-empty \"" + std::string(member) + "\" array");
+  for (const auto& item : list->as_array())
+    if (!item.is_object()) return bad_request("each of \"" + std::string(member) + "\" must be an object");
+  return list->as_array();
+}
+
+Result<json::object> object_body(const Call& call) {
+  if (call.request.body().empty()) return bad_request("the request body is empty");
+  auto body = parse_json(call.request.body());
+  if (!body) return body.problem();
+  if (!body->is_object()) return bad_request("the body must be a JSON object");
+  return body->as_object();
+}
+
+Response json_reply(unsigned status, const json::value& body) { return make_response(status, to_text(body)); }
+
+json::object render_group(const ingest::ServiceGroup& g) {
+  json::object o = g.original;
+  o["apikey"] = g.apikey;
+  o["resource"] = g.resource;
+  o["service"] = g.tenant;
+  o["subservice"] = g.service_path;
+  return o;
+}
+
+json::object render_device(const ingest::ProvisionedDevice& d) {
+  json::object o = d.device.original;
+  o["device_id"] = d.device.device_id;
+  o["service"] = d.device.tenant;
+  o["service_path"] = d.device.service_path;
+  o["entity_name"] = d.entity_id;
+  o["entity_type"] = d.device.mapping.entity_type;
+  o["apikey"] = d.device.apikey;
+  if (d.autoprovisioned) o["autoprovisioned"] = true;
+  const Timestamp seen = d.liveness->last_seen.load();
+  if (seen != kNoTimestamp) o["lastSeen"] = format_datetime(seen);
+  switch (static_cast<ingest::DeviceState>(d.liveness->state.load())) {
+    case ingest::DeviceState::Online: o["deviceState"] = "online"; break;
+    case ingest::DeviceState::Offline: o["deviceState"] = "offline"; break;
+    case ingest::DeviceState::Unknown: o["deviceState"] = "unknown"; break;
+  }
+  return o;
+}
+
+// ---- /iot/services ---------------------------------------------------------------------------
+
+void create_groups(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(path, service_path_of(call));
+  CT_TRY_OR_REPLY(list, provisioning_list(call, "services"));
+  std::vector<ingest::ServiceGroup> groups;
+  for (const auto& item : list) {
+    CT_TRY_OR_REPLY(group, ingest::parse_service_group(item.as_object(), tenant, path));
+    groups.push_back(std::move(group));
+  }
+  storage::Sequence last = 0;
+  for (auto& g : groups) {
+    CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(g), /*create=*/true));
+    last = std::max(last, sequence);
+  }
+  reply_when_durable(s.store, last, std::move(reply), make_response(201));
+}
+
+void list_groups(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  json::array out;
+  for (const auto& g : ingestor->registry().groups(tenant)) out.push_back(render_group(*g));
+  json::object body;
+  body["count"] = out.size();
+  body["services"] = std::move(out);
+  reply(json_reply(200, body));
+}
+
+void update_group(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(path, service_path_of(call));
+  CT_TRY_OR_REPLY(changes, object_body(call));
+  const std::string apikey = call.param("apikey");
+  if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
+  auto existing = ingestor->registry().group(tenant, apikey);
+  if (!existing) return reply(problem_response(not_found("no service group with apikey " + apikey + " in this service")));
+  CT_TRY_OR_REPLY(group, ingest::parse_service_group(ingest::merged(existing->original, changes), tenant, path));
+  group.apikey = apikey;
+  CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(group), /*create=*/false));
+  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+}
+
+void delete_group(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  const std::string apikey = call.param("apikey");
+  if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
+  CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_group(tenant, apikey));
+  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+}
+
+// ---- /iot/devices ----------------------------------------------------------------------------
+
+void create_devices(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(path, service_path_of(call));
+  CT_TRY_OR_REPLY(list, provisioning_list(call, "devices"));
+  std::vector<ingest::Device> devices;
+  for (const auto& item : list) {
+    CT_TRY_OR_REPLY(device, ingest::parse_device(item.as_object(), tenant, path));
+    devices.push_back(std::move(device));
+  }
+  storage::Sequence last = 0;
+  for (auto& d : devices) {
+    CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(d), /*create=*/true));
+    CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device));
+    last = std::max({last, registered.sequence, written});
+  }
+  reply_when_durable(s.store, last, std::move(reply), make_response(201));
+}
+
+void list_devices(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(limit, page_param(call, "limit", 1000, 100000));
+  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+  const auto devices = ingestor->registry().devices(tenant);
+  json::array out;
+  for (std::size_t i = offset; i < devices.size() && out.size() < limit; ++i) out.push_back(render_device(*devices[i]));
+  json::object body;
+  body["count"] = devices.size();
+  body["devices"] = std::move(out);
+  reply(json_reply(200, body));
+}
+
+void get_device(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  auto d = ingestor->registry().device(tenant, call.path_params[0]);
+  if (!d) return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
+  reply(json_reply(200, render_device(*d)));
+}
+
+void update_device(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  CT_TRY_OR_REPLY(changes, object_body(call));
+  auto existing = ingestor->registry().device(tenant, call.path_params[0]);
+  if (!existing)
+    return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
+  json::object body = ingest::merged(existing->device.original, changes);
+  body["device_id"] = existing->device.device_id;
+  CT_TRY_OR_REPLY(device, ingest::parse_device(body, tenant, existing->device.service_path));
+  CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
+                                                               existing->autoprovisioned));
+  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device));
+  reply_when_durable(s.store, std::max(registered.sequence, written), std::move(reply), make_response(204));
+}
+
+void delete_device(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  auto existing = ingestor->registry().device(tenant, call.path_params[0]);
+  CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_device(tenant, call.path_params[0]));
+  storage::Sequence last = sequence;
+  if (existing) {
+    CT_TRY_OR_REPLY(removed, ingestor->forget(*existing));
+    last = std::max(last, removed);
+  }
+  reply_when_durable(s.store, last, std::move(reply), make_response(204));
+}
+
+// ---- southbound ------------------------------------------------------------------------------
+
+void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  const std::string apikey = call.param("k"), device_id = call.param("i");
+  if (apikey.empty() || device_id.empty()) {
+    ingestor->drop(ingest::Transport::Http, ingest::DropReason::BadTopic, apikey + "/" + device_id,
+                   "k (apikey) and i (device id) are required");
+    return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
+  }
+  CT_TRY_OR_REPLY(outcome, ingestor->ingest(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
+  reply_when_durable(s.store, outcome.sequence, std::move(reply), make_response(200));
+}
+
+}  // namespace
+
+void add_iot_routes(Router& router, Services& s) {
+  router.add(verb::post, "/iot/services", [&s](Call& c, Reply r) { create_groups(s, c, std::move(r)); });
+  router.add(verb::get, "/iot/services", [&s](Call& c, Reply r) { list_groups(s, c, std::move(r)); });
+  router.add(verb::put, "/iot/services", [&s](Call& c, Reply r) { update_group(s, c, std::move(r)); });
+  router.add(verb::delete_, "/iot/services", [&s](Call& c, Reply r) { delete_group(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/devices", [&s](Call& c, Reply r) { create_devices(s, c, std::move(r)); });
+  router.add(verb::get, "/iot/devices", [&s](Call& c, Reply r) { list_devices(s, c, std::move(r)); });
+  router.add(verb::get, "/iot/devices/{id}", [&s](Call& c, Reply r) { get_device(s, c, std::move(r)); });
+  router.add(verb::put, "/iot/devices/{id}", [&s](Call& c, Reply r) { update_device(s, c, std::move(r)); });
+  router.add(verb::delete_, "/iot/devices/{id}", [&s](Call& c, Reply r) { delete_device(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/json", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::Json); });
+  router.add(verb::post, "/iot/d", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
+}
+
+}  // namespace ct::http

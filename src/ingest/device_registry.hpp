@@ -1,0 +1,114 @@
+#pragma once
+// The durable registry of service groups and devices (Collection::Devices), with the lookups the
+// southbound path needs on every message: (apikey, device_id) → device, apikey → service group,
+// and (tenant, entity id) → device for commands.
+//
+// A provisioned device is immutable once registered (a PUT registers a new one in its place), so a
+// lookup hands out a shared pointer that stays valid however the registry changes meanwhile. Its
+// liveness is the one mutable part, shared by the versions of one device.
+//
+// Never call the twin while holding the registry's lock: the twin's observers read the registry
+// under the twin's lock.
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.hpp"
+#include "common/time.hpp"
+#include "jsonld/context.hpp"
+#include "model/entity.hpp"
+#include "storage/store.hpp"
+#include "ingest/provisioning.hpp"
+
+namespace ct::ingest {
+
+enum class DeviceState : int { Unknown = 0, Online = 1, Offline = 2 };
+
+struct Liveness {
+  std::atomic<Timestamp> last_seen{kNoTimestamp};
+  std::atomic<int> state{static_cast<int>(DeviceState::Unknown)};
+};
+
+// A device attribute with its names expanded once, at provisioning.
+struct ResolvedAttribute {
+  std::size_t mapping = 0;  // index into device.mapping.attributes
+  model::Term name;
+  model::Term unit_code;
+};
+
+struct ResolvedCommand {
+  std::string name;
+  model::Term attribute, status, info;  // <cmd>, <cmd>_status, <cmd>_info
+};
+
+struct ProvisionedDevice {
+  Device device;               // with what it inherits from its service group
+  std::string entity_id;       // the entity its measures update
+  model::Term entity_type;
+  std::vector<ResolvedAttribute> attributes;
+  std::vector<ResolvedCommand> commands;
+  bool autoprovisioned = false;
+  std::shared_ptr<Liveness> liveness = std::make_shared<Liveness>();
+
+  const ResolvedAttribute* attribute_for(std::string_view object_id) const;
+  const ResolvedCommand* command(std::string_view name) const;
+};
+using DevicePtr = std::shared_ptr<const ProvisionedDevice>;
+using GroupPtr = std::shared_ptr<const ServiceGroup>;
+
+struct RegisteredDevice {
+  DevicePtr device;
+  storage::Sequence sequence = 0;
+};
+
+// The default entity type of devices provisioned without one, as in the IoT Agents.
+inline constexpr std::string_view kDefaultEntityType = "Thing";
+
+class DeviceRegistry {
+ public:
+  // `names` expands attribute and type names (the NGSI-LD core context: as a client without a Link
+  // header would name them).
+  DeviceRegistry(storage::Store& store, std::shared_ptr<const jsonld::Context> names);
+
+  // Reads every group and device back from the store. Call once, before serving.
+  Status load();
+
+  // create: AlreadyExists if the apikey is taken (api keys are unique across tenants: a message
+  // names only the key). Otherwise the group (tenant, apikey) must exist: ResourceNotFound.
+  Result<storage::Sequence> put_group(ServiceGroup group, bool create);
+  Result<storage::Sequence> remove_group(const std::string& tenant, const std::string& apikey);
+  GroupPtr group(const std::string& tenant, const std::string& apikey) const;
+  GroupPtr group_for_apikey(std::string_view apikey) const;
+  std::vector<GroupPtr> groups(const std::string& tenant) const;
+
+  // Registers a device: inherits from the service group of its apikey (or, without one, from the
+  // tenant's group of the same service path). BadRequestData when no api key can be found;
+  // AlreadyExists (create) for a known device_id, or when another device already feeds its entity.
+  Result<RegisteredDevice> put_device(Device device, bool create, bool autoprovisioned = false);
+  Result<storage::Sequence> remove_device(const std::string& tenant, const std::string& device_id);
+  DevicePtr device(const std::string& tenant, const std::string& device_id) const;
+  DevicePtr device_for_message(std::string_view apikey, std::string_view device_id) const;
+  DevicePtr device_for_entity(const std::string& tenant, const std::string& entity_id) const;
+  std::vector<DevicePtr> devices(const std::string& tenant) const;
+  std::vector<DevicePtr> all_devices() const;
+  std::size_t device_count() const;
+  std::size_t group_count() const;
+
+ private:
+  Result<std::shared_ptr<ProvisionedDevice>> resolve(Device device, bool autoprovisioned) const;
+  void index_locked(const DevicePtr& d);
+  void unindex_locked(const DevicePtr& d);
+
+  storage::Store& store_;
+  std::shared_ptr<const jsonld::Context> names_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, GroupPtr> groups_;             // apikey → group
+  std::unordered_map<std::string, DevicePtr> devices_;           // tenant_key(tenant, device_id)
+  std::unordered_map<std::string, DevicePtr> by_message_;        // apikey \x1f device_id
+  std::unordered_map<std::string, DevicePtr> by_entity_;         // tenant_key(tenant, entity id)
+};
+
+}  // namespace ct::ingest

@@ -1,0 +1,189 @@
+#pragma once
+// The southbound path shared by every transport (HTTP, MQTT, CoAP): a message names an api key and
+// a device; its payload is decoded, mapped through the device's provisioning, converted, and
+// written to the device's entity in its tenant, one twin write per reading, as one batch.
+//
+// Bad input (a payload that does not parse, an unknown api key or device, a value that does not
+// convert, a topic outside the scheme) is dropped, counted by reason, and logged at most once per
+// device and minute. Nothing a message does reaches another device's entity: the device is found
+// by (apikey, device_id) and writes only the entity it was provisioned with.
+//
+// It also
+//   - keeps every device's last-seen time, and marks its Device entity online / offline
+//     (deviceState) when it speaks again / stays silent longer than its timeout;
+//   - watches the twin (a ChangeObserver) for command attributes written through NGSI-LD and hands
+//     them to a CommandSink (the MQTT adapter) on its own thread, never on the write path; the
+//     device's answer updates <cmd>_status and <cmd>_info.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "common/result.hpp"
+#include "ingest/device_registry.hpp"
+#include "twin/twin.hpp"
+
+namespace ct::ingest {
+
+enum class Transport : std::uint8_t { Http, Mqtt, Coap };
+inline constexpr std::size_t kTransportCount = 3;
+std::string_view transport_name(Transport t);
+
+enum class PayloadFormat : std::uint8_t { Json, UltraLight, Detect };  // Detect: '{' or '[' first is JSON
+
+enum class DropReason : std::uint8_t {
+  MalformedPayload,  // does not parse
+  PayloadTooLarge,
+  UnknownApikey,
+  UnknownDevice,
+  BadValue,          // a measure that does not convert to its attribute's type, or a bad attribute name
+  BadTopic,          // outside /<apikey>/<device_id>/attrs[/<object_id>] and /cmdexe
+  UnknownCommand,    // a command answer for a command the device does not have
+  WriteFailed,       // the twin refused the write
+};
+inline constexpr std::size_t kDropReasonCount = 8;
+std::string_view drop_reason_name(DropReason r);
+
+struct IngestStats {
+  std::array<std::uint64_t, kTransportCount> accepted{};  // messages written, per transport
+  std::uint64_t readings = 0;
+  std::uint64_t measures = 0;
+  std::array<std::uint64_t, kDropReasonCount> dropped{};
+  std::uint64_t logs_suppressed = 0;  // drops not logged (already logged for that device this minute)
+  std::uint64_t autoprovisioned = 0;
+  std::uint64_t commands_sent = 0;
+  std::uint64_t commands_failed = 0;  // the sink could not take it, or the queue was full
+  std::uint64_t command_results = 0;
+  std::uint64_t went_offline = 0;
+  std::uint64_t came_online = 0;
+  std::size_t devices = 0;
+  std::size_t groups = 0;
+  std::size_t devices_offline = 0;
+};
+
+// A command on its way to a device.
+struct OutgoingCommand {
+  std::string tenant;
+  std::string apikey;
+  std::string device_id;
+  std::string entity_id;
+  std::string command;
+  std::string payload;  // UltraLight "<device>@<cmd>|<value>" or JSON {"<cmd>": value}
+};
+
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  // Sends the command (non-blocking); false when it cannot now (not connected).
+  virtual bool send(const OutgoingCommand& command) = 0;
+};
+
+struct IngestOptions {
+  std::size_t max_payload_bytes = 64 * 1024;
+  std::chrono::milliseconds liveness_tick{1000};
+  std::chrono::seconds log_interval{60};  // one log line per device and reason at most this often
+  std::size_t command_queue = 10000;
+};
+
+struct IngestOutcome {
+  storage::Sequence sequence = 0;  // wait for it before acknowledging
+  std::size_t readings = 0;
+  std::size_t measures = 0;
+};
+
+// A message decoded, mapped and converted, ready to be written (see Ingestor::prepare).
+struct PreparedMessage {
+  DevicePtr device;
+  std::vector<jsonld::DecodedEntity> entities;  // moved out by write()
+  IngestOutcome outcome;
+  Transport transport = Transport::Mqtt;
+  std::string who;  // apikey/device_id, for the log
+};
+
+class Ingestor final : public twin::ChangeObserver {
+ public:
+  Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<const jsonld::Context> names,
+           IngestOptions options = {});
+  ~Ingestor() override;
+  Ingestor(const Ingestor&) = delete;
+  Ingestor& operator=(const Ingestor&) = delete;
+
+  DeviceRegistry& registry() { return registry_; }
+
+  // Writes what a newly (re)provisioned device shows in the twin: its entity (static attributes,
+  // commands with their status) and its Smart Data Model Device entity.
+  Result<storage::Sequence> materialize(const ProvisionedDevice& device);
+  // Removes the Device entity of a device no longer provisioned (its data entity stays).
+  Result<storage::Sequence> forget(const ProvisionedDevice& device);
+
+  // A measure message. `object_id` (from /attrs/<object_id>) makes the payload the value of that one
+  // measure. Failures are counted and logged here; the caller only answers them.
+  Result<IngestOutcome> ingest(Transport transport, std::string_view apikey, std::string_view device_id,
+                               PayloadFormat format, std::string_view payload, std::string_view object_id = {});
+  // ingest() in two steps, for transports that write many messages at once: prepare() finds the
+  // device, decodes, maps and converts (failures counted and logged); write() writes prepared
+  // messages with one twin batch per tenant and returns the sequence to wait for.
+  Result<PreparedMessage> prepare(Transport transport, std::string_view apikey, std::string_view device_id,
+                                  PayloadFormat format, std::string_view payload, std::string_view object_id = {});
+  storage::Sequence write(std::vector<PreparedMessage>& messages);
+  // A device's answer to commands (/cmdexe).
+  Result<IngestOutcome> command_result(Transport transport, std::string_view apikey, std::string_view device_id,
+                                       PayloadFormat format, std::string_view payload);
+  // Counts and logs a message dropped before it reached ingest() (a topic outside the scheme).
+  void drop(Transport transport, DropReason reason, std::string_view who, std::string_view detail);
+
+  // Commands are handed to `sink` (set before start(); may stay null: commands then fail).
+  void set_command_sink(CommandSink* sink) { sink_ = sink; }
+  // Starts the liveness and command threads.
+  void start();
+  void stop();
+  // Marks devices silent beyond their timeout offline (the liveness thread calls it every tick).
+  void check_liveness(Timestamp now);
+
+  IngestStats stats() const;
+
+  void on_change(const twin::ChangeEvent& event) override;
+
+ private:
+  Result<IngestOutcome> fail(Transport transport, DropReason reason, std::string_view who, Problem problem);
+  Result<PreparedMessage> failed(Transport transport, DropReason reason, std::string_view who, Problem problem);
+  void count_accepted(const PreparedMessage& message);
+  DevicePtr autoprovision(std::string_view apikey, std::string_view device_id);
+  // Records that the device spoke at `now`; adds its Device entity's return online to `batch`.
+  void note_alive(const ProvisionedDevice& device, std::vector<jsonld::DecodedEntity>& batch, Timestamp now);
+  void mark_state(const ProvisionedDevice& device, DeviceState state, std::vector<jsonld::DecodedEntity>& batch,
+                  Timestamp at);
+  void run_liveness();
+  void run_commands();
+
+  twin::Twin& twin_;
+  DeviceRegistry& registry_;
+  std::shared_ptr<const jsonld::Context> names_;
+  IngestOptions options_;
+  CommandSink* sink_ = nullptr;
+  model::Term device_type_, device_state_, controlled_asset_, last_reported_, device_name_;
+
+  std::array<std::atomic<std::uint64_t>, kTransportCount> accepted_{};
+  std::atomic<std::uint64_t> readings_{0}, measures_{0};
+  std::array<std::atomic<std::uint64_t>, kDropReasonCount> dropped_{};
+  std::atomic<std::uint64_t> logs_suppressed_{0}, autoprovisioned_{0}, commands_sent_{0}, commands_failed_{0},
+      command_results_{0}, went_offline_{0}, came_online_{0};
+
+  std::mutex log_mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_logged_;
+
+  std::mutex mutex_;  // guards commands_ and stopping_
+  std::condition_variable wake_;
+  std::deque<OutgoingCommand> commands_;
+  bool stopping_ = false;
+  std::thread liveness_thread_, command_thread_;
+};
+
+}  // namespace ct::ingest

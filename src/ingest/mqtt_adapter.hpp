@@ -1,0 +1,80 @@
+#pragma once
+// The MQTT transport: one libmosquitto client (MQTT v5) subscribed to the IoT Agent topics
+//   /<apikey>/<device_id>/attrs              a measure payload (JSON or UltraLight, told apart by its
+//                                            first character)
+//   /<apikey>/<device_id>/attrs/<object_id>  the payload is the value of that one measure
+//   /<apikey>/<device_id>/cmdexe             a device's answer to a command
+// and publishing commands on /<apikey>/<device_id>/cmd. A broker that goes away is reconnected to
+// with a backoff of 1 to 30 s.
+//
+// Messages are decoded and converted on libmosquitto's network thread, then written by a writer
+// thread, as many as have queued up meanwhile in one twin batch: the two steps run in parallel, and
+// a burst costs one tenant lock and one store group per batch rather than per message. The queue is
+// bounded; when it is full the network thread waits, and the broker holds the rest.
+//
+// With a shared group, the subscriptions are MQTT v5 shared ones ($share/<group>/...): several
+// CityTwin nodes then split the devices' messages between them.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.hpp"
+#include "ingest/ingestor.hpp"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace ct::ingest {
+
+struct MqttOptions {
+  std::string url;           // mqtt://[user[:password]@]host[:port] (port 1883 by default)
+  std::string shared_group;  // empty: plain subscriptions
+  int qos = 0;               // of the subscriptions
+  int command_qos = 1;
+};
+
+class MqttAdapter final : public CommandSink {
+ public:
+  MqttAdapter(Ingestor& ingestor, MqttOptions options);
+  ~MqttAdapter() override;
+  MqttAdapter(const MqttAdapter&) = delete;
+  MqttAdapter& operator=(const MqttAdapter&) = delete;
+
+  // Checks the URL and starts connecting (asynchronously: a broker down now is retried).
+  Status start();
+  void stop();
+  bool connected() const { return connected_.load(); }
+
+  bool send(const OutgoingCommand& command) override;
+
+ private:
+  static void on_connect(struct mosquitto*, void* self, int rc);
+  static void on_disconnect(struct mosquitto*, void* self, int rc);
+  static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* message);
+  void handle(std::string_view topic, std::string_view payload);
+  void run_writer();
+
+  Ingestor& ingestor_;
+  MqttOptions options_;
+  struct mosquitto* client_ = nullptr;
+  std::atomic<bool> connected_{false};
+  bool loop_started_ = false;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_, queue_space_;
+  std::vector<PreparedMessage> queue_;
+  bool writer_stopping_ = false;
+  std::thread writer_;
+};
+
+// Splits an ingest topic; false for a topic outside the scheme.
+struct IngestTopic {
+  std::string_view apikey, device_id, object_id;
+  bool command_result = false;
+};
+bool parse_ingest_topic(std::string_view topic, IngestTopic& out);
+
+}  // namespace ct::ingest

@@ -1,0 +1,227 @@
+#include "ingest/ingestor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "jsonld/context_store.hpp"
+#include "storage/rocksdb/rocksdb_store.hpp"
+
+namespace ct::ingest {
+namespace {
+
+class RecordingSink : public CommandSink {
+ public:
+  bool send(const OutgoingCommand& command) override {
+    std::lock_guard lock(mutex);
+    sent.push_back(command);
+    return true;
+  }
+  std::mutex mutex;
+  std::vector<OutgoingCommand> sent;
+};
+
+class IngestorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("citytwin-ingest-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open();
+  }
+  void TearDown() override {
+    close();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    store_ = std::move(storage::open_rocksdb_store({dir_}).value());
+    twin_ = std::make_unique<twin::Twin>(*store_);
+    ASSERT_TRUE(twin_->load().ok());
+    registry_ = std::make_unique<DeviceRegistry>(*store_, contexts_.core());
+    ASSERT_TRUE(registry_->load().ok());
+    IngestOptions options;
+    options.liveness_tick = std::chrono::milliseconds(20);
+    ingestor_ = std::make_unique<Ingestor>(*twin_, *registry_, contexts_.core(), options);
+    twin_->add_observer(ingestor_.get());
+  }
+  void close() {
+    ingestor_.reset();
+    registry_.reset();
+    twin_.reset();
+    store_.reset();
+  }
+  void provision(const char* group, const char* device, const std::string& tenant = "haidian") {
+    if (group) {
+      ASSERT_TRUE(registry_->put_group(parse_service_group(json::parse(group).as_object(), tenant, "/").value(), true).ok());
+    }
+    auto registered = registry_->put_device(parse_device(json::parse(device).as_object(), tenant, "/").value(), true);
+    ASSERT_TRUE(registered.ok()) << registered.problem().detail;
+    auto written = ingestor_->materialize(*registered->device);
+    ASSERT_TRUE(written.ok()) << written.problem().detail;
+    ASSERT_TRUE(store_->wait_durable(std::max(*written, registered->sequence)).ok());
+  }
+  // The entity in keyValues form (null if absent).
+  json::value get(const std::string& id, const std::string& tenant = "haidian") {
+    json::value out;
+    jsonld::EncodeOptions options;
+    options.form = jsonld::Form::Simplified;
+    (void)twin_->read(tenant, id, [&](const model::Entity& e) { out = jsonld::encode_entity(e, *contexts_.core(), options); });
+    return out;
+  }
+  json::value attribute(const std::string& id, const char* name) {
+    auto e = get(id);
+    if (!e.is_object() || !e.as_object().contains(name)) return nullptr;
+    return e.as_object().at(name);
+  }
+
+  std::filesystem::path dir_;
+  jsonld::ContextStore contexts_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<twin::Twin> twin_;
+  std::unique_ptr<DeviceRegistry> registry_;
+  std::unique_ptr<Ingestor> ingestor_;
+};
+
+constexpr const char* kGroup = R"({"apikey":"k1","entity_type":"Air",
+  "attributes":[{"object_id":"t","name":"temperature","type":"Number"}]})";
+constexpr const char* kStation = R"({"device_id":"s1","entity_name":"urn:ngsi-ld:Air:s1",
+  "attributes":[{"object_id":"p","name":"pm25","type":"Integer","expression":"@value * 2"}],
+  "commands":[{"name":"reset"}]})";
+
+TEST_F(IngestorTest, ReadingsBecomeAttributesOfTheDevicesEntity) {
+  provision(kGroup, kStation);
+  auto outcome = ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect,
+                                   "2024-01-01T00:00:00Z|t|20.5|p|3#t|21.5|p|4|x|free text");
+  ASSERT_TRUE(outcome.ok()) << outcome.problem().detail;
+  EXPECT_EQ(outcome->readings, 2u);
+  EXPECT_EQ(outcome->measures, 5u);
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(21.5));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(8));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "x"), json::value("free text"));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s1", "deviceState"), json::value("online"));
+  ASSERT_TRUE(ingestor_->ingest(Transport::Http, "k1", "s1", PayloadFormat::Json, R"({"t":22})").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(22.0));
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "23", "t").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(23.0));
+  const auto stats = ingestor_->stats();
+  EXPECT_EQ(stats.accepted[static_cast<std::size_t>(Transport::Mqtt)], 2u);
+  EXPECT_EQ(stats.accepted[static_cast<std::size_t>(Transport::Http)], 1u);
+}
+
+TEST_F(IngestorTest, BadInputIsDroppedCountedAndLoggedOncePerDevice) {
+  provision(kGroup, kStation);
+  provision(nullptr, R"({"device_id":"s2","apikey":"k1"})");
+  for (int i = 0; i < 3; ++i) {
+    auto r = ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "t|warm");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.problem().kind, ProblemKind::BadRequestData);
+  }
+  EXPECT_EQ(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "t|1|p").problem().kind,
+            ProblemKind::BadRequestData);
+  EXPECT_EQ(ingestor_->ingest(Transport::Mqtt, "k9", "s1", PayloadFormat::Detect, "t|1").problem().kind,
+            ProblemKind::ResourceNotFound);
+  EXPECT_EQ(ingestor_->ingest(Transport::Mqtt, "k1", "s9", PayloadFormat::Detect, "t|1").problem().kind,
+            ProblemKind::ResourceNotFound);
+  EXPECT_EQ(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "reset|now").problem().kind,
+            ProblemKind::BadRequestData);  // a command is not a measure
+  EXPECT_EQ(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, std::string(70000, 'a')).problem().kind,
+            ProblemKind::PayloadTooLarge);
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "temperature").is_null()) << "nothing was written";
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|5").ok()) << "others keep working";
+  const auto stats = ingestor_->stats();
+  EXPECT_EQ(stats.dropped[static_cast<std::size_t>(DropReason::BadValue)], 4u);
+  EXPECT_EQ(stats.dropped[static_cast<std::size_t>(DropReason::MalformedPayload)], 1u);
+  EXPECT_EQ(stats.dropped[static_cast<std::size_t>(DropReason::UnknownApikey)], 1u);
+  EXPECT_EQ(stats.dropped[static_cast<std::size_t>(DropReason::UnknownDevice)], 1u);
+  EXPECT_EQ(stats.dropped[static_cast<std::size_t>(DropReason::PayloadTooLarge)], 1u);
+  EXPECT_EQ(stats.logs_suppressed, 3u);  // the second and third bad value, and the command measure
+}
+
+TEST_F(IngestorTest, ADeviceKeyWritesOnlyItsOwnDevice) {
+  provision(kGroup, kStation);
+  ASSERT_TRUE(registry_->put_group(parse_service_group(json::parse(R"({"apikey":"k2","autoprovision":true})").as_object(),
+                                                       "other", "/").value(), true).ok());
+  // k2 auto-provisions, but s1 belongs to k1: k2 gets its own s1 in its own tenant, never k1's entity.
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k2", "s1", PayloadFormat::Detect, "t|99").ok());
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "t").is_null());
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "temperature").is_null());
+  json::value other;
+  ASSERT_TRUE(twin_->read("other", "urn:ngsi-ld:Thing:s1", [&](const model::Entity& e) { other = json::value(e.id); }).ok());
+  EXPECT_EQ(registry_->device("other", "s1")->autoprovisioned, true);
+}
+
+TEST_F(IngestorTest, ASilentDeviceGoesOfflineAndComesBack) {
+  provision(kGroup, R"({"device_id":"s3","timeout":5})");
+  const Timestamp now = now_ms();
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s3", PayloadFormat::Detect, "t|1").ok());
+  ingestor_->check_liveness(now + 3000);
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("online"));
+  ingestor_->check_liveness(now + 10000);
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("offline"));
+  EXPECT_EQ(ingestor_->stats().devices_offline, 1u);
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s3", PayloadFormat::Detect, "t|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("online"));
+  EXPECT_EQ(ingestor_->stats().came_online, 1u);
+}
+
+TEST_F(IngestorTest, CommandsWrittenThroughTheTwinReachTheSinkAndAnswersUpdateStatus) {
+  provision(kGroup, kStation);
+  RecordingSink sink;
+  ingestor_->set_command_sink(&sink);
+  ingestor_->start();
+  auto fragment = jsonld::decode_entity(json::parse(R"({"reset":{"type":"Property","value":"now"}})").as_object(),
+                                        *contexts_.core(), {});
+  ASSERT_TRUE(twin_->update("haidian", "urn:ngsi-ld:Air:s1", std::move(*fragment)).ok());
+  for (int i = 0; i < 200 && attribute("urn:ngsi-ld:Air:s1", "reset_status") != json::value("PENDING"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  {
+    std::lock_guard lock(sink.mutex);
+    ASSERT_EQ(sink.sent.size(), 1u) << "the status write by the command thread is not a command";
+    EXPECT_EQ(sink.sent[0].payload, R"({"reset":"now"})");
+    EXPECT_EQ(sink.sent[0].apikey, "k1");
+  }
+  ASSERT_TRUE(ingestor_->command_result(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, R"({"reset":"done"})").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "reset_status"), json::value("OK"));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "reset_info"), json::value("done"));
+  EXPECT_FALSE(ingestor_->command_result(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, R"({"explode":1})").ok());
+  ingestor_->stop();
+}
+
+TEST_F(IngestorTest, PreparedMessagesAreWrittenTogetherInOrder) {
+  provision(kGroup, kStation);
+  provision(nullptr, R"({"device_id":"s2","apikey":"k1"})");
+  std::vector<PreparedMessage> messages;
+  for (const char* payload : {"t|1", "t|2|p|1", "t|3"}) {
+    auto m = ingestor_->prepare(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, payload);
+    ASSERT_TRUE(m.ok()) << m.problem().detail;
+    messages.push_back(std::move(*m));
+  }
+  messages.push_back(std::move(*ingestor_->prepare(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|9")));
+  EXPECT_FALSE(ingestor_->prepare(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|x").ok());
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "temperature").is_null()) << "prepared, not yet written";
+  const auto sequence = ingestor_->write(messages);
+  ASSERT_TRUE(store_->wait_durable(sequence).ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(3.0)) << "the last message wins";
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(2));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(9.0));
+  EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Mqtt)], 4u);
+  EXPECT_EQ(ingestor_->stats().dropped[static_cast<std::size_t>(DropReason::BadValue)], 1u);
+}
+
+TEST_F(IngestorTest, TheRegistrySurvivesARestart) {
+  provision(kGroup, kStation);
+  close();
+  open();
+  EXPECT_EQ(registry_->group_count(), 1u);
+  auto d = registry_->device_for_message("k1", "s1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->entity_id, "urn:ngsi-ld:Air:s1");
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "t|7|p|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(7.0));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(4));
+}
+
+}  // namespace
+}  // namespace ct::ingest
