@@ -8,6 +8,7 @@
 #include "http/services.hpp"
 #include "jsonld/context_store.hpp"
 #include "notify/subscriptions.hpp"
+#include "rules/engine.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 #include "twin/twin.hpp"
 
@@ -69,8 +70,26 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   twin.add_observer(&subscriptions);
   subscriptions.start();
+  rules::RoadGraphs roads;
+  if (auto st = http::restore_road_graphs(**store, roads); !st) {
+    spdlog::error("cannot restore road graphs: {}", st.problem().detail);
+    return 1;
+  }
+  auto incident_context = contexts.core();
+  rules::Incidents incidents(twin, incident_context, roads);
+  // History source: null until the history layer (issue #5) is wired here; windows then start empty.
+  rules::RulesEngine rules_engine(twin, **store, contexts, incidents, /*history=*/nullptr);
+  if (auto st = rules_engine.restore(); !st) {
+    spdlog::error("cannot restore rules: {}", st.problem().detail);
+    return 1;
+  }
+  twin.add_observer(&rules_engine);
+  rules_engine.start();
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
+  services.rules = &rules_engine;
+  services.incidents = &incidents;
+  services.roads = &roads;
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -79,6 +98,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_discovery_routes(router, services);
   http::add_context_routes(router, services);
   http::add_subscription_routes(router, services);
+  http::add_rules_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -97,6 +117,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  rules_engine.stop();
   subscriptions.stop();
   (*store)->close();
   spdlog::info("stopped cleanly");

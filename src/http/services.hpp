@@ -11,6 +11,11 @@
 namespace ct::notify {
 class Subscriptions;
 }
+namespace ct::rules {
+class RulesEngine;
+class Incidents;
+class RoadGraphs;
+}
 
 namespace ct::http {
 
@@ -29,6 +34,9 @@ struct Services {
   QueryLimits limits = {};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   notify::Subscriptions* subscriptions = nullptr;
+  rules::RulesEngine* rules = nullptr;
+  rules::Incidents* incidents = nullptr;
+  rules::RoadGraphs* roads = nullptr;
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -47,6 +55,11 @@ Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& cont
 void add_health_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
 void add_subscription_routes(Router&, Services&);
+// /admin/v1/rules, /admin/v1/incidents and /admin/v1/roadgraph (rules/engine.hpp, rules/incidents.hpp);
+// need services.rules, incidents and roads.
+void add_rules_routes(Router& router, Services& services);
+// Loads the road graphs stored by PUT /admin/v1/roadgraph.
+Status restore_road_graphs(storage::Store& store, rules::RoadGraphs& roads);
 // GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes
 // over the connection and streams the subscription's notifications.
 void upgrade_subscription_stream(Services& services, boost::asio::ip::tcp::socket socket, Request request);
