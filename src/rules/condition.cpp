@@ -160,6 +160,12 @@ Result<Condition> parse_condition(std::string_view text, const jsonld::Context& 
   bool has_or = false;
   const auto terms = split_top_level(text, ';', has_or);
   std::string q_text;
+  if (has_or)
+    for (auto raw : terms) {
+      std::string_view name, rest;
+      if (starts_with_call(trim(raw), name, rest))
+        return fault(text, "window functions can only be combined with ';' (AND), not '|'");
+    }
   for (auto raw : terms) {
     const auto term = trim(raw);
     std::string_view name, rest;
@@ -172,8 +178,6 @@ Result<Condition> parse_condition(std::string_view text, const jsonld::Context& 
       q_text += term;
     }
   }
-  if (!condition.windows_.empty() && has_or)
-    return fault(text, "window functions can only be combined with ';' (AND), not '|'");
   if (!q_text.empty()) {
     auto q = query::parse_q(condition.windows_.empty() ? text : std::string_view(q_text), ctx);
     if (!q) return bad_request("when: " + q.problem().detail);
