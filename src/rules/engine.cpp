@@ -1,5 +1,6 @@
 #include "rules/engine.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -21,10 +22,8 @@ namespace {
 using model::Entity;
 using model::Term;
 
-constexpr char kSep = '\x1f';
 constexpr std::string_view kRuleKeyPrefix = "rule:";
 
-std::string joined(const std::string& a, const std::string& b) { return a + kSep + b; }
 
 json::value date_time(Timestamp at) { return json::object{{"@type", "DateTime"}, {"@value", format_datetime(at)}}; }
 json::object property(json::value value) { return json::object{{"type", "Property"}, {"value", std::move(value)}}; }
@@ -71,6 +70,7 @@ struct Runtime {
   std::vector<std::shared_ptr<notify::Registration>> registrations;  // one per notify action
   std::vector<Term> window_attributes;
   std::int64_t longest_ms = 0;
+  std::size_t active = 0;  // states with the alert raised
 };
 
 struct TypeBucket {
@@ -134,13 +134,15 @@ struct RulesEngine::Impl {
   std::condition_variable queue_cv;
   std::deque<twin::ChangeEvent> events;
   std::vector<std::pair<std::string, std::string>> changed_rules;  // tenant, id
-  std::unordered_set<std::string> watched_types;                   // tenant SEP expanded type
+  std::unordered_map<std::string, std::unordered_set<Term>> watched_types;  // tenant → types rules watch
   bool stopping = false;
   std::atomic<std::uint64_t> queued{0}, dropped{0}, processed{0}, evaluations{0};
 
   // Owned by the rules thread.
   std::unordered_map<std::string, TenantRuntime> runtimes;
-  std::unordered_map<std::string, std::shared_ptr<const Entity>> latest;  // tenant SEP entity id
+  // The latest state of every watched entity: tenant → entity id → entity.
+  std::unordered_map<std::string, std::unordered_map<std::string, std::shared_ptr<const Entity>>> latest;
+  std::vector<Runtime*> candidates;  // scratch of process()
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
   std::uint64_t next_serial = 1;
@@ -186,11 +188,12 @@ struct RulesEngine::Impl {
   }
 
   void refresh_watched_types() {
-    std::unordered_set<std::string> types;
+    std::unordered_map<std::string, std::unordered_set<Term>> types;
     {
       std::lock_guard lock(records_mutex);
       for (const auto& [tenant, rules] : records)
-        for (const auto& [id, record] : rules) types.insert(joined(tenant, std::string(record.rule->type.str())));
+        for (const auto& [id, record] : rules)
+          if (record.rule->enabled) types[tenant].insert(record.rule->type);
     }
     std::lock_guard lock(queue_mutex);
     watched_types = std::move(types);
@@ -215,6 +218,8 @@ struct RulesEngine::Impl {
       if (must_be_new && it != rules.end())
         return Problem{ProblemKind::AlreadyExists, "rule " + rule->id + " already exists"};
       if (!must_be_new && it == rules.end()) return not_found("rule " + rule->id + " was not found");
+      if (it == rules.end() && rules.size() >= kMaxRulesPerTenant)
+        return bad_request("a tenant may have at most " + std::to_string(kMaxRulesPerTenant) + " rules");
       sequence = persist(tenant, *rule);
       if (it == rules.end()) rules.emplace(rule->id, Record{rule, std::make_shared<Health>()});
       else it->second.rule = rule;
@@ -385,6 +390,7 @@ struct RulesEngine::Impl {
     const Term status_name = Term::intern(alert_context->expand("status"));
     std::unordered_set<Term> types;
     for (auto* rt : rts) types.insert(rt->rule->type);
+    auto& latest_here = latest[tenant];
     auto scanned = twin.scan(tenant, [&](const Entity& e) {
       if (restart && e.has_type(alert_type)) {
         const auto* r = e.find(rule_name);
@@ -395,21 +401,27 @@ struct RulesEngine::Impl {
       }
       for (auto t : e.types)
         if (types.count(t)) {
-          entities.push_back(std::make_shared<const Entity>(e));
+          // The latest snapshot an event brought is reused when it is still current (the same
+          // revision): copying every entity again for each new rule would cost the write path.
+          auto slot = latest_here.find(e.id);
+          if (slot != latest_here.end() && slot->second->revision == e.revision && slot->second->modified_at == e.modified_at)
+            entities.push_back(slot->second);
+          else
+            entities.push_back(std::make_shared<const Entity>(e));
           break;
         }
     });
     if (!scanned) return;
     for (const auto& e : entities) {
-      const std::string key = joined(tenant, e->id);
-      auto& slot = latest[key];
-      if (!slot) slot = e;
+      auto& slot = latest_here[e->id];
+      slot = e;
       for (auto* rt : rts) {
         if (!e->has_type(rt->rule->type) || !twin::matches(*e, rt->rule->watch)) continue;
         auto& state = rt->states[e->id];
         state.watch_since = now;
         if (auto found = raised.find({rt->rule->id, e->id}); found != raised.end()) {
           state.active = true;
+          ++rt->active;
           state.restored = history == nullptr;
           state.alert_id = found->second;
         }
@@ -431,10 +443,15 @@ struct RulesEngine::Impl {
     if (!event.entity) return;
     auto t = runtimes.find(event.tenant);
     if (t == runtimes.end()) return;
-    const std::string key = joined(event.tenant, event.entity->id);
-    if (event.kind == twin::ChangeEvent::Kind::Deleted) latest.erase(key);
-    else latest[key] = event.entity;
-    std::vector<Runtime*> candidates;
+    auto& latest_here = latest[event.tenant];
+    if (event.kind == twin::ChangeEvent::Kind::Deleted) {
+      latest_here.erase(event.entity->id);
+    } else if (auto slot = latest_here.find(event.entity->id); slot != latest_here.end()) {
+      slot->second = event.entity;
+    } else {
+      latest_here.emplace(event.entity->id, event.entity);
+    }
+    candidates.clear();
     for (auto type : event.entity->types) {
       auto b = t->second.index.find(type);
       if (b == t->second.index.end()) continue;
@@ -581,11 +598,11 @@ struct RulesEngine::Impl {
       if (r == t->second.rules.end() || r->second->serial != timer.serial || !r->second->rule->enabled) continue;
       auto s = r->second->states.find(timer.entity);
       if (s == r->second->states.end() || s->second.next_check != timer.due) continue;
-      auto e = latest.find(joined(timer.tenant, timer.entity));
-      if (e == latest.end()) continue;
+      const auto* e = latest_of(timer.tenant, timer.entity);
+      if (!e) continue;
       s->second.next_check = kNoTimestamp;
       for (auto& [name, series] : s->second.windows.series) series.prune(now - r->second->longest_ms - 1);
-      evaluate(*r->second, timer.entity, s->second, *e->second, now);
+      evaluate(*r->second, timer.entity, s->second, *e, now);
     }
   }
 
@@ -594,6 +611,7 @@ struct RulesEngine::Impl {
 
   void fire(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity& entity, Timestamp now) {
     state.active = true;
+    ++rt.active;
     state.pending_since = kNoTimestamp;
     state.clearing_since = kNoTimestamp;
     state.alert_id.clear();
@@ -608,14 +626,14 @@ struct RulesEngine::Impl {
 
   void clear_alert(Runtime& rt, const std::string& entity_id, EntityState& state, Timestamp now) {
     state.active = false;
+    --rt.active;
     state.restored = false;
     state.clearing_since = kNoTimestamp;
     {
       std::lock_guard lock(rt.health->mutex);
       ++rt.health->value.cleared;
     }
-    auto e = latest.find(joined(rt.tenant, entity_id));
-    const Entity* entity = e == latest.end() ? nullptr : e->second.get();
+    const Entity* entity = latest_of(rt.tenant, entity_id);
     for (std::size_t i = 0; i < rt.rule->actions.size(); ++i) {
       const auto kind = rt.rule->actions[i].kind;
       if (kind == ActionKind::Alert || kind == ActionKind::Notify)
@@ -658,10 +676,16 @@ struct RulesEngine::Impl {
       if (rule == t->second.rules.end() || rule->second->serial != r.serial) continue;
       auto s = rule->second->states.find(r.entity);
       if (s == rule->second->states.end()) continue;
-      auto e = latest.find(joined(r.tenant, r.entity));
-      attempt(*rule->second, r.entity, s->second, e == latest.end() ? nullptr : e->second.get(), r.action, r.phase,
+      attempt(*rule->second, r.entity, s->second, latest_of(r.tenant, r.entity), r.action, r.phase,
               r.attempt, now);
     }
+  }
+
+  const Entity* latest_of(const std::string& tenant, const std::string& id) const {
+    auto t = latest.find(tenant);
+    if (t == latest.end()) return nullptr;
+    auto e = t->second.find(id);
+    return e == t->second.end() ? nullptr : e->second.get();
   }
 
   const json::value* location_of(const Entity* entity) const {
@@ -768,10 +792,8 @@ struct RulesEngine::Impl {
   void publish_counts() {
     for (auto& [tenant, tr] : runtimes)
       for (auto& [id, rt] : tr.rules) {
-        std::size_t active = 0;
-        for (const auto& [entity, state] : rt->states) active += state.active;
         std::lock_guard lock(rt->health->mutex);
-        rt->health->value.active = active;
+        rt->health->value.active = rt->active;
         rt->health->value.watched = rt->states.size();
       }
   }
@@ -819,7 +841,10 @@ Status RulesEngine::restore() {
 
 void RulesEngine::start() {
   impl_->dispatcher.start();
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "citytwin-rules");  // so that top and perf tell it apart
+    impl_->run();
+  });
 }
 
 void RulesEngine::stop() {
@@ -895,10 +920,10 @@ std::vector<RulesEngine::View> RulesEngine::list(const std::string& tenant, std:
 void RulesEngine::on_change(const twin::ChangeEvent& event) {
   if (!event.entity) return;
   std::lock_guard lock(impl_->queue_mutex);
-  if (impl_->watched_types.empty()) return;
+  auto types = impl_->watched_types.find(event.tenant);
+  if (types == impl_->watched_types.end()) return;
   bool watched = false;
-  for (auto type : event.entity->types)
-    watched = watched || impl_->watched_types.count(joined(event.tenant, std::string(type.str()))) > 0;
+  for (auto type : event.entity->types) watched = watched || types->second.count(type) > 0;
   if (!watched) return;
   if (impl_->events.size() >= impl_->options.event_queue_capacity) {
     ++impl_->dropped;
@@ -906,7 +931,8 @@ void RulesEngine::on_change(const twin::ChangeEvent& event) {
   }
   impl_->events.push_back(event);
   ++impl_->queued;
-  impl_->queue_cv.notify_one();
+  // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
+  if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
 }
 
 EngineStats RulesEngine::stats() const {

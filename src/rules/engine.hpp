@@ -39,6 +39,8 @@ namespace ct::rules {
 inline constexpr std::string_view kAlertContextUrl =
     "https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld";
 
+inline constexpr std::size_t kMaxRulesPerTenant = 10'000;
+
 struct EngineOptions {
   std::size_t event_queue_capacity = 200'000;
   int max_action_attempts = 5;

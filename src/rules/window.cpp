@@ -15,10 +15,11 @@ void Series::add(Timestamp at, double value) {
 }
 
 void Series::prune(Timestamp before) {
-  while (!points_.empty() && points_.front().at <= before) points_.pop_front();
+  auto keep = std::upper_bound(points_.begin(), points_.end(), before, [](Timestamp t, const Point& p) { return t < p.at; });
+  points_.erase(points_.begin(), keep);
 }
 
-std::pair<std::deque<Point>::const_iterator, std::deque<Point>::const_iterator> Series::range(
+std::pair<std::vector<Point>::const_iterator, std::vector<Point>::const_iterator> Series::range(
     Timestamp now, std::int64_t window_ms) const {
   const Timestamp from = now - window_ms;
   auto first = std::upper_bound(points_.begin(), points_.end(), from, [](Timestamp t, const Point& p) { return t < p.at; });

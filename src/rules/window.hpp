@@ -2,7 +2,6 @@
 // The recent values of the attributes one rule watches on one entity, kept in memory for its
 // window functions. Points older than the longest window are dropped as new ones arrive.
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -38,9 +37,9 @@ class Series {
   bool empty() const { return points_.empty(); }
 
  private:
-  std::pair<std::deque<Point>::const_iterator, std::deque<Point>::const_iterator> range(Timestamp now,
-                                                                                        std::int64_t window_ms) const;
-  std::deque<Point> points_;
+  std::pair<std::vector<Point>::const_iterator, std::vector<Point>::const_iterator> range(Timestamp now,
+                                                                                          std::int64_t window_ms) const;
+  std::vector<Point> points_;  // windows hold few points: a vector is smaller than a deque
 };
 
 // One Series per watched attribute; the empty term counts every update of the entity.
