@@ -21,6 +21,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -44,7 +47,7 @@ struct Options {
   double rate = 50'000;
   double duration = 10;
   int batch = 500;
-  int spike_every = 20;
+  int spike_every = 5;
 };
 
 std::string entity_id(long i) { return "urn:ngsi-ld:Sensor:" + std::to_string(i); }
@@ -127,6 +130,25 @@ RunResult run(twin::Twin& twin, const Options& o, const jsonld::Context& ctx, do
   return result;
 }
 
+// CPU seconds used so far by this process's thread named `name` (from /proc), -1 if not found.
+double thread_cpu_seconds(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    std::getline(comm, line);
+    if (line != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return -1;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
@@ -146,6 +168,7 @@ int main(int argc, char** argv) {
   app.add_option("--rate", o.rate);
   app.add_option("--duration", o.duration);
   app.add_option("--batch", o.batch);
+  app.add_option("--spike-every", o.spike_every);
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(o.dir);
@@ -214,12 +237,18 @@ int main(int argc, char** argv) {
     set_all(false);
     const auto off = run(twin, o, ctx, 0, o.duration / 4, nullptr, spike_entity);
     set_all(true);
+    const auto before = engine.stats();
+    const double cpu_before = thread_cpu_seconds("citytwin-rules");
     const auto on = run(twin, o, ctx, 0, o.duration / 4, nullptr, spike_entity);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it drain
+    const double cpu = thread_cpu_seconds("citytwin-rules") - cpu_before;
     const auto s = engine.stats();
+    const auto processed = s.events_processed - before.events_processed;
     std::printf("round %d, unpaced: rules disabled %.0f updates/s, %d rules enabled %.0f updates/s (%.0f%%); engine: "
-                "%lu queued, %lu dropped\n",
+                "%lu events, %lu dropped, rules thread %.2f CPU s = %.1f us per event\n",
                 round + 1, off.updates_per_s, o.rules, on.updates_per_s, 100.0 * on.updates_per_s / off.updates_per_s,
-                static_cast<unsigned long>(s.events_queued), static_cast<unsigned long>(s.events_dropped));
+                static_cast<unsigned long>(processed), static_cast<unsigned long>(s.events_dropped - before.events_dropped),
+                cpu, processed ? 1e6 * cpu / static_cast<double>(processed) : 0.0);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const auto paced = run(twin, o, ctx, o.rate, o.duration, &watch, spike_entity);

@@ -516,8 +516,11 @@ struct RulesEngine::Impl {
   }
 
   bool count_ready(const Condition& c, const EntityState& state, Timestamp now, Timestamp& ready_at) const {
+    // A count that "holds for too few updates" (silence: == 0, < n) must not hold merely because
+    // watching began less than a window ago; a count that needs many updates can hold at once.
     for (const auto& w : c.windows())
-      if (w.function == WindowFunction::Count && now - state.watch_since < w.window_ms) {
+      if (w.function == WindowFunction::Count && compare(0, w.comparison, w.threshold) &&
+          now - state.watch_since < w.window_ms) {
         ready_at = state.watch_since + w.window_ms;
         return false;
       }

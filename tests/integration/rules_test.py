@@ -199,6 +199,41 @@ def check_actions(t, server, receiver):
              "another rule still acts promptly")
 
 
+def check_more_conditions(t, server):
+    t.step("min, sum, zscore, count(attr), idPattern and geoQ watches, each end to end")
+    cases = [  # type, when, values that must not fire, the value that makes it fire, watch extras
+        ("GaugeMin", "min(x,PT1H) < 10", [20, 15], [5], {"idPattern": ".*"}),
+        ("GaugeSum", "sum(x,PT1H) >= 100", [30, 30], [50], {}),
+        ("GaugeZ", "zscore(x,PT1H) > 3", [10, 11, 10, 11, 10], [40], {}),
+        ("GaugeCount", "count(x,PT1M) >= 3", [1, 1], [1], {}),
+    ]
+    for n, (type_name, when, quiet, firing, extra) in enumerate(cases):
+        rule_id = "more-%d" % n
+        entity = "urn:ngsi-ld:%s:g" % type_name
+        create(server, {"id": entity, "type": type_name})
+        t.expect_status(rule(server, {"id": rule_id, "watch": dict({"type": type_name}, **extra), "when": when,
+                                      "actions": [{"alert": {"category": "test"}}]}), 201, when)
+        for v in quiet:  # append: the entity was created without x
+            server.request("POST", "/ngsi-ld/v1/entities/%s/attrs" % entity, JSON, json_body={"x": {"type": "Property", "value": v}})
+        time.sleep(0.3)
+        t.expect_equal(alerts(server, rule_id), [], "%s: not yet" % when)
+        for v in firing:
+            server.request("POST", "/ngsi-ld/v1/entities/%s/attrs" % entity, JSON, json_body={"x": {"type": "Property", "value": v}})
+        t.expect(wait_until(lambda: alerts(server, rule_id)), "%s: fires" % when)
+
+    t.expect_status(rule(server, {"id": "area", "watch": {"type": "Bin", "idPattern": "^urn:ngsi-ld:Bin:centre-",
+                                                          "geoQ": {"geometry": "Point", "coordinates": [2.35, 48.85],
+                                                                   "georel": "near;maxDistance==1000"}},
+                                  "when": "fill>=90", "actions": [{"alert": {"category": "waste"}}]}), 201, "area rule")
+    for name, lon in (("centre-1", 2.351), ("centre-far", 2.5), ("suburb-1", 2.351)):
+        create(server, {"id": "urn:ngsi-ld:Bin:" + name, "type": "Bin", "fill": {"type": "Property", "value": 95},
+                        "location": point(lon, 48.85)})
+    got = wait_until(lambda: alerts(server, "area"))
+    time.sleep(0.3)
+    t.expect_equal([a.get("alertSource") for a in alerts(server, "area")], ["urn:ngsi-ld:Bin:centre-1"],
+                   "only the bin inside the area and matching the id pattern")
+
+
 def check_restart(t, server):
     t.step("a restart in the middle of a window: rule and alert survive, no duplicate")
     server.restart()
@@ -301,6 +336,7 @@ def main():
             check_definitions(t, server)
             check_alerts(t, server)
             check_actions(t, server, receiver)
+            check_more_conditions(t, server)
             check_restart(t, server)
             check_incidents(t, server, args.fixtures)
             if t.failures:
