@@ -236,16 +236,12 @@ Result<Written> Incidents::advance(const std::string& tenant, const std::string&
     const std::string kind = request.kind.empty() ? incident->unit_kind : request.kind;
     std::vector<Candidate> ranked;
     if (!request.unit.empty()) {
-      const Term kind_name = Term::intern(context_->expand("kind"));
-      bool usable = false;
-      auto units = available_units(tenant, kind.empty() ? std::string() : kind);
-      for (const auto& u : units) usable = usable || u.id == request.unit;
-      if (kind.empty() || !usable)
+      // The unit the operator named: it must be an available unit of the kind the incident needs.
+      const auto units = available_units(tenant, kind);
+      const auto named = std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.id == request.unit; });
+      if (kind.empty() || named == units.end())
         return Problem{ProblemKind::AlreadyExists, "unit " + request.unit + " is not an available unit of kind " + kind};
-      (void)kind_name;
-      ranked = rank_units(incident->at.value_or(Position{}), {Unit{request.unit, {}}}, RankBy::Distance, nullptr);
-      for (const auto& u : units)
-        if (u.id == request.unit && incident->at) ranked = rank_units(*incident->at, {u}, request.rank, roads_.find(tenant).get());
+      ranked = rank_units(incident->at.value_or(named->at), {*named}, request.rank, roads_.find(tenant).get());
     } else {
       if (kind.empty()) return bad_request("kind: say which kind of unit to dispatch (the incident has no unitKind)");
       if (!incident->at) return Problem{ProblemKind::AlreadyExists, "incident " + id + " has no location: name the unit"};

@@ -326,6 +326,19 @@ def check_incidents(t, server, fixtures):
     t.expect_equal(got, {"urn:ngsi-ld:Incident:i3": "urn:ngsi-ld:ResponseUnit:a-west",
                          "urn:ngsi-ld:Incident:i4": "urn:ngsi-ld:ResponseUnit:a-east"}, "min total distance")
 
+    t.step("naming the unit: a busy one is refused, a free one of the right kind is sent")
+    server.request("POST", "/admin/v1/incidents", JSON, json_body={
+        "id": "urn:ngsi-ld:Incident:i5", "category": "health", "unitKind": "ambulance",
+        "location": {"type": "Point", "coordinates": [0.0, 0.0]}, "by": "ann"})
+    i5 = "/admin/v1/incidents/urn:ngsi-ld:Incident:i5"
+    server.request("POST", i5 + "/acknowledge", JSON, json_body={"by": "ann"})
+    t.expect_status(server.request("POST", i5 + "/dispatch", JSON, json_body={"by": "ann", "unit": "urn:ngsi-ld:ResponseUnit:a-west"}),
+                    409, "a busy unit")
+    t.expect_status(server.request("POST", i5 + "/dispatch", JSON, json_body={"by": "ann", "unit": "urn:ngsi-ld:ResponseUnit:fire1"}),
+                    409, "a unit of another kind")
+    r = server.request("POST", i5 + "/dispatch", JSON, json_body={"by": "ann", "unit": "urn:ngsi-ld:ResponseUnit:a-far"})
+    t.expect_equal((r.status, r.json().get("unit")), (200, "urn:ngsi-ld:ResponseUnit:a-far"), "the named free unit")
+
 
 def main():
     args = test_arguments(__doc__.splitlines()[0]).parse_args()
