@@ -433,6 +433,16 @@ struct RulesEngine::Impl {
                                           [&](Timestamp at, double v) { series.add(at, v); });
           }
           state.watch_since = now - rt->longest_ms;  // the history covers the whole window
+        } else if (rt->longest_ms > 0) {
+          // Without history, the entity's current values are the only past the windows can have.
+          for (auto attribute : rt->window_attributes) {
+            if (attribute.empty()) continue;
+            for (const auto& a : slot->attributes) {
+              const auto v = a.name == attribute ? number_of(a.value) : std::nullopt;
+              const Timestamp at = a.observed_at != kNoTimestamp ? a.observed_at : a.modified_at;
+              if (v && at != kNoTimestamp && at > now - rt->longest_ms && at <= now) state.windows.at(attribute).add(at, *v);
+            }
+          }
         }
         evaluate(*rt, e->id, state, *slot, now);
       }
@@ -623,8 +633,11 @@ struct RulesEngine::Impl {
       ++rt.health->value.fired;
       rt.health->value.last_fired = now;
     }
+    // Alerts first, so that an incident or a notification of the same firing can name the alert.
     for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
-      attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+      if (rt.rule->actions[i].kind == ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+    for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
+      if (rt.rule->actions[i].kind != ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
   }
 
   void clear_alert(Runtime& rt, const std::string& entity_id, EntityState& state, Timestamp now) {

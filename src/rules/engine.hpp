@@ -16,8 +16,9 @@
 //   the thread; a notification goes through notify's Dispatcher, which retries by itself. A rule
 //   whose last attempts failed shows `failing` in its status.
 // - After a restart: definitions and Alert entities come back from the store and the twin; windows
-//   are rebuilt from the HistorySource when there is one (else they start empty, and a raised alert
-//   is not cleared before one window length has passed); `for` timers start again.
+//   are rebuilt from the HistorySource when there is one (else from the entities' current values
+//   only, and a raised alert is not cleared before new values arrive or one window length has
+//   passed); `for` timers start again. The same applies to a rule just created or changed.
 #include <atomic>
 #include <memory>
 #include <string>

@@ -105,7 +105,7 @@ TEST_F(EngineTest, WindowsAreRebuiltFromHistoryAtStart) {
   EXPECT_GT(history.calls, 0);
 }
 
-TEST_F(EngineTest, WithoutHistoryTheWindowStartsEmpty) {
+TEST_F(EngineTest, WithoutHistoryTheWindowStartsFromTheCurrentValue) {
   make_engine(nullptr);
   write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":1}})");
   rule(kWindowRule);
@@ -113,7 +113,10 @@ TEST_F(EngineTest, WithoutHistoryTheWindowStartsEmpty) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(alerts(), std::vector<std::string>{});
   write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":7}})");
-  EXPECT_TRUE(wait_for({"active"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(alerts(), std::vector<std::string>{});  // avg(1, 7) = 4: the current value counted
+  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":11}})");
+  EXPECT_TRUE(wait_for({"active"}));  // avg(1, 7, 11) > 5
 }
 
 TEST_F(EngineTest, ForDelaysFiringAndClearForDelaysClearing) {
