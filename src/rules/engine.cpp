@@ -945,7 +945,9 @@ void RulesEngine::on_change(const twin::ChangeEvent& event) {
     ++impl_->dropped;
     return;
   }
-  impl_->events.push_back(event);
+  // Without `previous`: rules do not read it, and the queue need not keep old states alive.
+  impl_->events.push_back(twin::ChangeEvent{event.kind, event.tenant, event.entity, nullptr, event.written,
+                                            event.removed, event.at, event.sequence});
   ++impl_->queued;
   // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
   if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
