@@ -38,6 +38,9 @@ struct EntityState {
   Timestamp next_check = kNoTimestamp;
   bool active = false;
   bool restored = false;  // raised before a restart, windows not rebuilt
+  // The entity revision the windows were seeded at (from history or current values): a queued change
+  // of that revision or older is already in them.
+  std::uint32_t seeded_revision = 0;
   std::string alert_id;
 };
 
@@ -419,6 +422,7 @@ struct RulesEngine::Impl {
         if (!e->has_type(rt->rule->type) || !twin::matches(*e, rt->rule->watch)) continue;
         auto& state = rt->states[e->id];
         state.watch_since = now;
+        state.seeded_revision = slot->revision;
         if (auto found = raised.find({rt->rule->id, e->id}); found != raised.end()) {
           state.active = true;
           ++rt->active;
@@ -501,11 +505,13 @@ struct RulesEngine::Impl {
       found->second.watch_since = event.kind == twin::ChangeEvent::Kind::Created ? event.at : now;
     }
     EntityState& state = found->second;
+    const bool in_seed = entity.revision <= state.seeded_revision;
     for (auto attribute : rt.window_attributes) {
       if (attribute.empty()) {
         state.windows.at(attribute).add(event.at, 1);
         continue;
       }
+      if (in_seed) continue;
       bool wrote = false;
       for (const auto& i : event.written) wrote = wrote || i.first == attribute;
       if (!wrote) continue;
