@@ -16,11 +16,27 @@
 #include "ingest/mqtt_adapter.hpp"
 #include "jsonld/context_store.hpp"
 #include "notify/subscriptions.hpp"
+#include "rules/engine.hpp"
+#include "rules/history_source.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::app {
 namespace {
+
+// Rules rebuild their windows after a restart from the recorded history.
+class HistoryWindows final : public rules::HistorySource {
+ public:
+  explicit HistoryWindows(const history::HistoryStore& history) : history_(history) {}
+  Status numeric_points(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
+                        Timestamp from, Timestamp to,
+                        const std::function<void(Timestamp, double)>& visit) const override {
+    return history_.numeric_points(tenant, entity_id, attribute, from, to, visit);
+  }
+
+ private:
+  const history::HistoryStore& history_;
+};
 
 bool split_listen(const std::string& listen, std::string& address, std::uint16_t& port) {
   const auto colon = listen.rfind(':');
@@ -135,12 +151,33 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     }
   }
 
+  rules::RoadGraphs roads;
+  if (auto st = http::restore_road_graphs(**store, roads); !st) {
+    spdlog::error("cannot restore road graphs: {}", st.problem().detail);
+    return 1;
+  }
+  auto incident_context = contexts.core();
+  rules::Incidents incidents(twin, incident_context, roads);
+  // After a restart, windows are rebuilt from history (when it is kept).
+  std::optional<HistoryWindows> history_windows;
+  if (history) history_windows.emplace(*history);
+  rules::RulesEngine rules_engine(twin, **store, contexts, incidents,
+                                  history_windows ? &*history_windows : nullptr);
+  if (auto st = rules_engine.restore(); !st) {
+    spdlog::error("cannot restore rules: {}", st.problem().detail);
+    return 1;
+  }
+  twin.add_observer(&rules_engine);
+  rules_engine.start();
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
   services.history = history.get();
   if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
                                 options.history_retention_interval_ms);
   services.ingest = &ingestor;
+  services.rules = &rules_engine;
+  services.incidents = &incidents;
+  services.roads = &roads;
   http::Router router;
   http::add_health_routes(router, services);
   http::add_entity_routes(router, services);
@@ -153,6 +190,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_retention_routes(router, services);
   http::add_iot_routes(router, services);
   http::add_metrics_routes(router, services);
+  http::add_rules_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -174,6 +212,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();
+  rules_engine.stop();
   subscriptions.stop();
   if (history) history->stop();
   (*store)->close();

@@ -19,6 +19,11 @@ class HistoryStore;
 namespace ct::ingest {
 class Ingestor;
 }
+namespace ct::rules {
+class RulesEngine;
+class Incidents;
+class RoadGraphs;
+}
 
 namespace ct::http {
 
@@ -41,6 +46,9 @@ struct Services {
   ingest::Ingestor* ingest = nullptr;
   // Further metric families for GET /metrics (twin, notify and ingest are built in).
   std::vector<MetricsSource> metric_sources = {};
+  rules::RulesEngine* rules = nullptr;
+  rules::Incidents* incidents = nullptr;
+  rules::RoadGraphs* roads = nullptr;
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -69,6 +77,11 @@ void add_iot_routes(Router& router, Services& services);
 void add_metrics_routes(Router& router, Services& services);
 // /ngsi-ld/v1/subscriptions (clause 6.10–6.11); needs services.subscriptions.
 void add_subscription_routes(Router&, Services&);
+// /admin/v1/rules, /admin/v1/incidents and /admin/v1/roadgraph (rules/engine.hpp, rules/incidents.hpp);
+// need services.rules, incidents and roads.
+void add_rules_routes(Router& router, Services& services);
+// Loads the road graphs stored by PUT /admin/v1/roadgraph.
+Status restore_road_graphs(storage::Store& store, rules::RoadGraphs& roads);
 // GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes
 // over the connection and streams the subscription's notifications.
 void upgrade_subscription_stream(Services& services, boost::asio::ip::tcp::socket socket, Request request);

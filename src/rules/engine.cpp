@@ -1,0 +1,991 @@
+#include "rules/engine.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "notify/delivery_status.hpp"
+#include "notify/matching.hpp"
+
+namespace ct::rules {
+namespace {
+
+using model::Entity;
+using model::Term;
+
+constexpr std::string_view kRuleKeyPrefix = "rule:";
+
+
+json::value date_time(Timestamp at) { return json::object{{"@type", "DateTime"}, {"@value", format_datetime(at)}}; }
+json::object property(json::value value) { return json::object{{"type", "Property"}, {"value", std::move(value)}}; }
+json::object property(const std::string& text) { return property(json::value(json::string(text))); }
+json::object property(const char* text) { return property(json::value(json::string(text))); }
+
+struct EntityState {
+  WindowSet windows;
+  Timestamp watch_since = kNoTimestamp;
+  Timestamp pending_since = kNoTimestamp;   // `when` holds since (waiting for `for`)
+  Timestamp clearing_since = kNoTimestamp;  // the clearing condition holds since
+  Timestamp next_check = kNoTimestamp;
+  bool active = false;
+  bool restored = false;  // raised before a restart, windows not rebuilt
+  // The entity revision the windows were seeded at (from history or current values): a queued change
+  // of that revision or older is already in them.
+  std::uint32_t seeded_revision = 0;
+  std::string alert_id;
+};
+
+struct Health {
+  mutable std::mutex mutex;
+  RuleHealth value;
+  std::vector<std::shared_ptr<notify::DeliveryStatus>> deliveries;  // of the notify actions
+
+  // The health with the notifications' delivery status folded in.
+  RuleHealth snapshot() const {
+    std::lock_guard lock(mutex);
+    RuleHealth out = value;
+    for (const auto& d : deliveries) {
+      const auto report = d->report();
+      if (!report.failing) continue;
+      out.failing = true;
+      out.last_failure = std::max(out.last_failure, report.last_failure);
+      out.last_error = "notify: the receiver is failing (" + std::to_string(report.times_failed) + " failed attempts)";
+    }
+    return out;
+  }
+};
+
+struct Runtime {
+  std::string tenant;
+  std::shared_ptr<const Rule> rule;
+  std::shared_ptr<Health> health;
+  std::uint64_t serial = 0;
+  std::unordered_map<std::string, EntityState> states;
+  std::vector<std::shared_ptr<notify::Registration>> registrations;  // one per notify action
+  std::vector<Term> window_attributes;
+  std::int64_t longest_ms = 0;
+  std::size_t active = 0;  // states with the alert raised
+};
+
+struct TypeBucket {
+  std::unordered_map<Term, std::vector<Runtime*>> by_attribute;
+  std::vector<Runtime*> any_change;
+  std::vector<Runtime*> all;
+};
+
+struct TenantRuntime {
+  std::map<std::string, std::unique_ptr<Runtime>> rules;
+  std::unordered_map<Term, TypeBucket> index;
+};
+
+struct Timer {
+  Timestamp due;
+  std::string tenant, rule, entity;
+  std::uint64_t serial;
+  bool operator>(const Timer& o) const { return due > o.due; }
+};
+
+enum class Phase : std::uint8_t { Fire, Clear };
+
+struct Retry {
+  Timestamp due;
+  std::string tenant, rule, entity;
+  std::uint64_t serial;
+  std::size_t action;
+  Phase phase;
+  int attempt;
+  bool operator>(const Retry& o) const { return due > o.due; }
+};
+
+struct Record {
+  std::shared_ptr<const Rule> rule;
+  std::shared_ptr<Health> health;
+};
+
+std::optional<double> number_of(const json::value& v) {
+  if (v.is_number()) return v.to_number<double>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct RulesEngine::Impl {
+  twin::Twin& twin;
+  storage::Store& store;
+  jsonld::ContextStore& contexts;
+  Incidents& incidents;
+  const HistorySource* history;
+  EngineOptions options;
+  jsonld::ContextPtr alert_context;
+  notify::Dispatcher dispatcher;
+
+  // Definitions, read and written by HTTP threads.
+  mutable std::mutex records_mutex;
+  std::map<std::string, std::map<std::string, Record>> records;  // tenant → id → record
+
+  // The queue between the write path and the rules thread.
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<twin::ChangeEvent> events;
+  std::vector<std::pair<std::string, std::string>> changed_rules;  // tenant, id
+  std::unordered_map<std::string, std::unordered_set<Term>> watched_types;  // tenant → types rules watch
+  bool stopping = false;
+  std::atomic<std::uint64_t> queued{0}, dropped{0}, processed{0}, evaluations{0};
+
+  // Owned by the rules thread.
+  std::unordered_map<std::string, TenantRuntime> runtimes;
+  // The latest state of every watched entity: tenant → entity id → entity.
+  std::unordered_map<std::string, std::unordered_map<std::string, std::shared_ptr<const Entity>>> latest;
+  std::vector<Runtime*> candidates;  // scratch of process()
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
+  std::uint64_t next_serial = 1;
+  bool seeded = false;
+  std::thread thread;
+
+  Impl(twin::Twin& t, storage::Store& s, jsonld::ContextStore& c, Incidents& i, const HistorySource* h, EngineOptions o)
+      : twin(t), store(s), contexts(c), incidents(i), history(h), options(std::move(o)), dispatcher(options.delivery) {
+    auto ctx = contexts.resolve(json::value(kAlertContextUrl));
+    alert_context = ctx ? *ctx : contexts.core();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Definitions
+
+  Result<jsonld::ContextPtr> context_for(const std::string& url) {
+    if (url.empty()) return contexts.core();
+    return contexts.resolve_url(url);
+  }
+
+  Status check_targets(const std::string& tenant, const Rule& rule) {
+    for (std::size_t i = 0; i < rule.actions.size(); ++i) {
+      const auto& a = rule.actions[i];
+      if (a.target.empty()) continue;
+      auto found = twin.read(tenant, a.target, [](const Entity&) {});
+      if (!found)
+        return bad_request("actions[" + std::to_string(i) + "]." + std::string(action_name(a.kind)) + ": the entity " +
+                           a.target + " does not exist");
+    }
+    return {};
+  }
+
+  storage::Sequence persist(const std::string& tenant, const Rule& rule) {
+    return store.enqueue({storage::Write{storage::Collection::Rules,
+                                         storage::tenant_key(tenant, std::string(kRuleKeyPrefix) + rule.id),
+                                         encode_rule(rule)}});
+  }
+
+  void announce(const std::string& tenant, const std::string& id) {
+    std::lock_guard lock(queue_mutex);
+    changed_rules.emplace_back(tenant, id);
+    queue_cv.notify_one();
+  }
+
+  void refresh_watched_types() {
+    std::unordered_map<std::string, std::unordered_set<Term>> types;
+    {
+      std::lock_guard lock(records_mutex);
+      for (const auto& [tenant, rules] : records)
+        for (const auto& [id, record] : rules)
+          if (record.rule->enabled) types[tenant].insert(record.rule->type);
+    }
+    std::lock_guard lock(queue_mutex);
+    watched_types = std::move(types);
+  }
+
+  Result<storage::Sequence> put(const std::string& tenant, const json::object& definition, const std::string& context_url,
+                                bool must_be_new, Timestamp created_at) {
+    auto ctx = context_for(context_url);
+    if (!ctx) return ctx.problem();
+    auto parsed = parse_rule(definition, **ctx, context_url);
+    if (!parsed) return parsed.problem();
+    if (auto st = check_targets(tenant, *parsed); !st) return st.problem();
+    const Timestamp now = now_ms();
+    parsed->created_at = created_at == kNoTimestamp ? now : created_at;
+    parsed->modified_at = now;
+    auto rule = std::make_shared<const Rule>(std::move(parsed).value());
+    storage::Sequence sequence = 0;
+    {
+      std::lock_guard lock(records_mutex);
+      auto& rules = records[tenant];
+      auto it = rules.find(rule->id);
+      if (must_be_new && it != rules.end())
+        return Problem{ProblemKind::AlreadyExists, "rule " + rule->id + " already exists"};
+      if (!must_be_new && it == rules.end()) return not_found("rule " + rule->id + " was not found");
+      if (it == rules.end() && rules.size() >= kMaxRulesPerTenant)
+        return bad_request("a tenant may have at most " + std::to_string(kMaxRulesPerTenant) + " rules");
+      sequence = persist(tenant, *rule);
+      if (it == rules.end()) rules.emplace(rule->id, Record{rule, std::make_shared<Health>()});
+      else it->second.rule = rule;
+    }
+    refresh_watched_types();
+    announce(tenant, rule->id);
+    return sequence;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The rules thread
+
+  void run() {
+    if (!seeded) {
+      seeded = true;
+      std::vector<std::pair<std::string, std::string>> all;
+      {
+        std::lock_guard lock(records_mutex);
+        for (const auto& [tenant, rules] : records)
+          for (const auto& [id, record] : rules) all.emplace_back(tenant, id);
+      }
+      apply_rule_changes(all, /*restart=*/true);
+    }
+    std::vector<twin::ChangeEvent> batch;
+    std::vector<std::pair<std::string, std::string>> changed;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mutex);
+        const auto deadline = next_deadline();
+        auto ready = [&] { return stopping || !events.empty() || !changed_rules.empty(); };
+        if (deadline == kNoTimestamp) {
+          queue_cv.wait_for(lock, std::chrono::milliseconds(500), ready);
+        } else {
+          const auto wait = std::max<Timestamp>(0, deadline - now_ms());
+          queue_cv.wait_for(lock, std::chrono::milliseconds(wait), ready);
+        }
+        if (stopping) return;
+        constexpr std::size_t kBatch = 4096;
+        while (!events.empty() && batch.size() < kBatch) {
+          batch.push_back(std::move(events.front()));
+          events.pop_front();
+        }
+        changed.swap(changed_rules);
+      }
+      if (!changed.empty()) {
+        apply_rule_changes(changed, /*restart=*/false);
+        changed.clear();
+      }
+      if (!batch.empty()) {
+        storage::Sequence last = 0;
+        for (const auto& e : batch) last = std::max(last, e.sequence);
+        if (auto st = store.wait_durable(last); !st) {
+          spdlog::warn("rules: changes not durable, not evaluated: {}", st.problem().detail);
+        } else {
+          for (const auto& e : batch) process(e);
+        }
+        processed += batch.size();
+        batch.clear();
+      }
+      run_timers();
+      run_retries();
+      publish_counts();
+    }
+  }
+
+  Timestamp next_deadline() const {
+    Timestamp next = kNoTimestamp;
+    if (!timers.empty()) next = timers.top().due;
+    if (!retries.empty() && (next == kNoTimestamp || retries.top().due < next)) next = retries.top().due;
+    return next;
+  }
+
+  void rebuild_index(TenantRuntime& tr) {
+    tr.index.clear();
+    for (auto& [id, rt] : tr.rules) {
+      const Rule& rule = *rt->rule;
+      if (!rule.enabled) continue;
+      auto& bucket = tr.index[rule.type];
+      bucket.all.push_back(rt.get());
+      std::vector<Term> attributes = rule.when.attributes();
+      bool every = rule.watch.geo.has_value() || rule.when.window_attributes().end() !=
+                                                     std::find(rule.when.window_attributes().begin(),
+                                                               rule.when.window_attributes().end(), Term{});
+      if (rule.clear_when) {
+        for (auto a : rule.clear_when->attributes()) attributes.push_back(a);
+        auto wa = rule.clear_when->window_attributes();
+        if (std::find(wa.begin(), wa.end(), Term{}) != wa.end()) every = true;
+      }
+      if (attributes.empty()) every = true;
+      if (every) {
+        bucket.any_change.push_back(rt.get());
+      } else {
+        std::sort(attributes.begin(), attributes.end(), [](Term a, Term b) { return a.str() < b.str(); });
+        attributes.erase(std::unique(attributes.begin(), attributes.end()), attributes.end());
+        for (auto a : attributes) bucket.by_attribute[a].push_back(rt.get());
+      }
+    }
+  }
+
+  void apply_rule_changes(const std::vector<std::pair<std::string, std::string>>& changed, bool restart) {
+    std::map<std::string, std::vector<Runtime*>> to_seed;
+    for (const auto& [tenant, id] : changed) {
+      Record record;
+      {
+        std::lock_guard lock(records_mutex);
+        auto t = records.find(tenant);
+        if (t != records.end())
+          if (auto r = t->second.find(id); r != t->second.end()) record = r->second;
+      }
+      auto& tr = runtimes[tenant];
+      auto existing = tr.rules.find(id);
+      if (existing != tr.rules.end()) {
+        // A changed definition starts afresh: the alerts of the old one are cleared.
+        if (!record.rule || record.rule != existing->second->rule) {
+          for (auto& [entity, state] : existing->second->states)
+            if (state.active) clear_alert(*existing->second, entity, state, now_ms());
+          tr.rules.erase(existing);
+        } else {
+          continue;
+        }
+      }
+      if (!record.rule) continue;
+      auto rt = std::make_unique<Runtime>();
+      rt->tenant = tenant;
+      rt->rule = record.rule;
+      rt->health = record.health;
+      rt->serial = next_serial++;
+      rt->window_attributes = record.rule->when.window_attributes();
+      rt->longest_ms = record.rule->when.longest_window_ms();
+      if (record.rule->clear_when) {
+        for (auto a : record.rule->clear_when->window_attributes())
+          if (std::find(rt->window_attributes.begin(), rt->window_attributes.end(), a) == rt->window_attributes.end())
+            rt->window_attributes.push_back(a);
+        rt->longest_ms = std::max(rt->longest_ms, record.rule->clear_when->longest_window_ms());
+      }
+      for (const auto& action : record.rule->actions) {
+        if (action.kind != ActionKind::Notify) continue;
+        auto registration = std::make_shared<notify::Registration>();
+        registration->tenant = tenant;
+        auto subscription = std::make_shared<notify::Subscription>();
+        subscription->id = "urn:citytwin:rule:" + record.rule->id;
+        subscription->endpoint.uri = action.uri;
+        subscription->address = action.endpoint;
+        registration->subscription = std::move(subscription);
+        registration->status = std::make_shared<notify::DeliveryStatus>();
+        rt->registrations.push_back(std::move(registration));
+      }
+      {
+        std::lock_guard lock(rt->health->mutex);
+        rt->health->deliveries.clear();
+        for (const auto& r : rt->registrations) rt->health->deliveries.push_back(r->status);
+      }
+      if (record.rule->enabled) to_seed[tenant].push_back(rt.get());
+      tr.rules.emplace(id, std::move(rt));
+    }
+    for (auto& [tenant, tr] : runtimes) rebuild_index(tr);
+    for (auto& [tenant, rts] : to_seed) seed(tenant, rts, restart);
+  }
+
+  // Starts watching the entities that exist: one scan of the tenant for all the rules given.
+  void seed(const std::string& tenant, const std::vector<Runtime*>& rts, bool restart) {
+    const Timestamp now = now_ms();
+    std::map<std::pair<std::string, std::string>, std::string> raised;  // (rule, source) → alert id
+    std::vector<std::shared_ptr<const Entity>> entities;
+    const Term alert_type = Term::intern(alert_context->expand("Alert"));
+    const Term rule_name = Term::intern(alert_context->expand("rule"));
+    const Term source_name = Term::intern(alert_context->expand("alertSource"));
+    const Term status_name = Term::intern(alert_context->expand("status"));
+    std::unordered_set<Term> types;
+    for (auto* rt : rts) types.insert(rt->rule->type);
+    auto& latest_here = latest[tenant];
+    auto scanned = twin.scan(tenant, [&](const Entity& e) {
+      if (restart && e.has_type(alert_type)) {
+        const auto* r = e.find(rule_name);
+        const auto* s = e.find(source_name);
+        const auto* st = e.find(status_name);
+        if (r && s && st && r->value.is_string() && s->value.is_string() && st->value == "active")
+          raised[{std::string(r->value.get_string()), std::string(s->value.get_string())}] = e.id;
+      }
+      for (auto t : e.types)
+        if (types.count(t)) {
+          // The latest snapshot an event brought is reused when it is still current (the same
+          // revision): copying every entity again for each new rule would cost the write path.
+          auto slot = latest_here.find(e.id);
+          if (slot != latest_here.end() && slot->second->revision == e.revision && slot->second->modified_at == e.modified_at)
+            entities.push_back(slot->second);
+          else
+            entities.push_back(std::make_shared<const Entity>(e));
+          break;
+        }
+    });
+    if (!scanned) return;
+    for (const auto& e : entities) {
+      auto& slot = latest_here[e->id];
+      slot = e;
+      for (auto* rt : rts) {
+        if (!e->has_type(rt->rule->type) || !twin::matches(*e, rt->rule->watch)) continue;
+        auto& state = rt->states[e->id];
+        state.watch_since = now;
+        state.seeded_revision = slot->revision;
+        if (auto found = raised.find({rt->rule->id, e->id}); found != raised.end()) {
+          state.active = true;
+          ++rt->active;
+          state.restored = history == nullptr;
+          state.alert_id = found->second;
+        }
+        if (history && rt->longest_ms > 0) {
+          for (auto attribute : rt->window_attributes) {
+            auto& series = state.windows.at(attribute);
+            if (attribute.empty()) {
+              // Updates of any attribute (count without one): history keeps series per attribute,
+              // so the entity's last modification stands for the updates the window saw.
+              if (slot->modified_at != kNoTimestamp && slot->modified_at > now - rt->longest_ms)
+                series.add(slot->modified_at, 1);
+              continue;
+            }
+            (void)history->numeric_points(tenant, e->id, std::string(attribute.str()), now - rt->longest_ms, now,
+                                          [&](Timestamp at, double v) { series.add(at, v); });
+          }
+          state.watch_since = now - rt->longest_ms;  // the history covers the whole window
+        } else if (rt->longest_ms > 0) {
+          // Without history, the entity's current values are the only past the windows can have.
+          for (auto attribute : rt->window_attributes) {
+            if (attribute.empty()) continue;
+            for (const auto& a : slot->attributes) {
+              const auto v = a.name == attribute ? number_of(a.value) : std::nullopt;
+              const Timestamp at = a.observed_at != kNoTimestamp ? a.observed_at : a.modified_at;
+              if (v && at != kNoTimestamp && at > now - rt->longest_ms && at <= now) state.windows.at(attribute).add(at, *v);
+            }
+          }
+        }
+        evaluate(*rt, e->id, state, *slot, now);
+      }
+    }
+  }
+
+  void process(const twin::ChangeEvent& event) {
+    if (!event.entity) return;
+    auto t = runtimes.find(event.tenant);
+    if (t == runtimes.end()) return;
+    auto& latest_here = latest[event.tenant];
+    if (event.kind == twin::ChangeEvent::Kind::Deleted) {
+      latest_here.erase(event.entity->id);
+    } else if (auto slot = latest_here.find(event.entity->id); slot != latest_here.end()) {
+      slot->second = event.entity;
+    } else {
+      latest_here.emplace(event.entity->id, event.entity);
+    }
+    candidates.clear();
+    for (auto type : event.entity->types) {
+      auto b = t->second.index.find(type);
+      if (b == t->second.index.end()) continue;
+      const auto& bucket = b->second;
+      if (event.kind != twin::ChangeEvent::Kind::Updated) {
+        candidates.insert(candidates.end(), bucket.all.begin(), bucket.all.end());
+        continue;
+      }
+      candidates.insert(candidates.end(), bucket.any_change.begin(), bucket.any_change.end());
+      auto touch = [&](const twin::ChangeEvent::Instance& instance) {
+        if (auto a = bucket.by_attribute.find(instance.first); a != bucket.by_attribute.end())
+          candidates.insert(candidates.end(), a->second.begin(), a->second.end());
+      };
+      for (const auto& i : event.written) touch(i);
+      for (const auto& i : event.removed) touch(i);
+    }
+    if (candidates.empty()) return;
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    const Timestamp now = now_ms();
+    for (auto* rt : candidates) handle(*rt, event, now);
+  }
+
+  void handle(Runtime& rt, const twin::ChangeEvent& event, Timestamp now) {
+    const Entity& entity = *event.entity;
+    auto found = rt.states.find(entity.id);
+    const bool deleted = event.kind == twin::ChangeEvent::Kind::Deleted;
+    if (deleted || !twin::matches(entity, rt.rule->watch)) {
+      if (found != rt.states.end()) {
+        if (found->second.active) clear_alert(rt, entity.id, found->second, now);
+        rt.states.erase(found);
+      }
+      return;
+    }
+    if (found == rt.states.end()) {
+      found = rt.states.emplace(entity.id, EntityState{}).first;
+      found->second.watch_since = event.kind == twin::ChangeEvent::Kind::Created ? event.at : now;
+    }
+    EntityState& state = found->second;
+    const bool in_seed = entity.revision <= state.seeded_revision;
+    for (auto attribute : rt.window_attributes) {
+      if (attribute.empty()) {
+        state.windows.at(attribute).add(event.at, 1);
+        continue;
+      }
+      if (in_seed) continue;
+      bool wrote = false;
+      for (const auto& i : event.written) wrote = wrote || i.first == attribute;
+      if (!wrote) continue;
+      auto& series = state.windows.at(attribute);
+      for (const auto& a : entity.attributes) {
+        if (a.name != attribute) continue;
+        bool written = false;
+        for (const auto& i : event.written) written = written || (i.first == a.name && i.second == a.dataset_id);
+        if (!written) continue;
+        if (auto v = number_of(a.value)) series.add(a.observed_at != kNoTimestamp ? a.observed_at : event.at, *v);
+      }
+    }
+    if (!state.windows.series.empty()) {
+      state.restored = false;
+      for (auto& [name, series] : state.windows.series) series.prune(now - rt.longest_ms - 1);
+    }
+    evaluate(rt, entity.id, state, entity, now);
+  }
+
+  bool count_ready(const Condition& c, const EntityState& state, Timestamp now, Timestamp& ready_at) const {
+    // A count that "holds for too few updates" (silence: == 0, < n) must not hold merely because
+    // watching began less than a window ago; a count that needs many updates can hold at once.
+    for (const auto& w : c.windows())
+      if (w.function == WindowFunction::Count && compare(0, w.comparison, w.threshold) &&
+          now - state.watch_since < w.window_ms) {
+        ready_at = state.watch_since + w.window_ms;
+        return false;
+      }
+    return true;
+  }
+
+  void schedule(Runtime& rt, const std::string& entity, EntityState& state, Timestamp due) {
+    if (due == kNoTimestamp) return;
+    if (state.next_check != kNoTimestamp && state.next_check <= due && state.next_check > now_ms() - 1) return;
+    state.next_check = due;
+    timers.push(Timer{due, rt.tenant, rt.rule->id, entity, rt.serial});
+  }
+
+  void evaluate(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity& entity, Timestamp now) {
+    ++evaluations;
+    const Rule& rule = *rt.rule;
+    Timestamp next = kNoTimestamp;
+    auto sooner = [&](Timestamp t) {
+      if (t != kNoTimestamp && t > now && (next == kNoTimestamp || t < next)) next = t;
+    };
+    Timestamp ready_at = kNoTimestamp;
+    bool holds = count_ready(rule.when, state, now, ready_at) && rule.when.holds(entity, state.windows, now);
+    sooner(ready_at);
+    if (!state.active) {
+      if (holds) {
+        if (state.pending_since == kNoTimestamp) state.pending_since = now;
+        if (now - state.pending_since >= rule.for_ms) {
+          fire(rt, entity_id, state, entity, now);
+        } else {
+          sooner(state.pending_since + rule.for_ms);
+        }
+      } else {
+        state.pending_since = kNoTimestamp;
+      }
+    } else {
+      bool clearing = !holds;
+      if (rule.clear_when) {
+        Timestamp clear_ready = kNoTimestamp;
+        clearing = count_ready(*rule.clear_when, state, now, clear_ready) &&
+                   rule.clear_when->holds(entity, state.windows, now);
+        sooner(clear_ready);
+      }
+      if (state.restored && now - state.watch_since < rt.longest_ms) {
+        clearing = false;  // the windows are not rebuilt yet: keep the alert raised meanwhile
+        sooner(state.watch_since + rt.longest_ms);
+      }
+      if (clearing) {
+        if (state.clearing_since == kNoTimestamp) state.clearing_since = now;
+        if (now - state.clearing_since >= rule.clear_for_ms) {
+          clear_alert(rt, entity_id, state, now);
+        } else {
+          sooner(state.clearing_since + rule.clear_for_ms);
+        }
+      } else {
+        state.clearing_since = kNoTimestamp;
+      }
+    }
+    // When a value leaves a window, aggregates change even without an update.
+    for (const auto& w : rule.when.windows()) {
+      if (const auto* s = state.windows.find(w.attribute))
+        if (auto first = s->first_after(now - w.window_ms)) sooner(*first + w.window_ms + 1);
+    }
+    if (rule.clear_when)
+      for (const auto& w : rule.clear_when->windows())
+        if (const auto* s = state.windows.find(w.attribute))
+          if (auto first = s->first_after(now - w.window_ms)) sooner(*first + w.window_ms + 1);
+    schedule(rt, entity_id, state, next);
+  }
+
+  void run_timers() {
+    const Timestamp now = now_ms();
+    while (!timers.empty() && timers.top().due <= now) {
+      Timer timer = timers.top();
+      timers.pop();
+      auto t = runtimes.find(timer.tenant);
+      if (t == runtimes.end()) continue;
+      auto r = t->second.rules.find(timer.rule);
+      if (r == t->second.rules.end() || r->second->serial != timer.serial || !r->second->rule->enabled) continue;
+      auto s = r->second->states.find(timer.entity);
+      if (s == r->second->states.end() || s->second.next_check != timer.due) continue;
+      const auto* e = latest_of(timer.tenant, timer.entity);
+      if (!e) continue;
+      s->second.next_check = kNoTimestamp;
+      for (auto& [name, series] : s->second.windows.series) series.prune(now - r->second->longest_ms - 1);
+      evaluate(*r->second, timer.entity, s->second, *e, now);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Actions
+
+  void fire(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity& entity, Timestamp now) {
+    state.active = true;
+    ++rt.active;
+    state.pending_since = kNoTimestamp;
+    state.clearing_since = kNoTimestamp;
+    state.alert_id.clear();
+    {
+      std::lock_guard lock(rt.health->mutex);
+      ++rt.health->value.fired;
+      rt.health->value.last_fired = now;
+    }
+    // Alerts first, so that an incident or a notification of the same firing can name the alert.
+    for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
+      if (rt.rule->actions[i].kind == ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+    for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
+      if (rt.rule->actions[i].kind != ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+  }
+
+  void clear_alert(Runtime& rt, const std::string& entity_id, EntityState& state, Timestamp now) {
+    state.active = false;
+    --rt.active;
+    state.restored = false;
+    state.clearing_since = kNoTimestamp;
+    {
+      std::lock_guard lock(rt.health->mutex);
+      ++rt.health->value.cleared;
+    }
+    const Entity* entity = latest_of(rt.tenant, entity_id);
+    for (std::size_t i = 0; i < rt.rule->actions.size(); ++i) {
+      const auto kind = rt.rule->actions[i].kind;
+      if (kind == ActionKind::Alert || kind == ActionKind::Notify)
+        attempt(rt, entity_id, state, entity, i, Phase::Clear, 1, now);
+    }
+  }
+
+  void attempt(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity* entity, std::size_t index,
+               Phase phase, int attempt_number, Timestamp now) {
+    Status outcome = run_action(rt, entity_id, state, entity, index, phase, now);
+    std::lock_guard lock(rt.health->mutex);
+    auto& h = rt.health->value;
+    if (outcome) {
+      h.consecutive_failures = 0;
+      h.failing = false;
+      return;
+    }
+    ++h.action_failures;
+    ++h.consecutive_failures;
+    h.last_failure = now;
+    h.last_error = std::string(action_name(rt.rule->actions[index].kind)) + ": " + outcome.problem().detail;
+    if (h.consecutive_failures >= options.failing_after) h.failing = true;
+    if (attempt_number < options.max_action_attempts) {
+      const auto backoff = options.first_retry.count() << (attempt_number - 1);
+      retries.push(Retry{now + backoff, rt.tenant, rt.rule->id, entity_id, rt.serial, index, phase, attempt_number + 1});
+    } else {
+      spdlog::warn("rule {}: {} gave up after {} attempts: {}", rt.rule->id, action_name(rt.rule->actions[index].kind),
+                   attempt_number, outcome.problem().detail);
+    }
+  }
+
+  void run_retries() {
+    const Timestamp now = now_ms();
+    while (!retries.empty() && retries.top().due <= now) {
+      Retry r = retries.top();
+      retries.pop();
+      auto t = runtimes.find(r.tenant);
+      if (t == runtimes.end()) continue;
+      auto rule = t->second.rules.find(r.rule);
+      if (rule == t->second.rules.end() || rule->second->serial != r.serial) continue;
+      auto s = rule->second->states.find(r.entity);
+      if (s == rule->second->states.end()) continue;
+      attempt(*rule->second, r.entity, s->second, latest_of(r.tenant, r.entity), r.action, r.phase,
+              r.attempt, now);
+    }
+  }
+
+  const Entity* latest_of(const std::string& tenant, const std::string& id) const {
+    auto t = latest.find(tenant);
+    if (t == latest.end()) return nullptr;
+    auto e = t->second.find(id);
+    return e == t->second.end() ? nullptr : e->second.get();
+  }
+
+  const json::value* location_of(const Entity* entity) const {
+    if (!entity) return nullptr;
+    static const Term location = Term::intern("https://uri.etsi.org/ngsi-ld/location");
+    const auto* a = entity->find(location);
+    return a && a->kind == model::AttributeKind::GeoProperty ? &a->value : nullptr;
+  }
+
+  Status run_action(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity* entity,
+                    std::size_t index, Phase phase, Timestamp now) {
+    const Rule& rule = *rt.rule;
+    const Action& action = rule.actions[index];
+    switch (action.kind) {
+      case ActionKind::Alert:
+        return phase == Phase::Fire ? raise_alert(rt, entity_id, state, entity, action, now)
+                                    : clear_alert_entity(rt, state, now);
+      case ActionKind::Incident: {
+        IncidentSpec spec;
+        spec.category = action.category.empty() ? "rule" : action.category;
+        spec.sub_category = action.sub_category;
+        spec.description = action.description.empty() ? "rule " + rule.id + " fired for " + entity_id : action.description;
+        spec.severity = rule.severity;
+        if (const auto* where = location_of(entity)) spec.location = *where;
+        spec.alert = state.alert_id;
+        spec.source = entity_id;
+        spec.by = "rule:" + rule.id;
+        auto opened = incidents.open(rt.tenant, spec);
+        if (!opened) return opened.problem();
+        return {};
+      }
+      case ActionKind::Update: {
+        auto fragment = action.fragment;
+        auto done = twin.merge(rt.tenant, action.target.empty() ? entity_id : action.target, std::move(fragment));
+        if (!done) return done.problem();
+        return {};
+      }
+      case ActionKind::Command: {
+        auto fragment = action.fragment;
+        auto done = twin.merge(rt.tenant, action.target, std::move(fragment));
+        if (!done) return done.problem();
+        return {};
+      }
+      case ActionKind::Notify: {
+        std::size_t nth = 0;
+        for (std::size_t i = 0; i < index; ++i) nth += rule.actions[i].kind == ActionKind::Notify;
+        json::object body{{"type", "RuleNotification"},
+                          {"rule", rule.id},
+                          {"entity", entity_id},
+                          {"state", phase == Phase::Fire ? "firing" : "cleared"},
+                          {"severity", rule.severity},
+                          {"when", rule.definition.contains("when") ? rule.definition.at("when") : json::value()},
+                          {"alert", state.alert_id},
+                          {"notifiedAt", format_datetime(now)}};
+        if (entity) {
+          jsonld::EncodeOptions simplified;
+          simplified.form = jsonld::Form::Simplified;
+          body["data"] = jsonld::encode_entity(*entity, *contexts.core(), simplified);
+        }
+        dispatcher.send(notify::Outgoing{rt.registrations.at(nth), "application/json", "", to_text(body)});
+        return {};  // the dispatcher retries; its delivery status shows in the rule's status
+      }
+    }
+    return {};
+  }
+
+  Status raise_alert(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity* entity,
+                     const Action& action, Timestamp now) {
+    if (!state.alert_id.empty()) return {};
+    const Rule& rule = *rt.rule;
+    const std::string id = "urn:ngsi-ld:Alert:" + rule.id + ":" + std::to_string(now) + ":" + entity_id;
+    json::object body{{"id", id},
+                      {"type", "Alert"},
+                      {"category", property(action.category)},
+                      {"severity", property(rule.severity)},
+                      {"alertSource", property(entity_id)},
+                      {"dateIssued", property(date_time(now))},
+                      {"validFrom", property(date_time(now))},
+                      {"status", property("active")},
+                      {"rule", property(rule.id)},
+                      {"description", property(action.description.empty()
+                                                   ? "rule " + rule.id + ": " + std::string(rule.definition.at("when").as_string())
+                                                   : action.description)}};
+    if (!action.sub_category.empty()) body["subCategory"] = property(action.sub_category);
+    if (const auto* where = location_of(entity)) body["location"] = json::object{{"type", "GeoProperty"}, {"value", *where}};
+    auto decoded = jsonld::decode_entity(body, *alert_context, {});
+    if (!decoded) return decoded.problem();
+    auto created = twin.create(rt.tenant, std::move(decoded).value());
+    if (!created) return created.problem();
+    state.alert_id = id;
+    return {};
+  }
+
+  Status clear_alert_entity(Runtime& rt, EntityState& state, Timestamp now) {
+    if (state.alert_id.empty()) return {};
+    json::object body{{"validTo", property(date_time(now))}, {"status", property("cleared")}};
+    auto decoded = jsonld::decode_entity(body, *alert_context, {});
+    if (!decoded) return decoded.problem();
+    auto done = twin.merge(rt.tenant, state.alert_id, std::move(decoded).value());
+    if (!done && done.problem().kind != ProblemKind::ResourceNotFound) return done.problem();  // deleted by someone: nothing to clear
+    return {};
+  }
+
+  void publish_counts() {
+    for (auto& [tenant, tr] : runtimes)
+      for (auto& [id, rt] : tr.rules) {
+        std::lock_guard lock(rt->health->mutex);
+        rt->health->value.active = rt->active;
+        rt->health->value.watched = rt->states.size();
+      }
+  }
+};
+
+RulesEngine::RulesEngine(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts, Incidents& incidents,
+                         const HistorySource* history, EngineOptions options)
+    : impl_(std::make_unique<Impl>(twin, store, contexts, incidents, history, std::move(options))) {}
+
+RulesEngine::~RulesEngine() { stop(); }
+
+Status RulesEngine::restore() {
+  std::vector<std::tuple<std::string, StoredRule>> stored;
+  auto scanned = impl_->store.scan(storage::Collection::Rules, "", [&](std::string_view key, std::string_view value) {
+    std::string_view tenant, own;
+    if (!storage::split_tenant_key(key, tenant, own) || !own.starts_with(kRuleKeyPrefix)) return true;
+    auto rule = decode_rule(value);
+    if (!rule) {
+      spdlog::warn("rules: cannot read back a stored rule: {}", rule.problem().detail);
+      return true;
+    }
+    stored.emplace_back(std::string(tenant), std::move(rule).value());
+    return true;
+  });
+  if (!scanned) return scanned;
+  for (auto& [tenant, s] : stored) {
+    auto ctx = impl_->context_for(s.context_url);
+    if (!ctx) {
+      spdlog::warn("rules: the @context of a stored rule is not available: {}", ctx.problem().detail);
+      continue;
+    }
+    auto rule = parse_rule(s.definition, **ctx, s.context_url);
+    if (!rule) {
+      spdlog::warn("rules: a stored rule no longer parses: {}", rule.problem().detail);
+      continue;
+    }
+    rule->created_at = s.created_at;
+    rule->modified_at = s.modified_at;
+    auto shared = std::make_shared<const Rule>(std::move(rule).value());
+    impl_->records[tenant].emplace(shared->id, Record{shared, std::make_shared<Health>()});
+  }
+  impl_->refresh_watched_types();
+  return {};
+}
+
+void RulesEngine::start() {
+  impl_->dispatcher.start();
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "citytwin-rules");  // so that top and perf tell it apart
+    impl_->run();
+  });
+}
+
+void RulesEngine::stop() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+    impl_->queue_cv.notify_all();
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->dispatcher.stop();
+}
+
+Result<storage::Sequence> RulesEngine::create(const std::string& tenant, const json::object& body,
+                                              const std::string& context_url) {
+  return impl_->put(tenant, body, context_url, /*must_be_new=*/true, kNoTimestamp);
+}
+
+Result<storage::Sequence> RulesEngine::update(const std::string& tenant, const std::string& id,
+                                              const json::object& fragment) {
+  auto current = get(tenant, id);
+  if (!current) return current.problem();
+  auto merged = merge_definition(current->rule->definition, fragment);
+  if (!merged) return merged.problem();
+  return impl_->put(tenant, *merged, current->rule->context_url, /*must_be_new=*/false, current->rule->created_at);
+}
+
+Result<storage::Sequence> RulesEngine::set_enabled(const std::string& tenant, const std::string& id, bool enabled) {
+  return update(tenant, id, json::object{{"enabled", enabled}});
+}
+
+Result<storage::Sequence> RulesEngine::remove(const std::string& tenant, const std::string& id) {
+  storage::Sequence sequence = 0;
+  {
+    std::lock_guard lock(impl_->records_mutex);
+    auto t = impl_->records.find(tenant);
+    if (t == impl_->records.end() || !t->second.erase(id)) return not_found("rule " + id + " was not found");
+    sequence = impl_->store.enqueue({storage::Write{storage::Collection::Rules,
+                                                    storage::tenant_key(tenant, std::string(kRuleKeyPrefix) + id),
+                                                    std::nullopt}});
+  }
+  impl_->refresh_watched_types();
+  impl_->announce(tenant, id);
+  return sequence;
+}
+
+Result<RulesEngine::View> RulesEngine::get(const std::string& tenant, const std::string& id) const {
+  std::lock_guard lock(impl_->records_mutex);
+  auto t = impl_->records.find(tenant);
+  if (t != impl_->records.end())
+    if (auto r = t->second.find(id); r != t->second.end()) {
+      return View{r->second.rule, r->second.health->snapshot()};
+    }
+  return not_found("rule " + id + " was not found");
+}
+
+std::vector<RulesEngine::View> RulesEngine::list(const std::string& tenant, std::size_t offset, std::size_t limit,
+                                                 std::size_t& total) const {
+  std::vector<View> out;
+  std::lock_guard lock(impl_->records_mutex);
+  total = 0;
+  auto t = impl_->records.find(tenant);
+  if (t == impl_->records.end()) return out;
+  total = t->second.size();
+  std::size_t i = 0;
+  for (const auto& [id, record] : t->second) {
+    if (i++ < offset) continue;
+    if (out.size() >= limit) break;
+    out.push_back(View{record.rule, record.health->snapshot()});
+  }
+  return out;
+}
+
+void RulesEngine::on_change(const twin::ChangeEvent& event) {
+  if (!event.entity) return;
+  std::lock_guard lock(impl_->queue_mutex);
+  auto types = impl_->watched_types.find(event.tenant);
+  if (types == impl_->watched_types.end()) return;
+  bool watched = false;
+  for (auto type : event.entity->types) watched = watched || types->second.count(type) > 0;
+  if (!watched) return;
+  if (impl_->events.size() >= impl_->options.event_queue_capacity) {
+    ++impl_->dropped;
+    return;
+  }
+  // Without `previous`: rules do not read it, and the queue need not keep old states alive.
+  impl_->events.push_back(twin::ChangeEvent{event.kind, event.tenant, event.entity, nullptr, event.written,
+                                            event.removed, event.at, event.sequence});
+  ++impl_->queued;
+  // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
+  if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
+}
+
+EngineStats RulesEngine::stats() const {
+  return {impl_->queued.load(), impl_->dropped.load(), impl_->processed.load(), impl_->evaluations.load()};
+}
+
+json::object render_rule(const RulesEngine::View& view) {
+  json::object out = view.rule->definition;
+  out["createdAt"] = format_datetime(view.rule->created_at);
+  out["modifiedAt"] = format_datetime(view.rule->modified_at);
+  const auto& h = view.health;
+  json::object status{{"state", !view.rule->enabled ? "disabled" : h.failing ? "failing" : "ok"},
+                      {"failing", h.failing},
+                      {"fired", h.fired},
+                      {"cleared", h.cleared},
+                      {"firingNow", h.active},
+                      {"watchedEntities", h.watched},
+                      {"actionFailures", h.action_failures}};
+  if (h.last_fired != kNoTimestamp) status["lastFired"] = format_datetime(h.last_fired);
+  if (h.last_failure != kNoTimestamp) status["lastFailure"] = format_datetime(h.last_failure);
+  if (!h.last_error.empty()) status["lastError"] = h.last_error;
+  out["status"] = std::move(status);
+  return out;
+}
+
+}  // namespace ct::rules

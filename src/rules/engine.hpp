@@ -1,0 +1,105 @@
+#pragma once
+// The rules engine: rule definitions per tenant (durable in Collection::Rules), and their
+// evaluation off the write path.
+//
+// - on_change() (under the twin's write lock) only appends the event to a bounded queue, and only
+//   when some rule of the tenant watches one of the entity's types.
+// - One rules thread takes the queued events in batches, waits until they are durable, and hands
+//   each to the rules that can match it: those filed under the entity's type and one of the
+//   attributes the change wrote (or, for rules that count every update or watch an area, under the
+//   type alone). Per (rule, entity) it keeps the windows of the condition, the `for` and clearing
+//   timers and whether the alert is raised; timers (silence, `for`, values leaving a window) are kept
+//   in a heap, so an entity that stops sending is still evaluated.
+// - Firing runs the rule's actions once per episode (the condition holding, after `for`); the alert
+//   is cleared (validTo, status "cleared") when the clearing condition has held for clearFor.
+//   A twin action that fails is retried with a doubling backoff (5 attempts) without holding up
+//   the thread; a notification goes through notify's Dispatcher, which retries by itself. A rule
+//   whose last attempts failed shows `failing` in its status.
+// - After a restart: definitions and Alert entities come back from the store and the twin; windows
+//   are rebuilt from the HistorySource when there is one (else from the entities' current values
+//   only, and a raised alert is not cleared before new values arrive or one window length has
+//   passed); `for` timers start again. The same applies to a rule just created or changed.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "common/result.hpp"
+#include "jsonld/context_store.hpp"
+#include "notify/delivery.hpp"
+#include "rules/history_source.hpp"
+#include "rules/incidents.hpp"
+#include "rules/rule.hpp"
+#include "storage/store.hpp"
+#include "twin/change_event.hpp"
+#include "twin/twin.hpp"
+
+namespace ct::rules {
+
+inline constexpr std::string_view kAlertContextUrl =
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld";
+
+inline constexpr std::size_t kMaxRulesPerTenant = 10'000;
+
+struct EngineOptions {
+  std::size_t event_queue_capacity = 200'000;
+  int max_action_attempts = 5;
+  std::chrono::milliseconds first_retry{200};
+  int failing_after = 2;  // consecutive failed attempts before a rule shows failing
+  notify::DeliveryOptions delivery;
+};
+
+struct RuleHealth {
+  std::uint64_t fired = 0;
+  std::uint64_t cleared = 0;
+  std::uint64_t action_failures = 0;
+  int consecutive_failures = 0;
+  bool failing = false;
+  std::string last_error;
+  Timestamp last_fired = kNoTimestamp, last_failure = kNoTimestamp;
+  std::size_t active = 0;   // entities for which it is firing now
+  std::size_t watched = 0;  // entities it keeps state for
+};
+
+struct EngineStats {
+  std::uint64_t events_queued = 0, events_dropped = 0, events_processed = 0, evaluations = 0;
+};
+
+class RulesEngine final : public twin::ChangeObserver {
+ public:
+  RulesEngine(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts, Incidents& incidents,
+              const HistorySource* history, EngineOptions options = {});
+  ~RulesEngine() override;
+  RulesEngine(const RulesEngine&) = delete;
+  RulesEngine& operator=(const RulesEngine&) = delete;
+
+  Status restore();  // before start()
+  void start();
+  void stop();
+
+  // The operations of /admin/v1/rules; each returns the store sequence to wait for.
+  Result<storage::Sequence> create(const std::string& tenant, const json::object& body, const std::string& context_url);
+  Result<storage::Sequence> update(const std::string& tenant, const std::string& id, const json::object& fragment);
+  Result<storage::Sequence> set_enabled(const std::string& tenant, const std::string& id, bool enabled);
+  Result<storage::Sequence> remove(const std::string& tenant, const std::string& id);
+
+  struct View {
+    std::shared_ptr<const Rule> rule;
+    RuleHealth health;
+  };
+  Result<View> get(const std::string& tenant, const std::string& id) const;
+  std::vector<View> list(const std::string& tenant, std::size_t offset, std::size_t limit, std::size_t& total) const;
+
+  void on_change(const twin::ChangeEvent& event) override;
+  EngineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The rule as GET returns it: its definition, createdAt/modifiedAt and "status".
+json::object render_rule(const RulesEngine::View& view);
+
+}  // namespace ct::rules
