@@ -12,6 +12,7 @@
 // - The entity must then satisfy the subscription's entities, q, geoQ and scopeQ: in its new state,
 //   or for a deletion as it was.
 // - Periodic subscriptions (timeInterval) are not notified of changes.
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -30,9 +31,20 @@ struct Registration : std::enable_shared_from_this<Registration> {
   std::string tenant;
   std::shared_ptr<const Subscription> subscription;
   std::shared_ptr<DeliveryStatus> status;
-  // The store sequence of the subscription's creation: changes queued before it are not notified
-  // to it, though the matcher may see them after it exists. 0 for subscriptions restored at start.
+  // The matcher sees a change after it was queued, when the subscription may have been created,
+  // paused or resumed since. What counts is the subscription as it was when the change was queued,
+  // told by store sequences: changes queued before `since` (its creation; 0 when restored at start)
+  // or in [paused_from, paused_until) (its last pause; paused_until is kNotResumed while paused) are
+  // not notified to it.
+  static constexpr storage::Sequence kNotResumed = std::numeric_limits<storage::Sequence>::max();
   storage::Sequence since = 0;
+  storage::Sequence paused_from = 0;  // 0: never paused
+  storage::Sequence paused_until = 0;
+
+  bool notifies_change_at(storage::Sequence change) const {
+    if (change < since) return false;
+    return paused_from == 0 || change < paused_from || change >= paused_until;
+  }
 };
 
 // The triggers of `s` that `event` fires and that hold for the entity; 0 when it is not notified.

@@ -87,6 +87,18 @@ struct Subscriptions::Impl {
     const storage::Sequence sequence =
         store.enqueue({{storage::Collection::Subscriptions, key, std::move(document)}});
     r->since = replaced ? replaced->since : sequence;
+    const bool was_active = replaced ? replaced->subscription->is_active : true;
+    const bool active = r->subscription->is_active;
+    if (was_active && !active) {
+      r->paused_from = sequence;
+      r->paused_until = Registration::kNotResumed;
+    } else if (!was_active && active) {
+      r->paused_from = replaced->paused_from;
+      r->paused_until = sequence;
+    } else if (replaced) {
+      r->paused_from = replaced->paused_from;
+      r->paused_until = replaced->paused_until;
+    }
     auto& index = tenants[tenant];
     const std::size_t before = index.size();
     index.put(std::move(r));
@@ -159,7 +171,7 @@ struct Subscriptions::Impl {
       t->second.candidates(event, candidates);
       for (const Registration* r : candidates) {
         const Subscription& s = *r->subscription;
-        if (event.sequence < r->since || !s.is_active || s.expired(now) || s.periodic()) continue;
+        if (!r->notifies_change_at(event.sequence) || s.expired(now) || s.periodic()) continue;
         if (fired_triggers(s, event)) matched.push_back(r->shared_from_this());
       }
     }
@@ -305,6 +317,10 @@ Status Subscriptions::restore() {
     r->status = std::make_shared<DeliveryStatus>();
     const bool periodic = s->periodic();
     r->subscription = std::make_shared<const Subscription>(std::move(s).value());
+    if (!r->subscription->is_active) {
+      r->paused_from = 1;  // every change after the restart
+      r->paused_until = Registration::kNotResumed;
+    }
     impl_->tenants[r->tenant].put(std::move(r));
     if (periodic) impl_->to_schedule.push_back(std::string(key));
     ++restored;

@@ -46,5 +46,32 @@ TEST_F(NotifyTest, SubscriptionIsNotNotifiedOfChangesOlderThanItself) {
   subscriptions.stop();
 }
 
+// A change is notified by the subscription as it was when the change was queued: a change made
+// while it was paused is not notified after it resumes, and one made before the pause still is.
+TEST_F(NotifyTest, PauseAndResumeApplyToChangesQueuedMeanwhile) {
+  Subscriptions subscriptions(*twin_, *store_, contexts_);
+  twin_->add_observer(&subscriptions);
+  auto created = subscriptions.create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Station"}],
+                            "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core());
+  ASSERT_TRUE(created.ok());
+  auto set_active = [&](bool active) {
+    json::object fragment;
+    fragment["isActive"] = active;
+    ASSERT_TRUE(subscriptions.update("", created->id, fragment, core()).ok());
+  };
+  create(R"({"id":"urn:ngsi-ld:Station:dongsi","type":"Station","pm25":{"type":"Property","value":40}})");
+  set_active(false);
+  merge("urn:ngsi-ld:Station:dongsi", R"({"pm25":{"type":"Property","value":75}})");  // while paused
+  set_active(true);
+
+  subscriptions.start();  // the matcher sees all three changes only now
+  EXPECT_TRUE(notifications_reach(subscriptions, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(subscriptions.stats().notifications, 1u) << "only the creation, made before the pause";
+  merge("urn:ngsi-ld:Station:dongsi", R"({"pm25":{"type":"Property","value":80}})");  // after the resume
+  EXPECT_TRUE(notifications_reach(subscriptions, 2));
+  subscriptions.stop();
+}
+
 }  // namespace
 }  // namespace ct::notify
