@@ -34,12 +34,21 @@ server=$!
 pids+=($server)
 for _ in $(seq 100); do curl -sf "http://$listen/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
+# A rule the operations centre would start with: an alert per station while PM2.5 is over 150 µg/m³
+# (China's "heavily polluted" band), cleared when it falls below 115.
+curl -sf -X POST "http://$listen/admin/v1/rules" -H 'Content-Type: application/json' -d '{
+  "id": "pm25-heavy", "watch": {"type": "AirQualityObserved"}, "when": "pm25>150", "clearWhen": "pm25<115",
+  "severity": "high", "actions": [{"alert": {"category": "environment", "subCategory": "airPollution"}}]}' \
+  >/dev/null || echo "demo: the rule pm25-heavy exists already"
+
 if [ "${CITYTWIN_REPLAY:-1}" != 0 ]; then
   "$binary" replay --csv data/beijing-air/air-quality-2017-02-01_03.csv --to "mqtt://127.0.0.1:$mqtt_port" \
-    --provision "http://$listen" --service beijing --apikey beijing-air --locations data/beijing-air/stations.csv \
+    --provision "http://$listen" --apikey beijing-air --locations data/beijing-air/stations.csv \
     --utc-offset +08:00 --speedup 3600 &
   pids+=($!)
-  echo "demo: replaying 12 Beijing air-quality stations; try"
-  echo "  curl -H 'NGSILD-Tenant: beijing' 'http://$listen/ngsi-ld/v1/entities?type=AirQualityObserved&options=keyValues'"
+  echo "demo: replaying 12 Beijing air-quality stations over MQTT (one hour of data a second); try"
+  echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=AirQualityObserved&options=keyValues&pick=id,pm25'"
+  echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.Alert/Alert&options=keyValues'"
+  echo "  curl 'http://$listen/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:dongsi?attrs=pm25&options=temporalValues'"
 fi
 wait "$server"
