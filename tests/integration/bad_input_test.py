@@ -15,7 +15,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, parse_raw_response, send_raw, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, parse_raw_response, send_raw, stop_and_check, test_arguments  # noqa: E402
 
 BODY_LIMIT = 4096
 ENTITY_ID = "urn:ngsi-ld:Device:bad-input-1"
@@ -59,10 +59,7 @@ def main():
         server.start()
         run(t, server)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, free_port, stop_and_check, test_arguments  # noqa: E402
 
 TRAFFIC = {"@context": {
     "Road": "https://example.org/traffic#Road",
@@ -91,10 +91,7 @@ def main():
         server.start()
         run(t, server, contexts)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
         contexts.shutdown()
     return t.finish()
 

@@ -19,7 +19,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 ABSENT = None  # the state of an entity that does not exist
@@ -197,10 +197,7 @@ def main():
         server.restart()
         verify(t, server, records, "after a clean restart")
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

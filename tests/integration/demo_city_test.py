@@ -16,7 +16,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 TRANSPORTATION = "https://raw.githubusercontent.com/smart-data-models/dataModel.Transportation/master/context.jsonld"
 LA = {"NGSILD-Tenant": "los-angeles",
@@ -69,10 +69,7 @@ def main():
         server.start()
         run(t, server)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

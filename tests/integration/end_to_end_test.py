@@ -19,7 +19,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, free_port, stop_and_check, test_arguments  # noqa: E402
 from subscription_mqtt_test import Broker  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
@@ -146,10 +146,7 @@ def main():
         server.start()
         run(t, server, broker, receiver)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
         receiver.shutdown()
         broker.cleanup()
     return t.finish()

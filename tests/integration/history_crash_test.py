@@ -22,7 +22,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 BASE = 1704067200000  # 2024-01-01T00:00:00Z
@@ -149,10 +149,7 @@ def main():
         server.restart()
         verify(t, server, writers, "after a clean restart")
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

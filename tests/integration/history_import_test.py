@@ -17,7 +17,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 STATION = "urn:ngsi-ld:AirQualityObserved:Beijing-Dongsi"
 CST = datetime.timezone(datetime.timedelta(hours=8))
@@ -109,10 +109,7 @@ def main():
         t.expect(r.status == 200 and len(r.json()) == 1 and r.json()[0]["pm25"]["totalCount"][0][0] == len(values),
                  "selected by type and q", len(values), r)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

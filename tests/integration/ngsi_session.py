@@ -365,6 +365,15 @@ class Checker:
         return 0
 
 
+def stop_and_check(t, server):
+    """The end of a test script: stops the server (a clean exit on SIGTERM is one more check) and
+    removes its temporary files."""
+    if server.alive():
+        code = server.stop()
+        t.expect(code == 0, "clean exit on SIGTERM", 0, code)
+    server.cleanup()
+
+
 def test_arguments(description):
     """The command line every *_test.py script takes: --binary, --fixtures, --keep."""
     ap = argparse.ArgumentParser(description=description)

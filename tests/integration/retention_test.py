@@ -15,7 +15,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 T = "/ngsi-ld/v1/temporal/entities"
@@ -113,10 +113,7 @@ def main():
         r = server.request("GET", "/admin/v1/retention")
         t.expect_equal([p["type"] for p in r.json()], ["Sensor"], "one policy left")
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

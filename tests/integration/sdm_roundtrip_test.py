@@ -20,7 +20,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, dump, json_equal, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, dump, json_equal, stop_and_check, test_arguments  # noqa: E402
 
 CORE_PREFIX = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context"
 SYSTEM_MEMBERS = ("createdAt", "modifiedAt", "@context")
@@ -183,10 +183,7 @@ def main():
         for model, (normalized, ctx_url) in loaded.items():
             compare_normalized(t, server, model, normalized, ctx_url, "after restart:")
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 

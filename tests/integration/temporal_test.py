@@ -19,7 +19,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 T = "/ngsi-ld/v1/temporal/entities"
@@ -263,10 +263,7 @@ def main():
                                                        "a": [{"type": "Property", "value": 1, "observedAt": "noon"}]})
         t.expect(r.status == 400, "an observedAt that is no date-time: 400", 400, r)
     finally:
-        if server.alive():
-            code = server.stop()
-            t.expect(code == 0, "clean exit on SIGTERM", 0, code)
-        server.cleanup()
+        stop_and_check(t, server)
     return t.finish()
 
 
