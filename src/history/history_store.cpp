@@ -213,10 +213,10 @@ HistoryStore::HistoryStore(storage::Store& store) : store_(store), counter_(std:
 
 HistoryStore::~HistoryStore() { stop(); }
 
-void HistoryStore::record_instance(const std::string& tenant, const std::string& entity_id,
-                                   const model::Attribute& instance, Timestamp changed_at,
-                                   std::vector<storage::Write>& writes) {
-  const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
+namespace {
+
+// A raw record's value for `instance` written at `changed_at` (see RawRecord).
+std::string raw_value(const std::string& entity_id, const model::Attribute& instance, Timestamp changed_at) {
   std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
   const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
   if (instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar) {
@@ -247,39 +247,166 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
     append_text(record, a ? *a : json::value(json::object()));
   }
   record += '}';
-  std::string key = series_prefix(tenant, series);
-  put_time(key, instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at);
+  return record;
+}
+
+void put_u32(std::string& out, std::uint32_t n) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+}
+std::uint32_t get_u32(std::string_view bytes) {
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  return n;
+}
+
+// The key of a raw record of `series_prefix`.
+std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp changed_at, std::uint32_t counter) {
+  std::string key(series_prefix);
+  put_time(key, time);
   key.push_back(kRawKind);
   put_time(key, changed_at);
-  const std::uint32_t n = counter_.fetch_add(1);
-  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
+  put_u32(key, counter);
+  return key;
+}
+
+// An event record's value: per instance, in order,
+//   attribute \0 datasetId \0 time(8) size(4) raw value (as a raw record's)
+// and the instance i of the event takes the event's counter + i.
+void append_event_entry(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time,
+                        std::string_view raw) {
+  event.append(attribute).push_back('\0');
+  event.append(dataset).push_back('\0');
+  put_time(event, time);
+  put_u32(event, static_cast<std::uint32_t>(raw.size()));
+  event.append(raw);
+}
+
+struct EventEntry {
+  std::string_view attribute, dataset;
+  Timestamp time = 0;
+  std::string_view raw;
+};
+// Visits the entries of an event record; false if it is malformed.
+bool for_each_event_entry(std::string_view event, const std::function<void(const EventEntry&)>& visit) {
+  while (!event.empty()) {
+    EventEntry e;
+    const auto a = event.find('\0');
+    if (a == std::string_view::npos) return false;
+    e.attribute = event.substr(0, a);
+    const auto d = event.find('\0', a + 1);
+    if (d == std::string_view::npos || event.size() < d + 1 + 12) return false;
+    e.dataset = event.substr(a + 1, d - a - 1);
+    e.time = get_time(event.substr(d + 1));
+    const std::size_t size = get_u32(event.substr(d + 9));
+    if (event.size() < d + 13 + size) return false;
+    e.raw = event.substr(d + 13, size);
+    visit(e);
+    event.remove_prefix(d + 13 + size);
+  }
+  return true;
+}
+
+}  // namespace
+
+void HistoryStore::record_instance(const std::string& tenant, const std::string& entity_id,
+                                   const model::Attribute& instance, Timestamp changed_at,
+                                   std::vector<storage::Write>& writes) {
+  const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
+  const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
+  std::string key = raw_key(series_prefix(tenant, series), time, changed_at, counter_.fetch_add(1));
   {
     // The compactor's next pass looks at this entity from this record's day on.
-    const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
     std::lock_guard lock(dirty_mutex_);
     auto [it, inserted] = dirty_.try_emplace('S' + entity_part(tenant, entity_id), time);
     if (!inserted) it->second = std::min(it->second, time);
   }
-  writes.push_back({storage::Collection::History, std::move(key), std::move(record)});
+  writes.push_back({storage::Collection::History, std::move(key), raw_value(entity_id, instance, changed_at)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
   if (pause_depth > 0 || !event.entity) return;
   const model::Entity& entity = *event.entity;
-  for (const auto& [name, dataset] : event.written)
-    if (const auto* instance = entity.find(name, dataset)) record_instance(event.tenant, entity.id, *instance, event.at, writes);
-  for (const auto& [name, dataset] : event.removed) {
-    const SeriesId series{entity.id, std::string(name.str()), std::string(dataset.str())};
-    std::string key = series_prefix(event.tenant, series);
-    put_time(key, event.at);
-    key.push_back(kRawKind);
-    put_time(key, event.at);
-    const std::uint32_t n = counter_.fetch_add(1);
-    for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
-    json::object record{{"c", event.at}, {"d", true}};
-    writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
+  std::string value;
+  std::uint32_t entries = 0;
+  Timestamp earliest = std::numeric_limits<Timestamp>::max();
+  for (const auto& [name, dataset] : event.written) {
+    const auto* instance = entity.find(name, dataset);
+    if (!instance) continue;
+    const Timestamp time = instance->observed_at != kNoTimestamp ? instance->observed_at : event.at;
+    append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
+    earliest = std::min(earliest, time);
+    ++entries;
   }
+  for (const auto& [name, dataset] : event.removed) {
+    append_event_entry(value, name.str(), dataset.str(), event.at,
+                       "{\"c\":" + std::to_string(event.at) + ",\"d\":true}");
+    earliest = std::min(earliest, event.at);
+    ++entries;
+  }
+  if (entries == 0) return;
+  const std::string entity_key = entity_part(event.tenant, entity.id);
+  std::string key = 'E' + entity_key;
+  put_time(key, event.at);
+  put_u32(key, counter_.fetch_add(entries));
+  {
+    // The compactor's next pass looks at this entity from the event's earliest day on.
+    std::lock_guard lock(dirty_mutex_);
+    auto [it, inserted] = dirty_.try_emplace('S' + entity_key, earliest);
+    if (!inserted) it->second = std::min(it->second, earliest);
+  }
+  writes.push_back({storage::Collection::History, std::move(key), std::move(value)});
+  records_written_.fetch_add(entries, std::memory_order_relaxed);
+}
+
+Status HistoryStore::materialize(const std::string& event_prefix, Timestamp changed_before) const {
+  std::lock_guard lock(rewrite_mutex_);
+  constexpr std::size_t kEventsPerGroup = 1000;
+  std::vector<storage::Write> writes;
+  std::size_t events = 0;
+  storage::Sequence last = 0;
+  std::unordered_map<std::string, Timestamp> earliest;  // per entity ('S' + entity part), to re-mark dirty
+  auto st = store_.scan(storage::Collection::History, event_prefix, [&](std::string_view key, std::string_view value) {
+    // 'E' tenant \0 entity \0 changedAt(8) counter(4)
+    const auto tenant_end = key.find('\0', 1);
+    const auto entity_end = tenant_end == std::string_view::npos ? tenant_end : key.find('\0', tenant_end + 1);
+    if (entity_end == std::string_view::npos || key.size() != entity_end + 1 + 12) return true;
+    const std::string_view entity = key.substr(1, entity_end);  // tenant \0 entity \0
+    const Timestamp changed_at = get_time(key.substr(entity_end + 1));
+    if (changed_at >= changed_before) return true;
+    std::uint32_t counter = get_u32(key.substr(entity_end + 9));
+    const std::string entity_prefix = 'S' + std::string(entity);
+    Timestamp& mark = earliest.try_emplace(entity_prefix, std::numeric_limits<Timestamp>::max()).first->second;
+    const bool ok = for_each_event_entry(value, [&](const EventEntry& e) {
+      std::string prefix = entity_prefix;
+      prefix.append(e.attribute).push_back('\0');
+      prefix.append(e.dataset).push_back('\0');
+      writes.push_back({storage::Collection::History, raw_key(prefix, e.time, changed_at, counter++), std::string(e.raw)});
+      mark = std::min(mark, e.time);
+    });
+    if (!ok) spdlog::warn("history: a malformed event record was dropped");
+    writes.push_back({storage::Collection::History, std::string(key), std::nullopt});
+    if (++events >= kEventsPerGroup) {  // every event whole in one group
+      last = store_.enqueue(std::move(writes));
+      writes.clear();
+      events = 0;
+    }
+    return true;
+  });
+  if (!st) return st;
+  if (!writes.empty()) last = store_.enqueue(std::move(writes));
+  if (last == 0) return {};
+  if (auto durable = store_.wait_durable(last); !durable) return durable;
+  std::lock_guard dirty_lock(dirty_mutex_);
+  for (const auto& [entity, time] : earliest) {
+    auto [it, inserted] = dirty_.try_emplace(entity, time);
+    if (!inserted) it->second = std::min(it->second, time);
+  }
+  return {};
+}
+
+Status HistoryStore::materialize_entity(const std::string& tenant, const std::string& entity_id) const {
+  return materialize('E' + entity_part(tenant, entity_id));
 }
 
 Status HistoryStore::for_each_series(const std::string& prefix,
@@ -311,6 +438,7 @@ Status HistoryStore::for_each_series(const std::string& prefix,
 }
 
 Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st.problem();
   std::vector<SeriesId> out;
   const std::string prefix = 'S' + entity_part(tenant, entity_id);
   auto st = for_each_series(prefix, [&](const std::string& series) {
@@ -326,6 +454,7 @@ Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant,
 Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
                           const std::function<void(const HistoryInstance&)>& visit, std::size_t limit) const {
   if (from >= to) return {};
+  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
   // Keys come in day order (a day's block first, then its raws), so once `limit` instances are
   // found, finishing the day at hand makes the first `limit` in time order final.
   std::optional<Timestamp> last_day;
@@ -380,6 +509,7 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
                                   const std::function<void(std::string_view block)>& block_visit,
                                   const std::function<void(const HistoryInstance&)>& other) const {
   if (from >= to) return {};
+  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
   put_time(begin, day_of(from));
@@ -460,11 +590,13 @@ Status HistoryStore::delete_prefix(const std::string& prefix) {
 
 Status HistoryStore::delete_entity(const std::string& tenant, const std::string& entity_id) {
   std::lock_guard lock(rewrite_mutex_);
+  if (auto st = delete_prefix('E' + entity_part(tenant, entity_id)); !st) return st;
   return delete_prefix('S' + entity_part(tenant, entity_id));
 }
 
 Status HistoryStore::delete_attribute(const std::string& tenant, const std::string& entity_id,
                                       const std::string& attribute, const std::optional<std::string>& dataset_id) {
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st;
   std::lock_guard lock(rewrite_mutex_);
   if (dataset_id) {
     return delete_prefix(series_prefix(tenant, SeriesId{entity_id, attribute, *dataset_id}));
@@ -627,6 +759,18 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
         last = std::move(entity);
       });
       if (!st) return st.problem();
+      // And every entity with event records only (recorded before a restart).
+      st = store_.scan(storage::Collection::History, "E", [&](std::string_view key, std::string_view) {
+        const auto entity_end = key.find('\0', key.find('\0', 1) + 1);
+        if (entity_end == std::string_view::npos) return true;
+        std::string entity = 'S' + std::string(key.substr(1, entity_end));
+        if (entity != last) entities.emplace_back(entity, kEarliest);
+        last = std::move(entity);
+        return true;
+      });
+      if (!st) return st.problem();
+      std::sort(entities.begin(), entities.end());
+      entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
     } else {
       for (auto& [entity, earliest] : dirty_)
         if (earliest < cutoff) entities.emplace_back(entity, earliest);
@@ -635,6 +779,8 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
     for (const auto& [entity, earliest] : entities) dirty_[entity] = cutoff;
   }
   for (const auto& [entity, earliest] : entities) {
+    // The changes older than the grace become raws first ('S' tenant \0 entity \0 -> 'E' ...).
+    if (auto st = materialize('E' + entity.substr(1), now - grace_ms); !st) return st.problem();
     std::vector<std::string> prefixes;
     if (auto st = for_each_series(entity, [&](const std::string& series) { prefixes.push_back(series); }); !st)
       return st.problem();
@@ -759,6 +905,7 @@ Result<RetentionStats> HistoryStore::apply_retention(Timestamp now) {
     std::lock_guard lock(retention_mutex_);
     if (policies_.empty()) return stats;
   }
+  if (auto st = materialize("E"); !st) return st.problem();
   std::vector<std::string> index_keys;
   auto st = for_each_series("S", [&](const std::string& series) { index_keys.push_back(series.substr(0, series.size() - 1)); });
   if (!st) return st.problem();
