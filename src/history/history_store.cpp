@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "common/json.hpp"
@@ -215,37 +216,47 @@ HistoryStore::~HistoryStore() { stop(); }
 
 namespace {
 
+// A raw record's value for a plain Property (no sub-attributes, a scalar value): the common case,
+// written straight and concise (a Property is what a bare value decodes to).
+std::string plain_raw_value(const json::value& value, Timestamp observed_at, std::string_view unit_code,
+                            std::string_view dataset_id, Timestamp created_at, Timestamp changed_at) {
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":{\"value\":";
+  append_text(record, value);
+  if (observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(observed_at) + '"';
+  if (!unit_code.empty()) {
+    record += ",\"unitCode\":";
+    append_text(record, json::value(unit_code));
+  }
+  if (!dataset_id.empty()) {
+    record += ",\"datasetId\":";
+    append_text(record, json::value(dataset_id));
+  }
+  if (created_at != kNoTimestamp && created_at != changed_at)
+    record += ",\"createdAt\":\"" + format_datetime(created_at) + '"';
+  record += "}}";
+  return record;
+}
+
+bool is_plain(const model::Attribute& instance) {
+  const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
+  return instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar;
+}
+
 // A raw record's value for `instance` written at `changed_at` (see RawRecord).
 std::string raw_value(const std::string& entity_id, const model::Attribute& instance, Timestamp changed_at) {
+  if (is_plain(instance))
+    return plain_raw_value(instance.value, instance.observed_at, instance.unit_code.str(), instance.dataset_id.str(),
+                           instance.created_at, changed_at);
   std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
-  const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
-  if (instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar) {
-    // The common case, written straight and concise (a Property is what a bare value decodes to).
-    record += "{\"value\":";
-    append_text(record, instance.value);
-    if (instance.observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(instance.observed_at) + '"';
-    if (!instance.unit_code.empty()) {
-      record += ",\"unitCode\":";
-      append_text(record, json::value(instance.unit_code.str()));
-    }
-    if (!instance.dataset_id.empty()) {
-      record += ",\"datasetId\":";
-      append_text(record, json::value(instance.dataset_id.str()));
-    }
-    if (instance.created_at != kNoTimestamp && instance.created_at != changed_at)
-      record += ",\"createdAt\":\"" + format_datetime(instance.created_at) + '"';
-    record += '}';
-  } else {
-    model::Entity wrapper;
-    wrapper.id = entity_id;
-    wrapper.attributes.push_back(instance);
-    jsonld::EncodeOptions options;
-    options.sys_attrs = true;
-    auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
-    const json::value* a = encoded.if_contains(instance.name.str());
-    if (a && a->is_array() && !a->get_array().empty()) a = &a->get_array().front();
-    append_text(record, a ? *a : json::value(json::object()));
-  }
+  model::Entity wrapper;
+  wrapper.id = entity_id;
+  wrapper.attributes.push_back(instance);
+  jsonld::EncodeOptions options;
+  options.sys_attrs = true;
+  auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
+  const json::value* a = encoded.if_contains(instance.name.str());
+  if (a && a->is_array() && !a->get_array().empty()) a = &a->get_array().front();
+  append_text(record, a ? *a : json::value(json::object()));
   record += '}';
   return record;
 }
@@ -270,38 +281,95 @@ std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp ch
 }
 
 // An event record's value: per instance, in order,
-//   attribute \0 datasetId \0 time(8) size(4) raw value (as a raw record's)
-// and the instance i of the event takes the event's counter + i.
-void append_event_entry(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time,
-                        std::string_view raw) {
+//   attribute \0 datasetId \0 time(8) form(1) ...
+// form 'J': size(4) and the raw value (as a raw record's); form 'D' (a double) or 'I' (an int64),
+// a plain numeric Property, kept binary because that is cheaper to write than its raw value:
+// value(8) observedAt(8) createdAt(8) unitCode size(1) unitCode. The instance i of the event takes
+// the event's counter + i.
+void append_event_head(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
   event.append(attribute).push_back('\0');
   event.append(dataset).push_back('\0');
   put_time(event, time);
+}
+void append_event_entry(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time,
+                        std::string_view raw) {
+  append_event_head(event, attribute, dataset, time);
+  event.push_back('J');
   put_u32(event, static_cast<std::uint32_t>(raw.size()));
   event.append(raw);
+}
+// False when `instance` is not a plain numeric Property (then it goes as 'J').
+bool append_numeric_event_entry(std::string& event, const model::Attribute& instance, Timestamp time) {
+  if (!is_plain(instance) || instance.unit_code.str().size() > 255) return false;
+  char form;
+  std::uint64_t bits;
+  if (instance.value.is_double()) {
+    form = 'D';
+    const double d = instance.value.get_double();
+    std::memcpy(&bits, &d, sizeof bits);
+  } else if (instance.value.is_int64()) {
+    form = 'I';
+    bits = static_cast<std::uint64_t>(instance.value.get_int64());
+  } else {
+    return false;
+  }
+  append_event_head(event, instance.name.str(), instance.dataset_id.str(), time);
+  event.push_back(form);
+  put_u64(event, bits);
+  put_time(event, instance.observed_at);
+  put_time(event, instance.created_at);
+  event.push_back(static_cast<char>(instance.unit_code.str().size()));
+  event.append(instance.unit_code.str());
+  return true;
 }
 
 struct EventEntry {
   std::string_view attribute, dataset;
   Timestamp time = 0;
-  std::string_view raw;
+  std::string raw;
 };
-// Visits the entries of an event record; false if it is malformed.
-bool for_each_event_entry(std::string_view event, const std::function<void(const EventEntry&)>& visit) {
+// Visits the entries of an event record changed at `changed_at`; false if it is malformed.
+bool for_each_event_entry(std::string_view event, Timestamp changed_at,
+                          const std::function<void(const EventEntry&)>& visit) {
   while (!event.empty()) {
     EventEntry e;
     const auto a = event.find('\0');
     if (a == std::string_view::npos) return false;
     e.attribute = event.substr(0, a);
     const auto d = event.find('\0', a + 1);
-    if (d == std::string_view::npos || event.size() < d + 1 + 12) return false;
+    if (d == std::string_view::npos || event.size() < d + 1 + 9) return false;
     e.dataset = event.substr(a + 1, d - a - 1);
     e.time = get_time(event.substr(d + 1));
-    const std::size_t size = get_u32(event.substr(d + 9));
-    if (event.size() < d + 13 + size) return false;
-    e.raw = event.substr(d + 13, size);
+    const char form = event[d + 9];
+    std::size_t rest = d + 10;
+    if (form == 'J') {
+      if (event.size() < rest + 4) return false;
+      const std::size_t size = get_u32(event.substr(rest));
+      if (event.size() < rest + 4 + size) return false;
+      e.raw = std::string(event.substr(rest + 4, size));
+      rest += 4 + size;
+    } else if (form == 'D' || form == 'I') {
+      if (event.size() < rest + 25) return false;
+      const std::uint64_t bits = get_u64(event.substr(rest));
+      const Timestamp observed_at = get_time(event.substr(rest + 8));
+      const Timestamp created_at = get_time(event.substr(rest + 16));
+      const std::size_t unit_size = static_cast<unsigned char>(event[rest + 24]);
+      if (event.size() < rest + 25 + unit_size) return false;
+      json::value value;
+      if (form == 'D') {
+        double v;
+        std::memcpy(&v, &bits, sizeof v);
+        value = v;
+      } else {
+        value = static_cast<std::int64_t>(bits);
+      }
+      e.raw = plain_raw_value(value, observed_at, event.substr(rest + 25, unit_size), e.dataset, created_at, changed_at);
+      rest += 25 + unit_size;
+    } else {
+      return false;
+    }
     visit(e);
-    event.remove_prefix(d + 13 + size);
+    event.remove_prefix(rest);
   }
   return true;
 }
@@ -334,7 +402,8 @@ void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storag
     const auto* instance = entity.find(name, dataset);
     if (!instance) continue;
     const Timestamp time = instance->observed_at != kNoTimestamp ? instance->observed_at : event.at;
-    append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
+    if (!append_numeric_event_entry(value, *instance, time))
+      append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
     earliest = std::min(earliest, time);
     ++entries;
   }
@@ -377,11 +446,11 @@ Status HistoryStore::materialize(const std::string& event_prefix, Timestamp chan
     std::uint32_t counter = get_u32(key.substr(entity_end + 9));
     const std::string entity_prefix = 'S' + std::string(entity);
     Timestamp& mark = earliest.try_emplace(entity_prefix, std::numeric_limits<Timestamp>::max()).first->second;
-    const bool ok = for_each_event_entry(value, [&](const EventEntry& e) {
+    const bool ok = for_each_event_entry(value, changed_at, [&](const EventEntry& e) {
       std::string prefix = entity_prefix;
       prefix.append(e.attribute).push_back('\0');
       prefix.append(e.dataset).push_back('\0');
-      writes.push_back({storage::Collection::History, raw_key(prefix, e.time, changed_at, counter++), std::string(e.raw)});
+      writes.push_back({storage::Collection::History, raw_key(prefix, e.time, changed_at, counter++), e.raw});
       mark = std::min(mark, e.time);
     });
     if (!ok) spdlog::warn("history: a malformed event record was dropped");
