@@ -281,25 +281,37 @@ std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp ch
 }
 
 // An event record's value: per instance, in order,
-//   attribute \0 datasetId \0 time(8) form(1) ...
+//   shared(1) attribute \0 datasetId \0 time(8) form(1) ...
+// where the attribute name is front-coded: `shared` bytes of the previous entry's name (expanded
+// names of one entity mostly share a long vocabulary IRI), then the rest of it.
 // form 'J': size(4) and the raw value (as a raw record's); form 'D' (a double) or 'I' (an int64),
 // a plain numeric Property, kept binary because that is cheaper to write than its raw value:
 // value(8) observedAt(8) createdAt(8) unitCode size(1) unitCode. The instance i of the event takes
 // the event's counter + i.
-void append_event_head(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
-  event.append(attribute).push_back('\0');
-  event.append(dataset).push_back('\0');
-  put_time(event, time);
+struct EventWriter {
+  std::string value;
+  std::string_view previous_name;
+};
+void append_event_head(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
+  std::size_t shared = 0;
+  while (shared < 255 && shared < attribute.size() && shared < event.previous_name.size() &&
+         attribute[shared] == event.previous_name[shared])
+    ++shared;
+  event.previous_name = attribute;
+  event.value.push_back(static_cast<char>(shared));
+  event.value.append(attribute.substr(shared)).push_back('\0');
+  event.value.append(dataset).push_back('\0');
+  put_time(event.value, time);
 }
-void append_event_entry(std::string& event, std::string_view attribute, std::string_view dataset, Timestamp time,
+void append_event_entry(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time,
                         std::string_view raw) {
   append_event_head(event, attribute, dataset, time);
-  event.push_back('J');
-  put_u32(event, static_cast<std::uint32_t>(raw.size()));
-  event.append(raw);
+  event.value.push_back('J');
+  put_u32(event.value, static_cast<std::uint32_t>(raw.size()));
+  event.value.append(raw);
 }
 // False when `instance` is not a plain numeric Property (then it goes as 'J').
-bool append_numeric_event_entry(std::string& event, const model::Attribute& instance, Timestamp time) {
+bool append_numeric_event_entry(EventWriter& writer, const model::Attribute& instance, Timestamp time) {
   if (!is_plain(instance) || instance.unit_code.str().size() > 255) return false;
   char form;
   std::uint64_t bits;
@@ -313,7 +325,8 @@ bool append_numeric_event_entry(std::string& event, const model::Attribute& inst
   } else {
     return false;
   }
-  append_event_head(event, instance.name.str(), instance.dataset_id.str(), time);
+  append_event_head(writer, instance.name.str(), instance.dataset_id.str(), time);
+  std::string& event = writer.value;
   event.push_back(form);
   put_u64(event, bits);
   put_time(event, instance.observed_at);
@@ -324,18 +337,24 @@ bool append_numeric_event_entry(std::string& event, const model::Attribute& inst
 }
 
 struct EventEntry {
-  std::string_view attribute, dataset;
+  std::string attribute;
+  std::string_view dataset;
   Timestamp time = 0;
   std::string raw;
 };
 // Visits the entries of an event record changed at `changed_at`; false if it is malformed.
 bool for_each_event_entry(std::string_view event, Timestamp changed_at,
                           const std::function<void(const EventEntry&)>& visit) {
+  std::string previous_name;
   while (!event.empty()) {
     EventEntry e;
+    const std::size_t shared = static_cast<unsigned char>(event[0]);
+    if (shared > previous_name.size()) return false;
+    event.remove_prefix(1);
     const auto a = event.find('\0');
     if (a == std::string_view::npos) return false;
-    e.attribute = event.substr(0, a);
+    e.attribute = previous_name.substr(0, shared).append(event.substr(0, a));
+    previous_name = e.attribute;
     const auto d = event.find('\0', a + 1);
     if (d == std::string_view::npos || event.size() < d + 1 + 9) return false;
     e.dataset = event.substr(a + 1, d - a - 1);
@@ -395,7 +414,7 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
   if (pause_depth > 0 || !event.entity) return;
   const model::Entity& entity = *event.entity;
-  std::string value;
+  EventWriter value;
   std::uint32_t entries = 0;
   Timestamp earliest = std::numeric_limits<Timestamp>::max();
   for (const auto& [name, dataset] : event.written) {
@@ -424,7 +443,7 @@ void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storag
     auto [it, inserted] = dirty_.try_emplace('S' + entity_key, earliest);
     if (!inserted) it->second = std::min(it->second, earliest);
   }
-  writes.push_back({storage::Collection::History, std::move(key), std::move(value)});
+  writes.push_back({storage::Collection::History, std::move(key), std::move(value.value)});
   records_written_.fetch_add(entries, std::memory_order_relaxed);
 }
 
