@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "common/json.hpp"
@@ -213,73 +214,287 @@ HistoryStore::HistoryStore(storage::Store& store) : store_(store), counter_(std:
 
 HistoryStore::~HistoryStore() { stop(); }
 
+namespace {
+
+// A raw record's value for a plain Property (no sub-attributes, a scalar value): the common case,
+// written straight and concise (a Property is what a bare value decodes to).
+std::string plain_raw_value(const json::value& value, Timestamp observed_at, std::string_view unit_code,
+                            std::string_view dataset_id, Timestamp created_at, Timestamp changed_at) {
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":{\"value\":";
+  append_text(record, value);
+  if (observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(observed_at) + '"';
+  if (!unit_code.empty()) {
+    record += ",\"unitCode\":";
+    append_text(record, json::value(unit_code));
+  }
+  if (!dataset_id.empty()) {
+    record += ",\"datasetId\":";
+    append_text(record, json::value(dataset_id));
+  }
+  if (created_at != kNoTimestamp && created_at != changed_at)
+    record += ",\"createdAt\":\"" + format_datetime(created_at) + '"';
+  record += "}}";
+  return record;
+}
+
+bool is_plain(const model::Attribute& instance) {
+  const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
+  return instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar;
+}
+
+// A raw record's value for `instance` written at `changed_at` (see RawRecord).
+std::string raw_value(const std::string& entity_id, const model::Attribute& instance, Timestamp changed_at) {
+  if (is_plain(instance))
+    return plain_raw_value(instance.value, instance.observed_at, instance.unit_code.str(), instance.dataset_id.str(),
+                           instance.created_at, changed_at);
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
+  model::Entity wrapper;
+  wrapper.id = entity_id;
+  wrapper.attributes.push_back(instance);
+  jsonld::EncodeOptions options;
+  options.sys_attrs = true;
+  auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
+  const json::value* a = encoded.if_contains(instance.name.str());
+  if (a && a->is_array() && !a->get_array().empty()) a = &a->get_array().front();
+  append_text(record, a ? *a : json::value(json::object()));
+  record += '}';
+  return record;
+}
+
+void put_u32(std::string& out, std::uint32_t n) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+}
+std::uint32_t get_u32(std::string_view bytes) {
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  return n;
+}
+
+// The key of a raw record of `series_prefix`.
+std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp changed_at, std::uint32_t counter) {
+  std::string key(series_prefix);
+  put_time(key, time);
+  key.push_back(kRawKind);
+  put_time(key, changed_at);
+  put_u32(key, counter);
+  return key;
+}
+
+// An event record's value: per instance, in order,
+//   shared(1) attribute \0 datasetId \0 time(8) form(1) ...
+// where the attribute name is front-coded: `shared` bytes of the previous entry's name (expanded
+// names of one entity mostly share a long vocabulary IRI), then the rest of it.
+// form 'J': size(4) and the raw value (as a raw record's); form 'D' (a double) or 'I' (an int64),
+// a plain numeric Property, kept binary because that is cheaper to write than its raw value:
+// value(8) observedAt(8) createdAt(8) unitCode size(1) unitCode. The instance i of the event takes
+// the event's counter + i.
+struct EventWriter {
+  std::string value;
+  std::string_view previous_name;
+};
+void append_event_head(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
+  std::size_t shared = 0;
+  while (shared < 255 && shared < attribute.size() && shared < event.previous_name.size() &&
+         attribute[shared] == event.previous_name[shared])
+    ++shared;
+  event.previous_name = attribute;
+  event.value.push_back(static_cast<char>(shared));
+  event.value.append(attribute.substr(shared)).push_back('\0');
+  event.value.append(dataset).push_back('\0');
+  put_time(event.value, time);
+}
+void append_event_entry(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time,
+                        std::string_view raw) {
+  append_event_head(event, attribute, dataset, time);
+  event.value.push_back('J');
+  put_u32(event.value, static_cast<std::uint32_t>(raw.size()));
+  event.value.append(raw);
+}
+// False when `instance` is not a plain numeric Property (then it goes as 'J').
+bool append_numeric_event_entry(EventWriter& writer, const model::Attribute& instance, Timestamp time) {
+  if (!is_plain(instance) || instance.unit_code.str().size() > 255) return false;
+  char form;
+  std::uint64_t bits;
+  if (instance.value.is_double()) {
+    form = 'D';
+    const double d = instance.value.get_double();
+    std::memcpy(&bits, &d, sizeof bits);
+  } else if (instance.value.is_int64()) {
+    form = 'I';
+    bits = static_cast<std::uint64_t>(instance.value.get_int64());
+  } else {
+    return false;
+  }
+  append_event_head(writer, instance.name.str(), instance.dataset_id.str(), time);
+  std::string& event = writer.value;
+  event.push_back(form);
+  put_u64(event, bits);
+  put_time(event, instance.observed_at);
+  put_time(event, instance.created_at);
+  event.push_back(static_cast<char>(instance.unit_code.str().size()));
+  event.append(instance.unit_code.str());
+  return true;
+}
+
+struct EventEntry {
+  std::string attribute;
+  std::string_view dataset;
+  Timestamp time = 0;
+  std::string raw;
+};
+// Visits the entries of an event record changed at `changed_at`; false if it is malformed.
+bool for_each_event_entry(std::string_view event, Timestamp changed_at,
+                          const std::function<void(const EventEntry&)>& visit) {
+  std::string previous_name;
+  while (!event.empty()) {
+    EventEntry e;
+    const std::size_t shared = static_cast<unsigned char>(event[0]);
+    if (shared > previous_name.size()) return false;
+    event.remove_prefix(1);
+    const auto a = event.find('\0');
+    if (a == std::string_view::npos) return false;
+    e.attribute = previous_name.substr(0, shared).append(event.substr(0, a));
+    previous_name = e.attribute;
+    const auto d = event.find('\0', a + 1);
+    if (d == std::string_view::npos || event.size() < d + 1 + 9) return false;
+    e.dataset = event.substr(a + 1, d - a - 1);
+    e.time = get_time(event.substr(d + 1));
+    const char form = event[d + 9];
+    std::size_t rest = d + 10;
+    if (form == 'J') {
+      if (event.size() < rest + 4) return false;
+      const std::size_t size = get_u32(event.substr(rest));
+      if (event.size() < rest + 4 + size) return false;
+      e.raw = std::string(event.substr(rest + 4, size));
+      rest += 4 + size;
+    } else if (form == 'D' || form == 'I') {
+      if (event.size() < rest + 25) return false;
+      const std::uint64_t bits = get_u64(event.substr(rest));
+      const Timestamp observed_at = get_time(event.substr(rest + 8));
+      const Timestamp created_at = get_time(event.substr(rest + 16));
+      const std::size_t unit_size = static_cast<unsigned char>(event[rest + 24]);
+      if (event.size() < rest + 25 + unit_size) return false;
+      json::value value;
+      if (form == 'D') {
+        double v;
+        std::memcpy(&v, &bits, sizeof v);
+        value = v;
+      } else {
+        value = static_cast<std::int64_t>(bits);
+      }
+      e.raw = plain_raw_value(value, observed_at, event.substr(rest + 25, unit_size), e.dataset, created_at, changed_at);
+      rest += 25 + unit_size;
+    } else {
+      return false;
+    }
+    visit(e);
+    event.remove_prefix(rest);
+  }
+  return true;
+}
+
+}  // namespace
+
 void HistoryStore::record_instance(const std::string& tenant, const std::string& entity_id,
                                    const model::Attribute& instance, Timestamp changed_at,
                                    std::vector<storage::Write>& writes) {
   const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
-  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
-  const bool scalar = instance.value.is_number() || instance.value.is_string() || instance.value.is_bool();
-  if (instance.kind == model::AttributeKind::Property && instance.sub_attributes.empty() && scalar) {
-    // The common case, written straight and concise (a Property is what a bare value decodes to).
-    record += "{\"value\":";
-    append_text(record, instance.value);
-    if (instance.observed_at != kNoTimestamp) record += ",\"observedAt\":\"" + format_datetime(instance.observed_at) + '"';
-    if (!instance.unit_code.empty()) {
-      record += ",\"unitCode\":";
-      append_text(record, json::value(instance.unit_code.str()));
-    }
-    if (!instance.dataset_id.empty()) {
-      record += ",\"datasetId\":";
-      append_text(record, json::value(instance.dataset_id.str()));
-    }
-    if (instance.created_at != kNoTimestamp && instance.created_at != changed_at)
-      record += ",\"createdAt\":\"" + format_datetime(instance.created_at) + '"';
-    record += '}';
-  } else {
-    model::Entity wrapper;
-    wrapper.id = entity_id;
-    wrapper.attributes.push_back(instance);
-    jsonld::EncodeOptions options;
-    options.sys_attrs = true;
-    auto encoded = jsonld::encode_entity(wrapper, identity_context(), options);
-    const json::value* a = encoded.if_contains(instance.name.str());
-    if (a && a->is_array() && !a->get_array().empty()) a = &a->get_array().front();
-    append_text(record, a ? *a : json::value(json::object()));
-  }
-  record += '}';
-  std::string key = series_prefix(tenant, series);
-  put_time(key, instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at);
-  key.push_back(kRawKind);
-  put_time(key, changed_at);
-  const std::uint32_t n = counter_.fetch_add(1);
-  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
+  const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
+  std::string key = raw_key(series_prefix(tenant, series), time, changed_at, counter_.fetch_add(1));
   {
     // The compactor's next pass looks at this entity from this record's day on.
-    const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
     std::lock_guard lock(dirty_mutex_);
     auto [it, inserted] = dirty_.try_emplace('S' + entity_part(tenant, entity_id), time);
     if (!inserted) it->second = std::min(it->second, time);
   }
-  writes.push_back({storage::Collection::History, std::move(key), std::move(record)});
+  writes.push_back({storage::Collection::History, std::move(key), raw_value(entity_id, instance, changed_at)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
   if (pause_depth > 0 || !event.entity) return;
   const model::Entity& entity = *event.entity;
-  for (const auto& [name, dataset] : event.written)
-    if (const auto* instance = entity.find(name, dataset)) record_instance(event.tenant, entity.id, *instance, event.at, writes);
-  for (const auto& [name, dataset] : event.removed) {
-    const SeriesId series{entity.id, std::string(name.str()), std::string(dataset.str())};
-    std::string key = series_prefix(event.tenant, series);
-    put_time(key, event.at);
-    key.push_back(kRawKind);
-    put_time(key, event.at);
-    const std::uint32_t n = counter_.fetch_add(1);
-    for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(n >> (8 * i)));
-    json::object record{{"c", event.at}, {"d", true}};
-    writes.push_back({storage::Collection::History, std::move(key), to_text(record)});
+  EventWriter value;
+  std::uint32_t entries = 0;
+  Timestamp earliest = std::numeric_limits<Timestamp>::max();
+  for (const auto& [name, dataset] : event.written) {
+    const auto* instance = entity.find(name, dataset);
+    if (!instance) continue;
+    const Timestamp time = instance->observed_at != kNoTimestamp ? instance->observed_at : event.at;
+    if (!append_numeric_event_entry(value, *instance, time))
+      append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
+    earliest = std::min(earliest, time);
+    ++entries;
   }
+  for (const auto& [name, dataset] : event.removed) {
+    append_event_entry(value, name.str(), dataset.str(), event.at,
+                       "{\"c\":" + std::to_string(event.at) + ",\"d\":true}");
+    earliest = std::min(earliest, event.at);
+    ++entries;
+  }
+  if (entries == 0) return;
+  const std::string entity_key = entity_part(event.tenant, entity.id);
+  std::string key = 'E' + entity_key;
+  put_time(key, event.at);
+  put_u32(key, counter_.fetch_add(entries));
+  {
+    // The compactor's next pass looks at this entity from the event's earliest day on.
+    std::lock_guard lock(dirty_mutex_);
+    auto [it, inserted] = dirty_.try_emplace('S' + entity_key, earliest);
+    if (!inserted) it->second = std::min(it->second, earliest);
+  }
+  writes.push_back({storage::Collection::History, std::move(key), std::move(value.value)});
+  records_written_.fetch_add(entries, std::memory_order_relaxed);
+}
+
+Status HistoryStore::materialize(const std::string& event_prefix, Timestamp changed_before) const {
+  std::lock_guard lock(rewrite_mutex_);
+  constexpr std::size_t kEventsPerGroup = 1000;
+  std::vector<storage::Write> writes;
+  std::size_t events = 0;
+  storage::Sequence last = 0;
+  std::unordered_map<std::string, Timestamp> earliest;  // per entity ('S' + entity part), to re-mark dirty
+  auto st = store_.scan(storage::Collection::History, event_prefix, [&](std::string_view key, std::string_view value) {
+    // 'E' tenant \0 entity \0 changedAt(8) counter(4)
+    const auto tenant_end = key.find('\0', 1);
+    const auto entity_end = tenant_end == std::string_view::npos ? tenant_end : key.find('\0', tenant_end + 1);
+    if (entity_end == std::string_view::npos || key.size() != entity_end + 1 + 12) return true;
+    const std::string_view entity = key.substr(1, entity_end);  // tenant \0 entity \0
+    const Timestamp changed_at = get_time(key.substr(entity_end + 1));
+    if (changed_at >= changed_before) return true;
+    std::uint32_t counter = get_u32(key.substr(entity_end + 9));
+    const std::string entity_prefix = 'S' + std::string(entity);
+    Timestamp& mark = earliest.try_emplace(entity_prefix, std::numeric_limits<Timestamp>::max()).first->second;
+    const bool ok = for_each_event_entry(value, changed_at, [&](const EventEntry& e) {
+      std::string prefix = entity_prefix;
+      prefix.append(e.attribute).push_back('\0');
+      prefix.append(e.dataset).push_back('\0');
+      writes.push_back({storage::Collection::History, raw_key(prefix, e.time, changed_at, counter++), e.raw});
+      mark = std::min(mark, e.time);
+    });
+    if (!ok) spdlog::warn("history: a malformed event record was dropped");
+    writes.push_back({storage::Collection::History, std::string(key), std::nullopt});
+    if (++events >= kEventsPerGroup) {  // every event whole in one group
+      last = store_.enqueue(std::move(writes));
+      writes.clear();
+      events = 0;
+    }
+    return true;
+  });
+  if (!st) return st;
+  if (!writes.empty()) last = store_.enqueue(std::move(writes));
+  if (last == 0) return {};
+  if (auto durable = store_.wait_durable(last); !durable) return durable;
+  std::lock_guard dirty_lock(dirty_mutex_);
+  for (const auto& [entity, time] : earliest) {
+    auto [it, inserted] = dirty_.try_emplace(entity, time);
+    if (!inserted) it->second = std::min(it->second, time);
+  }
+  return {};
+}
+
+Status HistoryStore::materialize_entity(const std::string& tenant, const std::string& entity_id) const {
+  return materialize('E' + entity_part(tenant, entity_id));
 }
 
 Status HistoryStore::for_each_series(const std::string& prefix,
@@ -311,6 +526,7 @@ Status HistoryStore::for_each_series(const std::string& prefix,
 }
 
 Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st.problem();
   std::vector<SeriesId> out;
   const std::string prefix = 'S' + entity_part(tenant, entity_id);
   auto st = for_each_series(prefix, [&](const std::string& series) {
@@ -326,6 +542,7 @@ Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant,
 Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
                           const std::function<void(const HistoryInstance&)>& visit, std::size_t limit) const {
   if (from >= to) return {};
+  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
   // Keys come in day order (a day's block first, then its raws), so once `limit` instances are
   // found, finishing the day at hand makes the first `limit` in time order final.
   std::optional<Timestamp> last_day;
@@ -380,6 +597,7 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
                                   const std::function<void(std::string_view block)>& block_visit,
                                   const std::function<void(const HistoryInstance&)>& other) const {
   if (from >= to) return {};
+  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
   put_time(begin, day_of(from));
@@ -460,11 +678,13 @@ Status HistoryStore::delete_prefix(const std::string& prefix) {
 
 Status HistoryStore::delete_entity(const std::string& tenant, const std::string& entity_id) {
   std::lock_guard lock(rewrite_mutex_);
+  if (auto st = delete_prefix('E' + entity_part(tenant, entity_id)); !st) return st;
   return delete_prefix('S' + entity_part(tenant, entity_id));
 }
 
 Status HistoryStore::delete_attribute(const std::string& tenant, const std::string& entity_id,
                                       const std::string& attribute, const std::optional<std::string>& dataset_id) {
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st;
   std::lock_guard lock(rewrite_mutex_);
   if (dataset_id) {
     return delete_prefix(series_prefix(tenant, SeriesId{entity_id, attribute, *dataset_id}));
@@ -627,6 +847,18 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
         last = std::move(entity);
       });
       if (!st) return st.problem();
+      // And every entity with event records only (recorded before a restart).
+      st = store_.scan(storage::Collection::History, "E", [&](std::string_view key, std::string_view) {
+        const auto entity_end = key.find('\0', key.find('\0', 1) + 1);
+        if (entity_end == std::string_view::npos) return true;
+        std::string entity = 'S' + std::string(key.substr(1, entity_end));
+        if (entity != last) entities.emplace_back(entity, kEarliest);
+        last = std::move(entity);
+        return true;
+      });
+      if (!st) return st.problem();
+      std::sort(entities.begin(), entities.end());
+      entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
     } else {
       for (auto& [entity, earliest] : dirty_)
         if (earliest < cutoff) entities.emplace_back(entity, earliest);
@@ -635,6 +867,8 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
     for (const auto& [entity, earliest] : entities) dirty_[entity] = cutoff;
   }
   for (const auto& [entity, earliest] : entities) {
+    // The changes older than the grace become raws first ('S' tenant \0 entity \0 -> 'E' ...).
+    if (auto st = materialize('E' + entity.substr(1), now - grace_ms); !st) return st.problem();
     std::vector<std::string> prefixes;
     if (auto st = for_each_series(entity, [&](const std::string& series) { prefixes.push_back(series); }); !st)
       return st.problem();
@@ -759,6 +993,7 @@ Result<RetentionStats> HistoryStore::apply_retention(Timestamp now) {
     std::lock_guard lock(retention_mutex_);
     if (policies_.empty()) return stats;
   }
+  if (auto st = materialize("E"); !st) return st.problem();
   std::vector<std::string> index_keys;
   auto st = for_each_series("S", [&](const std::string& series) { index_keys.push_back(series.substr(0, series.size() - 1)); });
   if (!st) return st.problem();

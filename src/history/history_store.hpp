@@ -2,13 +2,19 @@
 // The history of every attribute instance, kept in the store's History collection.
 //
 // Recording: HistoryStore is a twin ChangeObserver. In contribute() (under the tenant's write lock,
-// before the change is queued) it appends one raw record per written instance and one deletion
-// record per removed instance, so history becomes durable in the same store group as the change.
+// before the change is queued) it appends ONE event record per change (every instance the change
+// wrote or removed), so history becomes durable in the same store group as the change. One store
+// key per change rather than per attribute value is what keeps ingest with history cheap.
+// An event record is split into the raw records below ("materialized") in one store group that
+// writes the raws and deletes the event: by every reader and deleter for the entity it touches
+// (before reading), by retention, and by the compactor for changes older than its grace. Raw keys
+// take the event's change time and counter, so an instance id does not depend on when that happens.
 //
 // Keys (one series = tenant, entity, attribute, datasetId; every time is big-endian with the sign
 // bit flipped, so keys sort by time):
 //   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'B'                   a compacted day block
 //   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'R' changedAt counter a raw record
+//   'E' tenant \0 entity \0 changedAt counter                                     an event record
 // A series' records in [from, to) are one range scan from the start of from's day to `to`. The
 // series of an entity are found by hopping from one series to the next (one short scan each).
 // The record time is the instance's observedAt, or, without one, the time of the change.
@@ -157,6 +163,10 @@ class HistoryStore final : public twin::ChangeObserver {
   std::size_t records_written() const { return records_written_.load(); }
 
  private:
+  // Splits the event records under `event_prefix` ('E' + ...) changed before `changed_before` into
+  // raw records (each event's raws and its deletion in one store group). Durable on return.
+  Status materialize(const std::string& event_prefix, Timestamp changed_before = std::numeric_limits<Timestamp>::max()) const;
+  Status materialize_entity(const std::string& tenant, const std::string& entity_id) const;
   Status compact_series(const std::string& series_prefix, Timestamp from, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
   // Every series whose key starts with `prefix` ('S' + ...), by its series prefix, in key order.
@@ -169,11 +179,11 @@ class HistoryStore final : public twin::ChangeObserver {
   std::atomic<std::size_t> records_written_{0};
   // Serialises what rewrites existing records (compaction, deletions) so that neither resurrects
   // what the other removed; each holds it until its writes are durable.
-  std::mutex rewrite_mutex_;
+  mutable std::mutex rewrite_mutex_;
   // Per entity ('S' tenant \0 entity \0) with history recorded since start, the earliest record
   // time not yet looked at by the compactor (a lower bound).
-  std::mutex dirty_mutex_;
-  std::unordered_map<std::string, Timestamp> dirty_;
+  mutable std::mutex dirty_mutex_;
+  mutable std::unordered_map<std::string, Timestamp> dirty_;
   bool full_pass_done_ = false;
   mutable std::mutex retention_mutex_;
   std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)

@@ -186,5 +186,92 @@ TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
 }
 
+TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompactedFirst) {
+  const std::string kHumidity = "https://example.org/humidity", kNote = "https://example.org/note";
+  auto change = [&](twin::Twin& twin, double base) {
+    jsonld::DecodedEntity e;
+    e.header.id = "urn:e:1";
+    e.header.types.push_back(model::Term::intern("https://example.org/Sensor"));
+    model::Attribute t;
+    t.name = model::Term::intern(kTemp);
+    t.value = base;
+    t.observed_at = kDay0 + static_cast<Timestamp>(base) * 1000;
+    t.unit_code = model::Term::intern("CEL");
+    model::Attribute t2 = t;
+    t2.dataset_id = model::Term::intern("urn:ds:2");
+    t2.value = std::int64_t{7};
+    model::Attribute h;
+    h.name = model::Term::intern(kHumidity);
+    h.value = base + 0.5;
+    h.observed_at = t.observed_at;
+    model::Attribute note;
+    note.name = model::Term::intern(kNote);
+    note.value = json::object{{"text", "hello"}};
+    note.observed_at = t.observed_at;
+    e.attributes = {t, t2, h, note};
+    auto done = twin.batch_upsert("", {std::move(e)}, twin::UpsertMode::Update);
+    ASSERT_TRUE(store_->wait_durable(done.sequence).ok());
+  };
+  auto count = [&](char kind) {
+    std::size_t n = 0;
+    EXPECT_TRUE(store_->scan(storage::Collection::History, std::string(1, kind), [&](std::string_view, std::string_view) {
+      ++n;
+      return true;
+    }).ok());
+    return n;
+  };
+  auto instances = [&](const std::string& attribute) {
+    std::vector<HistoryInstance> out;
+    auto all = history_->series_of("", "urn:e:1");
+    EXPECT_TRUE(all.ok());
+    if (!all.ok()) return out;
+    const std::vector<SeriesId> series_list = *all;
+    for (const auto& series : series_list) {
+      if (series.attribute != attribute) continue;
+      EXPECT_TRUE(history_->read("", series, INT64_MIN / 2, INT64_MAX, [&](const HistoryInstance& i) {
+        out.push_back(i);
+      }).ok());
+    }
+    return out;
+  };
+  {
+    twin::Twin twin(*store_);
+    ASSERT_TRUE(twin.load().ok());
+    twin.add_observer(history_.get());
+    change(twin, 20);
+    change(twin, 21);
+  }
+  EXPECT_EQ(count('E'), 2u);  // one key per change, none per attribute
+  EXPECT_EQ(count('S'), 0u);
+  // A restart, then the compactor's first pass finds the entity by its events alone.
+  open();
+  ASSERT_TRUE(history_->compact(now_ms() + kBucketMs, 0).ok());  // changes are timed by the clock
+  EXPECT_EQ(count('E'), 0u);
+  EXPECT_EQ(count('S'), 3u + 2u);  // day blocks of both temperatures and the humidity, the notes raw
+  EXPECT_EQ(points(INT64_MIN / 2, INT64_MAX).size(), 4u);  // both datasets, the int too
+  auto notes = instances(kNote);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0].attribute.value.at("text"), "hello");
+  auto humidity = instances(kHumidity);
+  ASSERT_EQ(humidity.size(), 2u);
+  EXPECT_EQ(humidity[1].number, 21.5);
+  // Read before compacting: the raws get the ids they keep (the event's time and counter).
+  {
+    twin::Twin twin(*store_);
+    ASSERT_TRUE(twin.load().ok());
+    twin.add_observer(history_.get());
+    change(twin, 22);
+  }
+  auto first = instances(kNote);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(count('E'), 0u);
+  auto again = instances(kNote);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[2].instance_id, first[2].instance_id);
+  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, first[2].instance_id).ok());
+  EXPECT_EQ(instances(kNote).size(), 2u);
+  EXPECT_EQ(instances(kTemp).size(), 6u);
+}
+
 }  // namespace
 }  // namespace ct::history
