@@ -94,6 +94,15 @@ struct Timer {
   bool operator>(const Timer& o) const { return due > o.due; }
 };
 
+// A min-heap of timers that can also drop the timers of rule runtimes that no longer exist.
+class TimerHeap : public std::priority_queue<Timer, std::vector<Timer>, std::greater<>> {
+ public:
+  void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
+    std::erase_if(c, [&](const Timer& t) { return serials.count(t.serial) > 0; });
+    std::make_heap(c.begin(), c.end(), comp);
+  }
+};
+
 enum class Phase : std::uint8_t { Fire, Clear };
 
 struct Retry {
@@ -146,7 +155,12 @@ struct RulesEngine::Impl {
   // The latest state of every watched entity: tenant → entity id → entity.
   std::unordered_map<std::string, std::unordered_map<std::string, std::shared_ptr<const Entity>>> latest;
   std::vector<Runtime*> candidates;  // scratch of process()
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  TimerHeap timers;
+  // Runtimes replaced or removed since the timers were last purged, and how many timers they may
+  // have left (at most one per entity state): purged once they are half the heap, so that disabling
+  // rules frees their timers without a pass over the heap for every rule.
+  std::unordered_set<std::uint64_t> stale_serials;
+  std::size_t stale_timers = 0;
   std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
   std::uint64_t next_serial = 1;
   bool seeded = false;
@@ -339,6 +353,8 @@ struct RulesEngine::Impl {
         if (!record.rule || record.rule != existing->second->rule) {
           for (auto& [entity, state] : existing->second->states)
             if (state.active) clear_alert(*existing->second, entity, state, now_ms());
+          stale_serials.insert(existing->second->serial);
+          stale_timers += existing->second->states.size();
           tr.rules.erase(existing);
         } else {
           continue;
@@ -377,6 +393,11 @@ struct RulesEngine::Impl {
       }
       if (record.rule->enabled) to_seed[tenant].push_back(rt.get());
       tr.rules.emplace(id, std::move(rt));
+    }
+    if (stale_timers > 0 && stale_timers >= timers.size() / 2) {
+      timers.drop_serials(stale_serials);
+      stale_serials.clear();
+      stale_timers = 0;
     }
     for (auto& [tenant, tr] : runtimes) rebuild_index(tr);
     for (auto& [tenant, rts] : to_seed) seed(tenant, rts, restart);
@@ -612,9 +633,14 @@ struct RulesEngine::Impl {
     schedule(rt, entity_id, state, next);
   }
 
+  // At most kTimersPerTurn due timers per turn of the loop: when many fall due at once (one window
+  // length after rules were seeded, every seeded value leaves its window in the same millisecond) the
+  // queued change events are taken between slices instead of waiting behind the whole wave.
+  static constexpr std::size_t kTimersPerTurn = 2048;
+
   void run_timers() {
     const Timestamp now = now_ms();
-    while (!timers.empty() && timers.top().due <= now) {
+    for (std::size_t done = 0; done < kTimersPerTurn && !timers.empty() && timers.top().due <= now; ++done) {
       Timer timer = timers.top();
       timers.pop();
       auto t = runtimes.find(timer.tenant);

@@ -155,4 +155,30 @@ TEST_F(EngineTest, ClearWhenGivesValueHysteresis) {
 }
 
 }  // namespace
+// More timers falling due at once than the engine runs per turn of its loop (it takes queued
+// changes between slices): all of them still run; and timers of a rule disabled before they fall
+// due are dropped (the re-enabled rule raises one alert per entity, not two).
+TEST_F(EngineTest, ManyTimersDueAtOnceAllRunAndDisabledRulesLeaveNone) {
+  make_engine(nullptr);
+  engine_->start();
+  constexpr int kSensors = 3000;
+  std::vector<jsonld::DecodedEntity> batch;
+  for (int i = 0; i < kSensors; ++i) {
+    json::object body{{"id", "urn:ngsi-ld:Sensor:m" + std::to_string(i)},
+                      {"type", "Sensor"},
+                      {"level", json::object{{"type", "Property"}, {"value", 9}}}};
+    batch.push_back(jsonld::decode_entity(body, *contexts_.core(), {}).value());
+  }
+  const auto written = twin_->batch_upsert("", std::move(batch), twin::UpsertMode::Replace);
+  ASSERT_EQ(written.items.size(), static_cast<std::size_t>(kSensors));
+  ASSERT_TRUE(store_->wait_durable(written.sequence).ok());
+  rule(R"({"id":"many","watch":{"type":"Sensor"},"when":"level>5","for":"PT0.5S","actions":[{"alert":{"category":"test"}}]})");
+  ASSERT_TRUE(engine_->set_enabled("", "many", false).ok());  // before `for` elapses: its timers are stale
+  ASSERT_TRUE(engine_->set_enabled("", "many", true).ok());
+  const std::vector<std::string> all_active(kSensors, "active");
+  EXPECT_TRUE(wait_for(all_active, 10'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // when the first rule's timers were due
+  EXPECT_EQ(alerts().size(), static_cast<std::size_t>(kSensors));
+}
+
 }  // namespace ct::rules
