@@ -24,6 +24,11 @@ struct Criteria {
   bool project_attrs = false;  // a Query body's attrs also choose what is rendered
 };
 
+struct Call;
+
+// The criteria a GET names in its query parameters (type, id, idPattern, q, scopeQ, attrs, geo-query).
+Criteria criteria_from_parameters(const Call& call);
+
 // BadRequestData naming the first malformed criterion.
 Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
                                       const std::string& context_url);

@@ -9,6 +9,20 @@
 
 namespace ct::http {
 
+Criteria criteria_from_parameters(const Call& call) {
+  Criteria c;
+  if (call.has_param("type") || call.has_param("id") || call.has_param("idPattern"))
+    c.selectors.push_back({call.param("type"), call.param("id"), call.param("idPattern")});
+  c.q = call.param("q");
+  c.scope_q = call.param("scopeQ");
+  c.attrs = call.param("attrs");
+  c.georel = call.param("georel");
+  c.geometry = call.param("geometry");
+  c.coordinates = call.param("coordinates");
+  c.geoproperty = call.param("geoproperty");
+  return c;
+}
+
 Result<twin::EntityQuery> build_query(const Criteria& c, const jsonld::Context& ctx, const std::string& tenant,
                                       const std::string& context_url) {
   twin::EntityQuery query;
@@ -112,17 +126,7 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
 
 void query_by_parameters(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  Criteria c;
-  if (call.has_param("type") || call.has_param("id") || call.has_param("idPattern"))
-    c.selectors.push_back({call.param("type"), call.param("id"), call.param("idPattern")});
-  c.q = call.param("q");
-  c.scope_q = call.param("scopeQ");
-  c.attrs = call.param("attrs");
-  c.georel = call.param("georel");
-  c.geometry = call.param("geometry");
-  c.coordinates = call.param("coordinates");
-  c.geoproperty = call.param("geoproperty");
-  answer_query(s, call, std::move(reply), c, ctx);
+  answer_query(s, call, std::move(reply), criteria_from_parameters(call), ctx);
 }
 
 // The Query data type (clause 5.2.23): {"type":"Query","entities":[{"type","id","idPattern"}],

@@ -460,16 +460,7 @@ void query_temporal(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(q, parse_temporal(call, *ctx.context));
   CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
   CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
-  Criteria c;
-  if (call.has_param("type") || call.has_param("id") || call.has_param("idPattern"))
-    c.selectors.push_back({call.param("type"), call.param("id"), call.param("idPattern")});
-  c.q = call.param("q");
-  c.scope_q = call.param("scopeQ");
-  c.attrs = call.param("attrs");
-  c.georel = call.param("georel");
-  c.geometry = call.param("geometry");
-  c.coordinates = call.param("coordinates");
-  c.geoproperty = call.param("geoproperty");
+  Criteria c = criteria_from_parameters(call);
   CT_TRY_OR_REPLY(query, build_query(c, *ctx.context, tenant, ctx.url));
   std::vector<std::pair<std::string, std::vector<model::Term>>> selected;
   auto total = s.twin.query(tenant, query, offset, limit, [&](const model::Entity& e) { selected.emplace_back(e.id, e.types); });
