@@ -1,10 +1,14 @@
 // MQTT load for the ingest benchmark (bench/ingest/run.sh), with libmosquitto:
-//   mqtt_load publish   --port P --messages N --devices D --format ul|json --apikey K
-//     publishes N messages of 5 measures each on /K/<device>/attrs, QoS 1, as fast as the broker
-//     acknowledges them, and prints the rate;
-//   mqtt_load subscribe --port P --messages N --apikey K
-//     counts messages on /K/+/attrs until N arrived and prints the rate from the first to the last:
-//     what mosquitto routes to one consumer on this machine, to compare CityTwin's ingest with.
+//   mqtt_load publish   --port P --messages N --devices D --format ul|json --apikey K [--bare]
+//     publishes N messages of 5 measures each on /K/<device>/attrs (K/<device>/attrs with --bare), QoS 1,
+//     as fast as the broker acknowledges them, and prints the rate and `start_ns <t>`, the steady
+//     clock (CLOCK_MONOTONIC, shared by every process) at its first publish;
+//   mqtt_load subscribe --port P --messages N --apikey K [--bare]
+//     counts messages on /K/+/attrs (K/+/attrs with --bare) until N arrived and prints `last_ns <t>`, the steady clock at
+//     the last one: with the publisher's start_ns, what mosquitto routes to one consumer on this
+//     machine, timed as CityTwin's ingest is (from the first publish to the last message consumed).
+// The benchmark's mosquitto-alone rounds use --bare topics, which CityTwin (subscribed to /+/+/attrs)
+// does not see, one byte shorter.
 #include <mosquitto.h>
 
 #include <atomic>
@@ -45,6 +49,7 @@ int main(int argc, char** argv) {
   int port = 1883;
   std::uint64_t messages = 100000, devices = 1000;
   std::string format = "ul", apikey = "bench";
+  bool bare = false;
   app.require_subcommand(1);
   auto* publish = app.add_subcommand("publish");
   auto* subscribe = app.add_subcommand("subscribe");
@@ -52,11 +57,13 @@ int main(int argc, char** argv) {
     cmd->add_option("--port", port);
     cmd->add_option("--messages", messages);
     cmd->add_option("--apikey", apikey);
+    cmd->add_flag("--bare", bare, "topics without the leading /");
   }
   publish->add_option("--devices", devices);
   publish->add_option("--format", format)->check(CLI::IsMember({"ul", "json"}));
   CLI11_PARSE(app, argc, argv);
 
+  const std::string root = bare ? "" : "/";
   mosquitto_lib_init();
   Counter counter;
   struct mosquitto* client = mosquitto_new(nullptr, true, &counter);
@@ -73,7 +80,7 @@ int main(int argc, char** argv) {
       c->last_ns.store(t);
       c->count.fetch_add(1);
     });
-    const std::string topic = "/" + apikey + "/+/attrs";
+    const std::string topic = root + apikey + "/+/attrs";
     mosquitto_subscribe(client, nullptr, topic.c_str(), 0);
     mosquitto_loop_start(client);
     std::printf("subscribed\n");
@@ -88,7 +95,7 @@ int main(int argc, char** argv) {
     mosquitto_loop_start(client);
     counter.first_ns = now_ns();
     for (std::uint64_t i = 0; i < messages; ++i) {
-      const std::string topic = "/" + apikey + "/d" + std::to_string(i % devices) + "/attrs";
+      const std::string topic = root + apikey + "/d" + std::to_string(i % devices) + "/attrs";
       const std::string body = payload(format, i);
       mosquitto_publish(client, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false);
     }
@@ -103,5 +110,7 @@ int main(int argc, char** argv) {
   mosquitto_loop_stop(client, false);
   mosquitto_destroy(client);
   mosquitto_lib_cleanup();
+  std::printf("%s %lld\n", subscribe->parsed() ? "last_ns" : "start_ns",
+              static_cast<long long>(subscribe->parsed() ? counter.last_ns.load() : counter.first_ns.load()));
   return counter.count.load() >= messages ? 0 : 1;
 }

@@ -217,8 +217,12 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
                    "k (apikey) and i (device id) are required");
     return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
   }
-  CT_TRY_OR_REPLY(outcome, ingestor->ingest(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
-  reply_when_durable(s.store, outcome.sequence, std::move(reply), make_response(200));
+  CT_TRY_OR_REPLY(prepared, ingestor->prepare(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
+  // Decoded here, on the connection's thread; written with what other connections posted meanwhile.
+  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply)](const ingest::PreparedMessage& m) mutable {
+    if (m.write_error) return reply(problem_response(*m.write_error));
+    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200));
+  });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <boost/url.hpp>
 #include <cctype>
 
@@ -35,6 +36,11 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
   return true;
 }
 
+bool allowed_in_target(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c < 0x80 && (std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?%").find(ch) != std::string_view::npos);
+}
+
 // Clients commonly send NGSI-LD queries unencoded (q=pm25>50, coordinates=[116.4,39.9]). Characters
 // RFC 3986 does not allow in a path or query are percent-encoded before parsing, as browsers do.
 std::string encode_stray_characters(std::string_view target) {
@@ -43,8 +49,7 @@ std::string encode_stray_characters(std::string_view target) {
   out.reserve(target.size() + 16);
   for (char ch : target) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool allowed = std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?%").find(ch) != std::string_view::npos;
-    if (allowed && c < 0x80) {
+    if (allowed_in_target(ch)) {
       out.push_back(ch);
     } else {
       out.push_back('%');
@@ -93,13 +98,17 @@ void Router::add(beast_http::verb method, std::string pattern, RouteHandler hand
 }
 
 void Router::handle(Request&& request, Reply reply) const {
-  const std::string target = encode_stray_characters(std::string_view(request.target().data(), request.target().size()));
-  auto parsed = boost::urls::parse_origin_form(target);
+  // Most targets need no encoding: they are parsed where they are, without a copy.
+  const std::string_view raw(request.target().data(), request.target().size());
+  std::string encoded;
+  if (!std::all_of(raw.begin(), raw.end(), allowed_in_target)) encoded = encode_stray_characters(raw);
+  auto parsed = boost::urls::parse_origin_form(encoded.empty() ? raw : std::string_view(encoded));
   if (!parsed) {
     reply(problem_response(bad_request("the request target is not a valid URI path")));
     return;
   }
   std::vector<std::string> segments;
+  segments.reserve(8);
   for (auto segment : parsed->segments()) segments.push_back(segment);  // percent-decoded
   if (segments.size() > 1 && segments.back().empty()) segments.pop_back();  // a trailing slash
   if (segments.empty()) segments.emplace_back();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ingest/batch_writer.hpp"
 #include "ingest/json_payload.hpp"
 #include "ingest/ultralight.hpp"
 #include "model/names.hpp"
@@ -102,7 +103,8 @@ std::string_view drop_reason_name(DropReason r) {
 
 Ingestor::Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<const jsonld::Context> names,
                    IngestOptions options)
-    : twin_(twin), registry_(registry), names_(std::move(names)), options_(options) {
+    : twin_(twin), registry_(registry), names_(std::move(names)), options_(options),
+      writer_(std::make_unique<BatchWriter>(*this)) {
   device_type_ = Term::intern(names_->expand("Device"));
   device_state_ = Term::intern(names_->expand("deviceState"));
   controlled_asset_ = Term::intern(names_->expand("controlledAsset"));
@@ -310,7 +312,7 @@ Result<PreparedMessage> Ingestor::prepare(Transport transport, std::string_view 
   }
 
   note_alive(*d, batch, now);
-  return PreparedMessage{std::move(d), std::move(batch), outcome, transport, std::move(who)};
+  return PreparedMessage{std::move(d), std::move(batch), outcome, transport, std::move(who), std::nullopt};
 }
 
 Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view apikey, std::string_view device_id,
@@ -356,13 +358,20 @@ storage::Sequence Ingestor::write(std::vector<PreparedMessage>& messages) {
       const Problem* error = nullptr;
       for (std::size_t i = 0; i < m->entities.size(); ++i, ++item)
         if (written.items[item].error && !error) error = &*written.items[item].error;
-      if (error)
+      if (error) {
         drop(m->transport, DropReason::WriteFailed, m->who, error->detail);
-      else
+        m->write_error = *error;
+      } else {
+        m->outcome.sequence = written.sequence;
         count_accepted(*m);
+      }
     }
   }
   return last;
+}
+
+void Ingestor::submit(PreparedMessage message, std::function<void(const PreparedMessage&)> written) {
+  writer_->submit(std::move(message), std::move(written));
 }
 
 // ---- commands ----------------------------------------------------------------------------------
@@ -497,6 +506,7 @@ void Ingestor::start() {
 }
 
 void Ingestor::stop() {
+  writer_->stop();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -19,8 +19,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -105,7 +107,10 @@ struct PreparedMessage {
   IngestOutcome outcome;
   Transport transport = Transport::Mqtt;
   std::string who;  // apikey/device_id, for the log
+  std::optional<Problem> write_error;  // set by write() when the twin refused it (counted as a drop)
 };
+
+class BatchWriter;
 
 class Ingestor final : public twin::ChangeObserver {
  public:
@@ -129,10 +134,14 @@ class Ingestor final : public twin::ChangeObserver {
                                PayloadFormat format, std::string_view payload, std::string_view object_id = {});
   // ingest() in two steps, for transports that write many messages at once: prepare() finds the
   // device, decodes, maps and converts (failures counted and logged); write() writes prepared
-  // messages with one twin batch per tenant and returns the sequence to wait for.
+  // messages with one twin batch per tenant, sets each one's outcome.sequence (or write_error) and
+  // returns the last sequence.
   Result<PreparedMessage> prepare(Transport transport, std::string_view apikey, std::string_view device_id,
                                   PayloadFormat format, std::string_view payload, std::string_view object_id = {});
   storage::Sequence write(std::vector<PreparedMessage>& messages);
+  // Writes a prepared message with those other threads submit meanwhile (a BatchWriter without a
+  // thread, see batch_writer.hpp) and calls `written` once it is in the twin, on the writing thread.
+  void submit(PreparedMessage message, std::function<void(const PreparedMessage&)> written);
   // A device's answer to commands (/cmdexe).
   Result<IngestOutcome> command_result(Transport transport, std::string_view apikey, std::string_view device_id,
                                        PayloadFormat format, std::string_view payload);
@@ -184,6 +193,7 @@ class Ingestor final : public twin::ChangeObserver {
   std::deque<OutgoingCommand> commands_;
   bool stopping_ = false;
   std::thread liveness_thread_, command_thread_;
+  std::unique_ptr<BatchWriter> writer_;  // for submit()
 };
 
 }  // namespace ct::ingest

@@ -12,7 +12,6 @@ namespace ct::ingest {
 namespace {
 
 constexpr int kKeepAliveSeconds = 30;
-constexpr std::size_t kMaxQueuedMessages = 4096;
 constexpr std::array<std::string_view, 3> kTopics = {"/+/+/attrs", "/+/+/attrs/+", "/+/+/cmdexe"};
 
 void init_library() {
@@ -70,7 +69,8 @@ bool parse_ingest_topic(std::string_view topic, IngestTopic& out) {
   return false;
 }
 
-MqttAdapter::MqttAdapter(Ingestor& ingestor, MqttOptions options) : ingestor_(ingestor), options_(std::move(options)) {}
+MqttAdapter::MqttAdapter(Ingestor& ingestor, MqttOptions options)
+    : ingestor_(ingestor), options_(std::move(options)), writer_(ingestor) {}
 
 MqttAdapter::~MqttAdapter() { stop(); }
 
@@ -80,8 +80,7 @@ Status MqttAdapter::start() {
   if (options_.shared_group.find_first_of("/+#") != std::string::npos)
     return invalid_request("the MQTT shared group must not contain '/', '+' or '#'");
   init_library();
-  writer_stopping_ = false;
-  writer_ = std::thread([this] { run_writer(); });
+  writer_.start();
   // A persistent identity per process is not needed: QoS 0 ingest, and a clean session.
   client_ = mosquitto_new(nullptr, /*clean_session=*/true, this);
   if (!client_) return Problem{ProblemKind::InternalError, "cannot create an MQTT client"};
@@ -112,28 +111,7 @@ void MqttAdapter::stop() {
     loop_started_ = false;
     connected_.store(false);
   }
-  {
-    std::lock_guard lock(queue_mutex_);
-    writer_stopping_ = true;
-  }
-  queue_ready_.notify_all();
-  queue_space_.notify_all();
-  if (writer_.joinable()) writer_.join();  // it writes what was queued first
-}
-
-void MqttAdapter::run_writer() {
-  std::vector<PreparedMessage> batch;
-  std::unique_lock lock(queue_mutex_);
-  while (true) {
-    queue_ready_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left
-    batch.swap(queue_);
-    lock.unlock();
-    queue_space_.notify_all();
-    (void)ingestor_.write(batch);  // MQTT has no one to acknowledge to: the store commits it shortly
-    batch.clear();
-    lock.lock();
-  }
+  writer_.stop();  // it writes what was queued first
 }
 
 bool MqttAdapter::send(const OutgoingCommand& command) {
@@ -188,11 +166,7 @@ void MqttAdapter::handle(std::string_view topic, std::string_view payload) {
   auto prepared = ingestor_.prepare(Transport::Mqtt, parsed.apikey, parsed.device_id, PayloadFormat::Detect, payload,
                                     parsed.object_id);
   if (!prepared) return;
-  std::unique_lock lock(queue_mutex_);
-  queue_space_.wait(lock, [&] { return writer_stopping_ || queue_.size() < kMaxQueuedMessages; });
-  queue_.push_back(std::move(*prepared));
-  lock.unlock();
-  queue_ready_.notify_one();
+  writer_.submit(std::move(*prepared));  // MQTT has no one to acknowledge to: the store commits it shortly
 }
 
 }  // namespace ct::ingest

@@ -7,21 +7,19 @@
 // and publishing commands on /<apikey>/<device_id>/cmd. A broker that goes away is reconnected to
 // with a backoff of 1 to 30 s.
 //
-// Messages are decoded and converted on libmosquitto's network thread, then written by a writer
-// thread, as many as have queued up meanwhile in one twin batch: the two steps run in parallel, and
-// a burst costs one tenant lock and one store group per batch rather than per message. The queue is
-// bounded; when it is full the network thread waits, and the broker holds the rest.
+// Messages are decoded and converted on libmosquitto's network thread, then written by a
+// BatchWriter of the adapter's own, as many as have queued up meanwhile in one twin batch: the two
+// steps run in parallel, and a burst costs one tenant lock and one store group per batch rather
+// than per message. The queue is bounded; when it is full the network thread waits, and the broker
+// holds the rest.
 //
 // With a shared group, the subscriptions are MQTT v5 shared ones ($share/<group>/...): several
 // CityTwin nodes then split the devices' messages between them.
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "common/result.hpp"
+#include "ingest/batch_writer.hpp"
 #include "ingest/ingestor.hpp"
 
 struct mosquitto;
@@ -55,19 +53,13 @@ class MqttAdapter final : public CommandSink {
   static void on_disconnect(struct mosquitto*, void* self, int rc);
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* message);
   void handle(std::string_view topic, std::string_view payload);
-  void run_writer();
 
   Ingestor& ingestor_;
   MqttOptions options_;
   struct mosquitto* client_ = nullptr;
   std::atomic<bool> connected_{false};
   bool loop_started_ = false;
-
-  std::mutex queue_mutex_;
-  std::condition_variable queue_ready_, queue_space_;
-  std::vector<PreparedMessage> queue_;
-  bool writer_stopping_ = false;
-  std::thread writer_;
+  BatchWriter writer_;
 };
 
 // Splits an ingest topic; false for a topic outside the scheme.

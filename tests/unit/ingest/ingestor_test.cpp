@@ -1,7 +1,10 @@
 #include "ingest/ingestor.hpp"
 
+#include "ingest/batch_writer.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -208,6 +211,42 @@ TEST_F(IngestorTest, PreparedMessagesAreWrittenTogetherInOrder) {
   EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(9.0));
   EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Mqtt)], 4u);
   EXPECT_EQ(ingestor_->stats().dropped[static_cast<std::size_t>(DropReason::BadValue)], 1u);
+}
+
+// Both ways a BatchWriter runs (its own thread; or its callers, several at once) write every
+// message once, in each producer's order, and report each one's sequence.
+TEST_F(IngestorTest, TheBatchWriterWritesEveryMessageAndReportsItsSequence) {
+  provision(kGroup, kStation);
+  provision(nullptr, R"({"device_id":"s2","apikey":"k1"})");
+  for (const bool own_thread : {true, false}) {
+    BatchWriter writer(*ingestor_);
+    if (own_thread) writer.start();
+    constexpr int kPerProducer = 200;
+    std::mutex mutex;
+    std::vector<storage::Sequence> sequences;
+    std::vector<std::thread> producers;
+    for (const char* device : {"s1", "s2"})
+      producers.emplace_back([&, device] {
+        for (int i = 1; i <= kPerProducer; ++i) {
+          auto m = ingestor_->prepare(Transport::Http, "k1", device, PayloadFormat::Detect, "t|" + std::to_string(i));
+          ASSERT_TRUE(m.ok());
+          writer.submit(std::move(*m), [&](const PreparedMessage& written) {
+            EXPECT_FALSE(written.write_error);
+            std::lock_guard lock(mutex);
+            sequences.push_back(written.outcome.sequence);
+          });
+        }
+      });
+    for (auto& p : producers) p.join();
+    writer.stop();
+    ASSERT_EQ(sequences.size(), 2u * kPerProducer) << (own_thread ? "own thread" : "callers");
+    const auto last = *std::max_element(sequences.begin(), sequences.end());
+    EXPECT_GT(*std::min_element(sequences.begin(), sequences.end()), 0u);
+    ASSERT_TRUE(store_->wait_durable(last).ok());
+    EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(static_cast<double>(kPerProducer)));
+    EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(static_cast<double>(kPerProducer)));
+  }
+  EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Http)], 800u);
 }
 
 TEST_F(IngestorTest, TheRegistrySurvivesARestart) {

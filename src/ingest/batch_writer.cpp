@@ -1,0 +1,76 @@
+#include "ingest/batch_writer.hpp"
+
+namespace ct::ingest {
+
+BatchWriter::BatchWriter(Ingestor& ingestor, std::size_t capacity) : ingestor_(ingestor), capacity_(capacity) {}
+
+BatchWriter::~BatchWriter() { stop(); }
+
+void BatchWriter::start() {
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void BatchWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+  ready_.notify_all();
+  space_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BatchWriter::submit(PreparedMessage message, Written written) {
+  std::unique_lock lock(mutex_);
+  if (running_) {
+    space_.wait(lock, [&] { return !running_ || queue_.size() < capacity_; });
+    if (running_) {
+      queue_.push_back({std::move(message), std::move(written)});
+      const bool was_empty = queue_.size() == 1;
+      lock.unlock();
+      if (was_empty) ready_.notify_one();  // otherwise the writer is awake already, or about to look
+      return;
+    }
+  }
+  queue_.push_back({std::move(message), std::move(written)});
+  if (writing_) return;  // the caller writing takes this one along
+  writing_ = true;
+  std::vector<Queued> batch;
+  while (!queue_.empty()) {
+    batch.swap(queue_);
+    lock.unlock();
+    write(batch);
+    batch.clear();
+    lock.lock();
+  }
+  writing_ = false;
+}
+
+void BatchWriter::run() {
+  std::vector<Queued> batch;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ready_.wait(lock, [&] { return !running_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    batch.swap(queue_);
+    lock.unlock();
+    space_.notify_all();
+    write(batch);
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void BatchWriter::write(std::vector<Queued>& batch) {
+  std::vector<PreparedMessage> messages;
+  messages.reserve(batch.size());
+  for (auto& q : batch) messages.push_back(std::move(q.message));
+  (void)ingestor_.write(messages);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].written) batch[i].written(messages[i]);
+}
+
+}  // namespace ct::ingest
