@@ -12,8 +12,9 @@
 #   CityTwin run also reports its CPU time per message (utime + stime of the server process).
 #   HTTP: wrk POSTs single UltraLight readings to /iot/d, each answered once durable, with
 #   CONNECTIONS connections (a space-separated list: "64 256" by default).
-# The server runs with its defaults (history on).
-# Usage: bash bench/ingest/run.sh  (ROUNDS=3 MESSAGES=200000 DEVICES=1000 DURATION=10s CONNECTIONS="64 256")
+# The server runs with its defaults (history on) plus SERVE_ARGS (e.g. --no-history, to compare).
+# Usage: bash bench/ingest/run.sh  (ROUNDS=3 MESSAGES=200000 DEVICES=1000 DURATION=10s CONNECTIONS="64 256";
+#        ROUNDS=0 for HTTP only, CONNECTIONS=" " for MQTT only; BIN=path/to/citytwin to compare builds)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -39,7 +40,7 @@ mosquitto -c "$DIR/mosquitto.conf" >"$DIR/mosquitto.log" 2>&1 &
 pids+=($!)
 sleep 0.5
 
-"$BIN" serve --listen 127.0.0.1:$HTTP_PORT --data-dir "$DIR/data" --mqtt mqtt://127.0.0.1:$MQTT_PORT --log-level warn \
+"$BIN" serve --listen 127.0.0.1:$HTTP_PORT --data-dir "$DIR/data" --mqtt mqtt://127.0.0.1:$MQTT_PORT --log-level warn ${SERVE_ARGS:-} \
   >>"$DIR/server.log" 2>&1 &
 server=$!
 pids+=($server)

@@ -278,6 +278,7 @@ Result<PreparedMessage> Ingestor::prepare(Transport transport, std::string_view 
   batch.reserve(decoded.readings.size() + 1);
   for (const auto& reading : decoded.readings) {
     auto entity = fragment_of(d->entity_id, d->entity_type);
+    entity.attributes.reserve(reading.measures.size());
     const Timestamp observed = reading.observed_at.value_or(now);
     for (const auto& m : reading.measures) {
       Result<json::value> value = json::value();
