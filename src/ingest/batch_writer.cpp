@@ -38,6 +38,14 @@ void BatchWriter::submit(PreparedMessage message, Written written) {
   queue_.push_back({std::move(message), std::move(written)});
   if (writing_) return;  // the caller writing takes this one along
   writing_ = true;
+  struct Release {  // even if a write throws, the next caller can write
+    BatchWriter& self;
+    std::unique_lock<std::mutex>& lock;
+    ~Release() {
+      if (!lock.owns_lock()) lock.lock();
+      self.writing_ = false;
+    }
+  } release{*this, lock};
   std::vector<Queued> batch;
   while (!queue_.empty()) {
     batch.swap(queue_);
@@ -46,7 +54,6 @@ void BatchWriter::submit(PreparedMessage message, Written written) {
     batch.clear();
     lock.lock();
   }
-  writing_ = false;
 }
 
 void BatchWriter::run() {
