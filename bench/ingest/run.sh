@@ -60,8 +60,9 @@ settle() {  # until the count stops moving
 }
 for _ in $(seq 400); do [ "$(accepted)" -ge "$DEVICES" ] && break; sleep 0.05; done
 
-# Prints the steady clock (ns) when /metrics first counts `target` MQTT messages, polling every 10 ms
-# over one keep-alive connection (a curl process per poll would take CPU from the run).
+# Prints "ready" once it polls, then the steady clock (ns) when /metrics first counts `target` MQTT
+# messages, polling every 10 ms over one keep-alive connection (a curl process per poll would take
+# CPU from the run).
 wait_for_count() {
   python3 - "$HTTP_PORT" "$1" <<'PY'
 import http.client, re, sys, time
@@ -69,11 +70,15 @@ port, target = int(sys.argv[1]), int(sys.argv[2])
 conn = http.client.HTTPConnection("127.0.0.1", port)
 pattern = re.compile(rb'^citytwin_ingest_messages_total\{transport="mqtt"\} (\d+)', re.M)
 deadline = time.monotonic() + 120
+first = True
 while time.monotonic() < deadline:
     conn.request("GET", "/metrics")
     m = pattern.search(conn.getresponse().read())
     if m and int(m.group(1)) >= target:
         break
+    if first:
+        print("ready", flush=True)
+        first = False
     time.sleep(0.01)
 print(time.monotonic_ns())
 PY
@@ -100,10 +105,11 @@ citytwin_mqtt() {  # format -> "msg/s cpu_us_per_message"
   ticks0=$(cpu_ticks)
   wait_for_count "$target" >"$DIR/end.txt" &
   waiter=$!
+  for _ in $(seq 200); do grep -q ready "$DIR/end.txt" 2>/dev/null && break; sleep 0.01; done
   start=$("$LOAD" publish --port "$MQTT_PORT" --messages "$MESSAGES" --devices "$DEVICES" --format "$1" |
           sed -n 's/^start_ns //p')
   wait $waiter
-  end=$(cat "$DIR/end.txt")
+  end=$(grep -v ready "$DIR/end.txt")
   ticks1=$(cpu_ticks)
   local got=$(( $(accepted) - before ))
   [ "$got" -ge "$MESSAGES" ] || echo "  (only $got of $MESSAGES written within 120 s)" >&2
