@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -28,7 +29,9 @@ thread_local int pause_depth = 0;
 constexpr std::size_t kReclaimAfterDeletions = 20'000;
 
 void put_u64(std::string& out, std::uint64_t u) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(u >> (8 * i)));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(u >> (8 * (7 - i)));
+  out.append(bytes, 8);
 }
 std::uint64_t get_u64(std::string_view bytes) {
   std::uint64_t u = 0;
@@ -262,7 +265,9 @@ std::string raw_value(const std::string& entity_id, const model::Attribute& inst
 }
 
 void put_u32(std::string& out, std::uint32_t n) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  char bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>(n >> (8 * (3 - i)));
+  out.append(bytes, 4);
 }
 std::uint32_t get_u32(std::string_view bytes) {
   std::uint32_t n = 0;
@@ -280,60 +285,183 @@ std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp ch
   return key;
 }
 
-// An event record's value: per instance, in order,
-//   shared(1) attribute \0 datasetId \0 time(8) form(1) ...
-// where the attribute name is front-coded: `shared` bytes of the previous entry's name (expanded
-// names of one entity mostly share a long vocabulary IRI), then the rest of it.
-// form 'J': size(4) and the raw value (as a raw record's); form 'D' (a double) or 'I' (an int64),
-// a plain numeric Property, kept binary because that is cheaper to write than its raw value:
-// value(8) observedAt(8) createdAt(8) unitCode size(1) unitCode. The instance i of the event takes
-// the event's counter + i.
+// An event record's value: a format byte (2), then per instance, in order, one entry:
+//   head(1)  name  [datasetId]  [observedAt]  [createdAt]  [unitCode]  payload
+// head: the payload's form in bits 0-2, and bits 3-6 say which optional fields follow.
+// name: front-coded against the previous entry's (expanded names of one entity mostly share a long
+//   vocabulary IRI): shared(1), varint size of the rest, the rest. datasetId and unitCode: varint
+//   size, text. observedAt: zigzag varint of observedAt - change time; createdAt: zigzag varint of
+//   change time - createdAt (both mostly small or 0).
+// payloads (plain Properties and GeoJSON Points, binary because that is much cheaper to write than
+// their raw value; everything else as its raw value):
+//   kNumber   a double as a number: varint (zigzag(n) << 4 | k) when it is exactly n / 10^k,
+//             k <= kMaxDecimalScale (JSON decimals: mostly 1-3 bytes), else the varint kRawNumberTag
+//             and the double's 8 bytes (little-endian bits)
+//   kInteger  zigzag varint of an int64
+//   kPoint    count(1: 2 or 3), then each coordinate as a number
+//   kJson     varint size and the raw value (as a raw record's)   kDeleted  nothing
+// The record time of an entry is its observedAt, else the change time. The instance i of the
+// event takes the event's counter + i.
+constexpr char kEventFormat = 2;
+enum EventForm : std::uint8_t { kNumber = 0, kInteger = 1, kPoint = 2, kJson = 3, kDeleted = 4 };
+constexpr std::uint8_t kHasDataset = 1 << 3, kHasObserved = 1 << 4, kHasCreated = 1 << 5, kHasUnit = 1 << 6;
+constexpr unsigned kMaxDecimalScale = 13;
+constexpr unsigned kRawNumberTag = 15;
+constexpr double kPowersOfTenUpTo13[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+
+void put_varint(std::string& out, std::uint64_t u) {
+  while (u >= 0x80) {
+    out.push_back(static_cast<char>(u | 0x80));
+    u >>= 7;
+  }
+  out.push_back(static_cast<char>(u));
+}
+// False (and `in` unchanged) if `in` holds no complete varint of at most 64 bits.
+bool get_varint(std::string_view& in, std::uint64_t& u) {
+  u = 0;
+  for (std::size_t i = 0; i < in.size() && i < 10; ++i) {
+    const auto byte = static_cast<unsigned char>(in[i]);
+    u |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      in.remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+std::uint64_t zigzag(std::int64_t n) { return (static_cast<std::uint64_t>(n) << 1) ^ static_cast<std::uint64_t>(n >> 63); }
+std::int64_t unzigzag(std::uint64_t u) { return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1); }
+
+// A double as varint (zigzag(n) << 4 | k) when it is exactly n / 10^k (bit for bit, so the decoder's
+// n / 10^k gives it back), else kRawNumberTag and its 8 bytes.
+void put_number(std::string& out, double v) {
+  for (unsigned k = 0; k <= kMaxDecimalScale; ++k) {
+    const double n = std::nearbyint(v * kPowersOfTenUpTo13[k]);
+    if (!(std::fabs(n) <= 9007199254740992.0)) break;  // 2^53; also NaN and infinities
+    if (std::bit_cast<std::uint64_t>(n / kPowersOfTenUpTo13[k]) == std::bit_cast<std::uint64_t>(v)) {
+      put_varint(out, zigzag(static_cast<std::int64_t>(n)) << 4 | k);
+      return;
+    }
+  }
+  out.push_back(static_cast<char>(kRawNumberTag));
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+}
+bool get_number(std::string_view& in, double& v) {
+  std::uint64_t u;
+  if (!get_varint(in, u)) return false;
+  const unsigned k = u & 15;
+  if (k == kRawNumberTag) {
+    if (u != kRawNumberTag || in.size() < 8) return false;
+    std::uint64_t bits = 0;
+    for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+    in.remove_prefix(8);
+    v = std::bit_cast<double>(bits);
+    return true;
+  }
+  if (k > kMaxDecimalScale) return false;
+  v = static_cast<double>(unzigzag(u >> 4)) / kPowersOfTenUpTo13[k];
+  return true;
+}
+
+void put_text(std::string& out, std::string_view text) {
+  put_varint(out, text.size());
+  out.append(text);
+}
+bool get_text(std::string_view& in, std::string_view& text) {
+  std::uint64_t size;
+  if (!get_varint(in, size) || size > in.size()) return false;
+  text = in.substr(0, size);
+  in.remove_prefix(size);
+  return true;
+}
+
+// The coordinates of a GeoJSON Point held as doubles (2 or 3 of them), else 0.
+std::size_t point_coordinates(const json::value& value, double (&xyz)[3]) {
+  const auto* o = value.if_object();
+  if (!o || o->size() != 2) return 0;
+  const auto* type = o->if_contains("type");
+  const auto* coordinates = o->if_contains("coordinates");
+  if (!type || !coordinates || !type->is_string() || type->get_string() != "Point" || !coordinates->is_array()) return 0;
+  const auto& a = coordinates->get_array();
+  if (a.size() < 2 || a.size() > 3) return 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_double()) return 0;
+    xyz[i] = a[i].get_double();
+  }
+  return a.size();
+}
+
 struct EventWriter {
   std::string value;
   std::string_view previous_name;
 };
-void append_event_head(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
+void put_name(EventWriter& event, std::string_view name) {
   std::size_t shared = 0;
-  while (shared < 255 && shared < attribute.size() && shared < event.previous_name.size() &&
-         attribute[shared] == event.previous_name[shared])
-    ++shared;
-  event.previous_name = attribute;
+  const std::size_t most = std::min({name.size(), event.previous_name.size(), std::size_t{255}});
+  while (shared < most && name[shared] == event.previous_name[shared]) ++shared;
+  event.previous_name = name;
   event.value.push_back(static_cast<char>(shared));
-  event.value.append(attribute.substr(shared)).push_back('\0');
-  event.value.append(dataset).push_back('\0');
-  put_time(event.value, time);
+  put_text(event.value, name.substr(shared));
 }
-void append_event_entry(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time,
-                        std::string_view raw) {
-  append_event_head(event, attribute, dataset, time);
-  event.value.push_back('J');
-  put_u32(event.value, static_cast<std::uint32_t>(raw.size()));
-  event.value.append(raw);
+void append_event_head(EventWriter& event, std::uint8_t form, const model::Attribute& instance, Timestamp changed_at) {
+  std::string& out = event.value;
+  std::uint8_t head = form;
+  if (!instance.dataset_id.empty()) head |= kHasDataset;
+  if (instance.observed_at != kNoTimestamp) head |= kHasObserved;
+  if (instance.created_at != kNoTimestamp) head |= kHasCreated;
+  if (!instance.unit_code.empty()) head |= kHasUnit;
+  out.push_back(static_cast<char>(head));
+  put_name(event, instance.name.str());
+  if (head & kHasDataset) put_text(out, instance.dataset_id.str());
+  if (head & kHasObserved) put_varint(out, zigzag(instance.observed_at - changed_at));
+  if (head & kHasCreated) put_varint(out, zigzag(changed_at - instance.created_at));
+  if (head & kHasUnit) put_text(out, instance.unit_code.str());
 }
-// False when `instance` is not a plain numeric Property (then it goes as 'J').
-bool append_numeric_event_entry(EventWriter& writer, const model::Attribute& instance, Timestamp time) {
-  if (!is_plain(instance) || instance.unit_code.str().size() > 255) return false;
-  char form;
-  std::uint64_t bits;
-  if (instance.value.is_double()) {
-    form = 'D';
-    const double d = instance.value.get_double();
-    std::memcpy(&bits, &d, sizeof bits);
-  } else if (instance.value.is_int64()) {
-    form = 'I';
-    bits = static_cast<std::uint64_t>(instance.value.get_int64());
+// An instance written by the change (its raw value, when it has no binary form, from `raw`).
+void append_event_entry(EventWriter& event, const model::Attribute& instance, Timestamp changed_at,
+                        const std::function<std::string()>& raw) {
+  std::string& out = event.value;
+  const bool plain = instance.sub_attributes.empty();
+  double xyz[3];
+  std::size_t points = 0;
+  if (plain && instance.kind == model::AttributeKind::Property && instance.value.is_double()) {
+    const double v = instance.value.get_double();
+    append_event_head(event, kNumber, instance, changed_at);
+    put_number(out, v);
+  } else if (plain && instance.kind == model::AttributeKind::Property && instance.value.is_int64()) {
+    append_event_head(event, kInteger, instance, changed_at);
+    put_varint(out, zigzag(instance.value.get_int64()));
+  } else if (plain && instance.kind == model::AttributeKind::GeoProperty &&
+             (points = point_coordinates(instance.value, xyz)) > 0) {
+    append_event_head(event, kPoint, instance, changed_at);
+    out.push_back(static_cast<char>(points));
+    for (std::size_t i = 0; i < points; ++i) put_number(out, xyz[i]);
   } else {
-    return false;
+    append_event_head(event, kJson, instance, changed_at);
+    put_text(out, raw());
   }
-  append_event_head(writer, instance.name.str(), instance.dataset_id.str(), time);
-  std::string& event = writer.value;
-  event.push_back(form);
-  put_u64(event, bits);
-  put_time(event, instance.observed_at);
-  put_time(event, instance.created_at);
-  event.push_back(static_cast<char>(instance.unit_code.str().size()));
-  event.append(instance.unit_code.str());
-  return true;
+}
+void append_deleted_entry(EventWriter& event, std::string_view name, std::string_view dataset) {
+  event.value.push_back(static_cast<char>(kDeleted | (dataset.empty() ? 0 : kHasDataset)));
+  put_name(event, name);
+  if (!dataset.empty()) put_text(event.value, dataset);
+}
+
+// A raw record's value for a GeoJSON Point (see RawRecord), like the one encode_entity writes.
+std::string point_raw_value(const double* xyz, std::size_t count, Timestamp observed_at, std::string_view unit_code,
+                            std::string_view dataset_id, Timestamp created_at, Timestamp changed_at) {
+  json::array coordinates;
+  for (std::size_t i = 0; i < count; ++i) coordinates.push_back(xyz[i]);
+  json::object a{{"type", "GeoProperty"}, {"value", json::object{{"type", "Point"}, {"coordinates", std::move(coordinates)}}}};
+  if (observed_at != kNoTimestamp) a["observedAt"] = format_datetime(observed_at);
+  if (!unit_code.empty()) a["unitCode"] = unit_code;
+  if (!dataset_id.empty()) a["datasetId"] = dataset_id;
+  if (created_at != kNoTimestamp) a["createdAt"] = format_datetime(created_at);
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
+  append_text(record, a);
+  record += '}';
+  return record;
 }
 
 struct EventEntry {
@@ -345,50 +473,69 @@ struct EventEntry {
 // Visits the entries of an event record changed at `changed_at`; false if it is malformed.
 bool for_each_event_entry(std::string_view event, Timestamp changed_at,
                           const std::function<void(const EventEntry&)>& visit) {
+  if (event.empty() || event[0] != kEventFormat) return false;
+  event.remove_prefix(1);
   std::string previous_name;
   while (!event.empty()) {
     EventEntry e;
-    const std::size_t shared = static_cast<unsigned char>(event[0]);
+    const auto head = static_cast<std::uint8_t>(event[0]);
+    if (event.size() < 2) return false;
+    const std::size_t shared = static_cast<unsigned char>(event[1]);
     if (shared > previous_name.size()) return false;
-    event.remove_prefix(1);
-    const auto a = event.find('\0');
-    if (a == std::string_view::npos) return false;
-    e.attribute = previous_name.substr(0, shared).append(event.substr(0, a));
+    event.remove_prefix(2);
+    std::string_view rest_of_name, unit;
+    if (!get_text(event, rest_of_name)) return false;
+    e.attribute = previous_name.substr(0, shared).append(rest_of_name);
     previous_name = e.attribute;
-    const auto d = event.find('\0', a + 1);
-    if (d == std::string_view::npos || event.size() < d + 1 + 9) return false;
-    e.dataset = event.substr(a + 1, d - a - 1);
-    e.time = get_time(event.substr(d + 1));
-    const char form = event[d + 9];
-    std::size_t rest = d + 10;
-    if (form == 'J') {
-      if (event.size() < rest + 4) return false;
-      const std::size_t size = get_u32(event.substr(rest));
-      if (event.size() < rest + 4 + size) return false;
-      e.raw = std::string(event.substr(rest + 4, size));
-      rest += 4 + size;
-    } else if (form == 'D' || form == 'I') {
-      if (event.size() < rest + 25) return false;
-      const std::uint64_t bits = get_u64(event.substr(rest));
-      const Timestamp observed_at = get_time(event.substr(rest + 8));
-      const Timestamp created_at = get_time(event.substr(rest + 16));
-      const std::size_t unit_size = static_cast<unsigned char>(event[rest + 24]);
-      if (event.size() < rest + 25 + unit_size) return false;
-      json::value value;
-      if (form == 'D') {
+    std::uint64_t u;
+    if ((head & kHasDataset) && !get_text(event, e.dataset)) return false;
+    Timestamp observed_at = kNoTimestamp, created_at = kNoTimestamp;
+    if (head & kHasObserved) {
+      if (!get_varint(event, u)) return false;
+      observed_at = changed_at + unzigzag(u);
+    }
+    if (head & kHasCreated) {
+      if (!get_varint(event, u)) return false;
+      created_at = changed_at - unzigzag(u);
+    }
+    if ((head & kHasUnit) && !get_text(event, unit)) return false;
+    e.time = observed_at != kNoTimestamp ? observed_at : changed_at;
+    switch (head & 7) {
+      case kNumber: {
         double v;
-        std::memcpy(&v, &bits, sizeof v);
-        value = v;
-      } else {
-        value = static_cast<std::int64_t>(bits);
+        if (!get_number(event, v)) return false;
+        e.raw = plain_raw_value(v, observed_at, unit, e.dataset, created_at, changed_at);
+        break;
       }
-      e.raw = plain_raw_value(value, observed_at, event.substr(rest + 25, unit_size), e.dataset, created_at, changed_at);
-      rest += 25 + unit_size;
-    } else {
-      return false;
+      case kInteger:
+        if (!get_varint(event, u)) return false;
+        e.raw = plain_raw_value(unzigzag(u), observed_at, unit, e.dataset, created_at, changed_at);
+        break;
+      case kPoint: {
+        if (event.empty()) return false;
+        const std::size_t count = static_cast<unsigned char>(event[0]);
+        if (count < 2 || count > 3) return false;
+        event.remove_prefix(1);
+        double xyz[3];
+        for (std::size_t i = 0; i < count; ++i)
+          if (!get_number(event, xyz[i])) return false;
+        e.raw = point_raw_value(xyz, count, observed_at, unit, e.dataset, created_at, changed_at);
+        break;
+      }
+      case kJson: {
+        std::string_view raw;
+        if (!get_text(event, raw)) return false;
+        e.raw = std::string(raw);
+        break;
+      }
+      case kDeleted:
+        e.time = changed_at;
+        e.raw = "{\"c\":" + std::to_string(changed_at) + ",\"d\":true}";
+        break;
+      default:
+        return false;
     }
     visit(e);
-    event.remove_prefix(rest);
   }
   return true;
 }
@@ -411,38 +558,45 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void HistoryStore::mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const {
+  std::lock_guard lock(dirty_mutex_);
+  auto it = dirty_.find(entity_series_prefix);
+  if (it == dirty_.end()) dirty_.emplace(std::string(entity_series_prefix), earliest);
+  else it->second = std::min(it->second, earliest);
+}
+
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
   if (pause_depth > 0 || !event.entity) return;
   const model::Entity& entity = *event.entity;
   EventWriter value;
+  value.value.reserve(256);
+  value.value.push_back(kEventFormat);
   std::uint32_t entries = 0;
   Timestamp earliest = std::numeric_limits<Timestamp>::max();
   for (const auto& [name, dataset] : event.written) {
     const auto* instance = entity.find(name, dataset);
     if (!instance) continue;
-    const Timestamp time = instance->observed_at != kNoTimestamp ? instance->observed_at : event.at;
-    if (!append_numeric_event_entry(value, *instance, time))
-      append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
-    earliest = std::min(earliest, time);
+    append_event_entry(value, *instance, event.at, [&] { return raw_value(entity.id, *instance, event.at); });
+    earliest = std::min(earliest, instance->observed_at != kNoTimestamp ? instance->observed_at : event.at);
     ++entries;
   }
   for (const auto& [name, dataset] : event.removed) {
-    append_event_entry(value, name.str(), dataset.str(), event.at,
-                       "{\"c\":" + std::to_string(event.at) + ",\"d\":true}");
+    append_deleted_entry(value, name.str(), dataset.str());
     earliest = std::min(earliest, event.at);
     ++entries;
   }
   if (entries == 0) return;
-  const std::string entity_key = entity_part(event.tenant, entity.id);
-  std::string key = 'E' + entity_key;
+  // 'S' tenant \0 entity \0 marks the entity dirty; the same with 'E', the change time and the
+  // counter is the event's key.
+  std::string key;
+  key.reserve(event.tenant.size() + entity.id.size() + 15);
+  key.push_back('S');
+  key.append(event.tenant).push_back('\0');
+  key.append(entity.id).push_back('\0');
+  mark_dirty(key, earliest);  // the compactor's next pass looks at this entity from that day on
+  key[0] = 'E';
   put_time(key, event.at);
   put_u32(key, counter_.fetch_add(entries));
-  {
-    // The compactor's next pass looks at this entity from the event's earliest day on.
-    std::lock_guard lock(dirty_mutex_);
-    auto [it, inserted] = dirty_.try_emplace('S' + entity_key, earliest);
-    if (!inserted) it->second = std::min(it->second, earliest);
-  }
   writes.push_back({storage::Collection::History, std::move(key), std::move(value.value)});
   records_written_.fetch_add(entries, std::memory_order_relaxed);
 }

@@ -166,6 +166,8 @@ class HistoryStore final : public twin::ChangeObserver {
   // Splits the event records under `event_prefix` ('E' + ...) changed before `changed_before` into
   // raw records (each event's raws and its deletion in one store group). Durable on return.
   Status materialize(const std::string& event_prefix, Timestamp changed_before = std::numeric_limits<Timestamp>::max()) const;
+  // Lowers the compactor's mark of an entity ('S' tenant \0 entity \0) to `earliest`.
+  void mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const;
   Status materialize_entity(const std::string& tenant, const std::string& entity_id) const;
   Status compact_series(const std::string& series_prefix, Timestamp from, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
@@ -183,7 +185,11 @@ class HistoryStore final : public twin::ChangeObserver {
   // Per entity ('S' tenant \0 entity \0) with history recorded since start, the earliest record
   // time not yet looked at by the compactor (a lower bound).
   mutable std::mutex dirty_mutex_;
-  mutable std::unordered_map<std::string, Timestamp> dirty_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
+  };
+  mutable std::unordered_map<std::string, Timestamp, TextHash, std::equal_to<>> dirty_;
   bool full_pass_done_ = false;
   mutable std::mutex retention_mutex_;
   std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)
