@@ -418,9 +418,9 @@ void append_event_head(EventWriter& event, std::uint8_t form, const model::Attri
   if (head & kHasCreated) put_varint(out, zigzag(changed_at - instance.created_at));
   if (head & kHasUnit) put_text(out, instance.unit_code.str());
 }
-// An instance written by the change (its raw value, when it has no binary form, from `raw`).
-void append_event_entry(EventWriter& event, const model::Attribute& instance, Timestamp changed_at,
-                        const std::function<std::string()>& raw) {
+// An instance of `entity_id` written by the change.
+void append_event_entry(EventWriter& event, const std::string& entity_id, const model::Attribute& instance,
+                        Timestamp changed_at) {
   std::string& out = event.value;
   const bool plain = instance.sub_attributes.empty();
   double xyz[3];
@@ -439,7 +439,7 @@ void append_event_entry(EventWriter& event, const model::Attribute& instance, Ti
     for (std::size_t i = 0; i < points; ++i) put_number(out, xyz[i]);
   } else {
     append_event_head(event, kJson, instance, changed_at);
-    put_text(out, raw());
+    put_text(out, raw_value(entity_id, instance, changed_at));
   }
 }
 void append_deleted_entry(EventWriter& event, std::string_view name, std::string_view dataset) {
@@ -548,12 +548,7 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
   const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
   std::string key = raw_key(series_prefix(tenant, series), time, changed_at, counter_.fetch_add(1));
-  {
-    // The compactor's next pass looks at this entity from this record's day on.
-    std::lock_guard lock(dirty_mutex_);
-    auto [it, inserted] = dirty_.try_emplace('S' + entity_part(tenant, entity_id), time);
-    if (!inserted) it->second = std::min(it->second, time);
-  }
+  mark_dirty('S' + entity_part(tenant, entity_id), time);  // the compactor's next pass looks from this day on
   writes.push_back({storage::Collection::History, std::move(key), raw_value(entity_id, instance, changed_at)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -572,29 +567,22 @@ void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storag
   value.value.reserve(256);
   value.value.push_back(kEventFormat);
   std::uint32_t entries = 0;
-  Timestamp earliest = std::numeric_limits<Timestamp>::max();
   for (const auto& [name, dataset] : event.written) {
     const auto* instance = entity.find(name, dataset);
     if (!instance) continue;
-    append_event_entry(value, *instance, event.at, [&] { return raw_value(entity.id, *instance, event.at); });
-    earliest = std::min(earliest, instance->observed_at != kNoTimestamp ? instance->observed_at : event.at);
+    append_event_entry(value, entity.id, *instance, event.at);
     ++entries;
   }
   for (const auto& [name, dataset] : event.removed) {
     append_deleted_entry(value, name.str(), dataset.str());
-    earliest = std::min(earliest, event.at);
     ++entries;
   }
   if (entries == 0) return;
-  // 'S' tenant \0 entity \0 marks the entity dirty; the same with 'E', the change time and the
-  // counter is the event's key.
   std::string key;
   key.reserve(event.tenant.size() + entity.id.size() + 15);
-  key.push_back('S');
+  key.push_back('E');
   key.append(event.tenant).push_back('\0');
   key.append(entity.id).push_back('\0');
-  mark_dirty(key, earliest);  // the compactor's next pass looks at this entity from that day on
-  key[0] = 'E';
   put_time(key, event.at);
   put_u32(key, counter_.fetch_add(entries));
   writes.push_back({storage::Collection::History, std::move(key), std::move(value.value)});
@@ -639,11 +627,7 @@ Status HistoryStore::materialize(const std::string& event_prefix, Timestamp chan
   if (!writes.empty()) last = store_.enqueue(std::move(writes));
   if (last == 0) return {};
   if (auto durable = store_.wait_durable(last); !durable) return durable;
-  std::lock_guard dirty_lock(dirty_mutex_);
-  for (const auto& [entity, time] : earliest) {
-    auto [it, inserted] = dirty_.try_emplace(entity, time);
-    if (!inserted) it->second = std::min(it->second, time);
-  }
+  for (const auto& [entity, time] : earliest) mark_dirty(entity, time);
   return {};
 }
 
@@ -985,6 +969,9 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp from, T
 Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_ms) {
   const Timestamp cutoff = day_of(now - grace_ms);
   CompactionStats stats;
+  // The changes older than the grace become raws first. Recording does not mark entities (that
+  // costs a hash lookup per change on the ingest path); splitting marks them, here or in a reader.
+  if (auto st = materialize("E", now - grace_ms); !st) return st.problem();
   // The entities to look at, from the earliest raw each may have before the cutoff. The first pass
   // looks at everything (raws written before a restart); later ones only at what was recorded since.
   std::vector<std::pair<std::string, Timestamp>> entities;
@@ -1001,18 +988,6 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
         last = std::move(entity);
       });
       if (!st) return st.problem();
-      // And every entity with event records only (recorded before a restart).
-      st = store_.scan(storage::Collection::History, "E", [&](std::string_view key, std::string_view) {
-        const auto entity_end = key.find('\0', key.find('\0', 1) + 1);
-        if (entity_end == std::string_view::npos) return true;
-        std::string entity = 'S' + std::string(key.substr(1, entity_end));
-        if (entity != last) entities.emplace_back(entity, kEarliest);
-        last = std::move(entity);
-        return true;
-      });
-      if (!st) return st.problem();
-      std::sort(entities.begin(), entities.end());
-      entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
     } else {
       for (auto& [entity, earliest] : dirty_)
         if (earliest < cutoff) entities.emplace_back(entity, earliest);
@@ -1021,8 +996,6 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
     for (const auto& [entity, earliest] : entities) dirty_[entity] = cutoff;
   }
   for (const auto& [entity, earliest] : entities) {
-    // The changes older than the grace become raws first ('S' tenant \0 entity \0 -> 'E' ...).
-    if (auto st = materialize('E' + entity.substr(1), now - grace_ms); !st) return st.problem();
     std::vector<std::string> prefixes;
     if (auto st = for_each_series(entity, [&](const std::string& series) { prefixes.push_back(series); }); !st)
       return st.problem();
