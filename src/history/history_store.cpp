@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "common/json.hpp"
 #include "history/series_codec.hpp"
@@ -635,6 +636,26 @@ Status HistoryStore::materialize_entity(const std::string& tenant, const std::st
   return materialize('E' + entity_part(tenant, entity_id));
 }
 
+Status HistoryStore::pending_raws(const std::string& tenant, const std::string& entity_id,
+                                  const std::function<void(PendingRaw&&)>& visit) const {
+  const std::string prefix = 'E' + entity_part(tenant, entity_id);
+  return store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != prefix.size() + 12) return true;  // changedAt(8) counter(4)
+    const Timestamp changed_at = get_time(key.substr(prefix.size()));
+    std::uint32_t counter = get_u32(key.substr(prefix.size() + 8));
+    const bool ok = for_each_event_entry(value, changed_at, [&](const EventEntry& e) {
+      PendingRaw pending{e.attribute, std::string(e.dataset), e.time, {}, e.raw};
+      put_time(pending.suffix, e.time);
+      pending.suffix.push_back(kRawKind);
+      put_time(pending.suffix, changed_at);
+      put_u32(pending.suffix, counter++);
+      visit(std::move(pending));
+    });
+    if (!ok) spdlog::warn("history: a malformed event record was skipped");
+    return true;
+  });
+}
+
 Status HistoryStore::for_each_series(const std::string& prefix,
                                      const std::function<void(const std::string& series_prefix)>& visit) const {
   // The smallest key after every key that starts with `prefix`.
@@ -664,25 +685,41 @@ Status HistoryStore::for_each_series(const std::string& prefix,
 }
 
 Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
-  if (auto st = materialize_entity(tenant, entity_id); !st) return st.problem();
-  std::vector<SeriesId> out;
+  std::shared_lock lock(rewrite_mutex_);
+  // attribute \0 datasetId, which sorts as the series keys do (names hold no zero byte)
+  std::set<std::string> names;
+  auto st = pending_raws(tenant, entity_id, [&](PendingRaw&& p) { names.insert(p.attribute + '\0' + p.dataset); });
+  if (!st) return st.problem();
   const std::string prefix = 'S' + entity_part(tenant, entity_id);
-  auto st = for_each_series(prefix, [&](const std::string& series) {
+  st = for_each_series(prefix, [&](const std::string& series) {
     const std::string_view rest = std::string_view(series).substr(prefix.size());
-    const auto zero = rest.find('\0');
-    if (zero == std::string_view::npos || rest.size() < zero + 2) return;
-    out.push_back({entity_id, std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1, rest.size() - zero - 2))});
+    if (rest.size() >= 2) names.insert(std::string(rest.substr(0, rest.size() - 1)));  // without the last \0
   });
   if (!st) return st.problem();
+  std::vector<SeriesId> out;
+  for (const auto& name : names) {
+    const auto zero = name.find('\0');
+    if (zero == std::string::npos) continue;
+    out.push_back({entity_id, name.substr(0, zero), name.substr(zero + 1)});
+  }
   return out;
 }
 
 Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
                           const std::function<void(const HistoryInstance&)>& visit, std::size_t limit) const {
   if (from >= to) return {};
-  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
+  std::shared_lock lock(rewrite_mutex_);
+  std::vector<HistoryInstance> pending;
+  std::set<std::string> pending_suffixes;
+  auto pending_st = pending_raws(tenant, series.entity_id, [&](PendingRaw&& p) {
+    if (p.attribute != series.attribute || p.dataset != series.dataset_id || p.time < from || p.time >= to) return;
+    if (auto raw = parse_raw(p.raw)) pending.push_back(instance_from_raw(series, p.time, p.suffix, *raw));
+    pending_suffixes.insert(std::move(p.suffix));
+  });
+  if (!pending_st) return pending_st;
   // Keys come in day order (a day's block first, then its raws), so once `limit` instances are
-  // found, finishing the day at hand makes the first `limit` in time order final.
+  // found, finishing the day at hand makes the first `limit` in time order final (the unsplit
+  // ones are all in `pending`, merged afterwards).
   std::optional<Timestamp> last_day;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
@@ -718,13 +755,14 @@ Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Tim
       if (!reader->status()) failure = reader->status();
       return static_cast<bool>(failure);
     }
-    if (time < from) return true;
+    if (time < from || pending_suffixes.contains(std::string(suffix))) return true;
     auto raw = parse_raw(value);
     if (raw) found.push_back(instance_from_raw(series, time, suffix, *raw));
     return true;
   });
   if (!st) return st;
   if (!failure) return failure;
+  found.insert(found.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
   if (found.size() > limit) found.resize(limit);
   for (const auto& instance : found) visit(instance);
@@ -735,7 +773,26 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
                                   const std::function<void(std::string_view block)>& block_visit,
                                   const std::function<void(const HistoryInstance&)>& other) const {
   if (from >= to) return {};
-  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
+  std::shared_lock lock(rewrite_mutex_);
+  auto visit_raw = [&](Timestamp time, std::string_view suffix, const RawRecord& raw) {
+    if (raw.deleted) return;
+    if (auto c = compactable(raw)) {
+      HistoryInstance instance;
+      instance.time = time;
+      instance.changed_at = raw.changed_at;
+      instance.number = c->value;
+      other(instance);
+    } else {
+      other(instance_from_raw(series, time, suffix, raw));
+    }
+  };
+  std::set<std::string> pending_suffixes;
+  auto pending_st = pending_raws(tenant, series.entity_id, [&](PendingRaw&& p) {
+    if (p.attribute != series.attribute || p.dataset != series.dataset_id || p.time < from || p.time >= to) return;
+    if (auto raw = parse_raw(p.raw)) visit_raw(p.time, p.suffix, *raw);
+    pending_suffixes.insert(std::move(p.suffix));
+  });
+  if (!pending_st) return pending_st;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
   put_time(begin, day_of(from));
@@ -754,18 +811,8 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
       block_visit(block);
       return true;
     }
-    if (time < from) return true;
-    auto raw = parse_raw(value);
-    if (!raw || raw->deleted) return true;
-    if (auto c = compactable(*raw)) {
-      HistoryInstance instance;
-      instance.time = time;
-      instance.changed_at = raw->changed_at;
-      instance.number = c->value;
-      other(instance);
-    } else {
-      other(instance_from_raw(series, time, suffix, *raw));
-    }
+    if (time < from || pending_suffixes.contains(std::string(suffix))) return true;
+    if (auto raw = parse_raw(value)) visit_raw(time, suffix, *raw);
     return true;
   });
   if (!st) return st;
@@ -847,6 +894,7 @@ Status HistoryStore::delete_instance(const std::string& tenant, const std::strin
   }
   auto suffix = unhex(code);
   if (!suffix || suffix->size() < 8) return not_found("instance " + instance_id + " was not found");
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st;  // the instance may be in an event
   auto all = series_of(tenant, entity_id);
   if (!all) return all.problem();
   std::lock_guard lock(rewrite_mutex_);

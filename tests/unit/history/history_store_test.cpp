@@ -187,7 +187,7 @@ TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
 }
 
-TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompactedFirst) {
+TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   const std::string kHumidity = "https://example.org/humidity", kNote = "https://example.org/note";
   auto change = [&](twin::Twin& twin, double base) {
     jsonld::DecodedEntity e;
@@ -265,6 +265,9 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompacte
   }
   auto first = instances(kNote);
   ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(count('E'), 1u);  // a read merges the unsplit event in memory; it writes nothing
+  EXPECT_EQ(instances(kTemp).size(), 6u);
+  ASSERT_TRUE(history_->compact(now_ms() + kBucketMs, 0).ok());
   EXPECT_EQ(count('E'), 0u);
   auto again = instances(kNote);
   ASSERT_EQ(again.size(), 3u);
@@ -272,6 +275,19 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompacte
   EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, first[2].instance_id).ok());
   EXPECT_EQ(instances(kNote).size(), 2u);
   EXPECT_EQ(instances(kTemp).size(), 6u);
+  // An instance still in an unsplit event can be deleted by the id a read gave.
+  {
+    twin::Twin twin(*store_);
+    ASSERT_TRUE(twin.load().ok());
+    twin.add_observer(history_.get());
+    change(twin, 23);
+  }
+  auto latest = instances(kNote);
+  ASSERT_EQ(latest.size(), 3u);
+  EXPECT_EQ(count('E'), 1u);
+  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, latest[2].instance_id).ok());
+  EXPECT_EQ(instances(kNote).size(), 2u);
+  EXPECT_EQ(instances(kTemp).size(), 8u);
 }
 
 // Event records keep plain values in binary (decimal-scaled varints, time deltas, GeoJSON Points):
