@@ -332,6 +332,13 @@ bool get_varint(std::string_view& in, std::uint64_t& u) {
 }
 std::uint64_t zigzag(std::int64_t n) { return (static_cast<std::uint64_t>(n) << 1) ^ static_cast<std::uint64_t>(n >> 63); }
 std::int64_t unzigzag(std::uint64_t u) { return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1); }
+// Time differences modulo 2^64: no timestamp, nor a corrupt record, can overflow a signed integer.
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
 
 // A double as varint (zigzag(n) << 4 | k) when it is exactly n / 10^k (bit for bit, so the decoder's
 // n / 10^k gives it back), else kRawNumberTag and its 8 bytes.
@@ -415,8 +422,8 @@ void append_event_head(EventWriter& event, std::uint8_t form, const model::Attri
   out.push_back(static_cast<char>(head));
   put_name(event, instance.name.str());
   if (head & kHasDataset) put_text(out, instance.dataset_id.str());
-  if (head & kHasObserved) put_varint(out, zigzag(instance.observed_at - changed_at));
-  if (head & kHasCreated) put_varint(out, zigzag(changed_at - instance.created_at));
+  if (head & kHasObserved) put_varint(out, zigzag(wrapping_sub(instance.observed_at, changed_at)));
+  if (head & kHasCreated) put_varint(out, zigzag(wrapping_sub(changed_at, instance.created_at)));
   if (head & kHasUnit) put_text(out, instance.unit_code.str());
 }
 // An instance of `entity_id` written by the change.
@@ -493,11 +500,11 @@ bool for_each_event_entry(std::string_view event, Timestamp changed_at,
     Timestamp observed_at = kNoTimestamp, created_at = kNoTimestamp;
     if (head & kHasObserved) {
       if (!get_varint(event, u)) return false;
-      observed_at = changed_at + unzigzag(u);
+      observed_at = wrapping_add(changed_at, unzigzag(u));
     }
     if (head & kHasCreated) {
       if (!get_varint(event, u)) return false;
-      created_at = changed_at - unzigzag(u);
+      created_at = wrapping_sub(changed_at, unzigzag(u));
     }
     if ((head & kHasUnit) && !get_text(event, unit)) return false;
     e.time = observed_at != kNoTimestamp ? observed_at : changed_at;

@@ -197,8 +197,8 @@ class HistoryStore final : public twin::ChangeObserver {
   // resurrects what the other removed; each holds it until its writes are durable. Readers hold it
   // shared, so that an event is never seen both unsplit and split (or neither).
   mutable std::shared_mutex rewrite_mutex_;
-  // Per entity ('S' tenant \0 entity \0) with history recorded since start, the earliest record
-  // time not yet looked at by the compactor (a lower bound).
+  // Per entity ('S' tenant \0 entity \0) with raw records written since start (recorded directly
+  // or split from events), the earliest record time not yet looked at by the compactor (a lower bound).
   mutable std::mutex dirty_mutex_;
   struct TextHash {
     using is_transparent = void;
