@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -98,9 +99,11 @@ int main(int argc, char** argv) {
   CLI::App app{"ingest with history on and off"};
   std::size_t batches = 200, entities = 20'000;
   int rounds = 3;
+  std::string mode = "both";
   app.add_option("--batches", batches, "measured batches of 100 entities x 10 attributes per run");
   app.add_option("--entities", entities, "distinct entities updated");
   app.add_option("--rounds", rounds, "runs of each mode, alternating");
+  app.add_option("--mode", mode, "both, or only on or off (to profile one mode)")->check(CLI::IsMember({"both", "on", "off"}));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
 
@@ -111,12 +114,14 @@ int main(int argc, char** argv) {
   std::vector<double> wall[2], cpu[2];
   for (int r = 0; r < rounds; ++r)
     for (int on = 1; on >= 0; --on) {
+      if (mode != "both" && (mode == "on") != (on == 1)) continue;
       const Run x = run(on == 1, batches, entities, bodies);
       wall[on].push_back(x.wall);
       cpu[on].push_back(x.cpu);
       std::printf("round %d, history %-3s: %.2f s wall, %.2f s CPU, %.0f values/s\n", r + 1, on ? "on" : "off", x.wall,
                   x.cpu, static_cast<double>(batches) * 1000 / x.wall);
     }
+  if (mode != "both") return 0;
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];

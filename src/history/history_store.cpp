@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "common/json.hpp"
 #include "history/series_codec.hpp"
@@ -28,7 +30,9 @@ thread_local int pause_depth = 0;
 constexpr std::size_t kReclaimAfterDeletions = 20'000;
 
 void put_u64(std::string& out, std::uint64_t u) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(u >> (8 * i)));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(u >> (8 * (7 - i)));
+  out.append(bytes, 8);
 }
 std::uint64_t get_u64(std::string_view bytes) {
   std::uint64_t u = 0;
@@ -262,7 +266,9 @@ std::string raw_value(const std::string& entity_id, const model::Attribute& inst
 }
 
 void put_u32(std::string& out, std::uint32_t n) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  char bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>(n >> (8 * (3 - i)));
+  out.append(bytes, 4);
 }
 std::uint32_t get_u32(std::string_view bytes) {
   std::uint32_t n = 0;
@@ -280,60 +286,190 @@ std::string raw_key(std::string_view series_prefix, Timestamp time, Timestamp ch
   return key;
 }
 
-// An event record's value: per instance, in order,
-//   shared(1) attribute \0 datasetId \0 time(8) form(1) ...
-// where the attribute name is front-coded: `shared` bytes of the previous entry's name (expanded
-// names of one entity mostly share a long vocabulary IRI), then the rest of it.
-// form 'J': size(4) and the raw value (as a raw record's); form 'D' (a double) or 'I' (an int64),
-// a plain numeric Property, kept binary because that is cheaper to write than its raw value:
-// value(8) observedAt(8) createdAt(8) unitCode size(1) unitCode. The instance i of the event takes
-// the event's counter + i.
+// An event record's value: a format byte (2), then per instance, in order, one entry:
+//   head(1)  name  [datasetId]  [observedAt]  [createdAt]  [unitCode]  payload
+// head: the payload's form in bits 0-2, and bits 3-6 say which optional fields follow.
+// name: front-coded against the previous entry's (expanded names of one entity mostly share a long
+//   vocabulary IRI): shared(1), varint size of the rest, the rest. datasetId and unitCode: varint
+//   size, text. observedAt: zigzag varint of observedAt - change time; createdAt: zigzag varint of
+//   change time - createdAt (both mostly small or 0).
+// payloads (plain Properties and GeoJSON Points, binary because that is much cheaper to write than
+// their raw value; everything else as its raw value):
+//   kNumber   a double as a number: varint (zigzag(n) << 4 | k) when it is exactly n / 10^k,
+//             k <= kMaxDecimalScale (JSON decimals: mostly 1-3 bytes), else the varint kRawNumberTag
+//             and the double's 8 bytes (little-endian bits)
+//   kInteger  zigzag varint of an int64
+//   kPoint    count(1: 2 or 3), then each coordinate as a number
+//   kJson     varint size and the raw value (as a raw record's)   kDeleted  nothing
+// The record time of an entry is its observedAt, else the change time. The instance i of the
+// event takes the event's counter + i.
+constexpr char kEventFormat = 2;
+enum EventForm : std::uint8_t { kNumber = 0, kInteger = 1, kPoint = 2, kJson = 3, kDeleted = 4 };
+constexpr std::uint8_t kHasDataset = 1 << 3, kHasObserved = 1 << 4, kHasCreated = 1 << 5, kHasUnit = 1 << 6;
+constexpr unsigned kMaxDecimalScale = 13;
+constexpr unsigned kRawNumberTag = 15;
+constexpr double kPowersOfTenUpTo13[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+
+void put_varint(std::string& out, std::uint64_t u) {
+  while (u >= 0x80) {
+    out.push_back(static_cast<char>(u | 0x80));
+    u >>= 7;
+  }
+  out.push_back(static_cast<char>(u));
+}
+// False (and `in` unchanged) if `in` holds no complete varint of at most 64 bits.
+bool get_varint(std::string_view& in, std::uint64_t& u) {
+  u = 0;
+  for (std::size_t i = 0; i < in.size() && i < 10; ++i) {
+    const auto byte = static_cast<unsigned char>(in[i]);
+    u |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      in.remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+std::uint64_t zigzag(std::int64_t n) { return (static_cast<std::uint64_t>(n) << 1) ^ static_cast<std::uint64_t>(n >> 63); }
+std::int64_t unzigzag(std::uint64_t u) { return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1); }
+// Time differences modulo 2^64: no timestamp, nor a corrupt record, can overflow a signed integer.
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+
+// A double as varint (zigzag(n) << 4 | k) when it is exactly n / 10^k (bit for bit, so the decoder's
+// n / 10^k gives it back), else kRawNumberTag and its 8 bytes.
+void put_number(std::string& out, double v) {
+  for (unsigned k = 0; k <= kMaxDecimalScale; ++k) {
+    const double n = std::nearbyint(v * kPowersOfTenUpTo13[k]);
+    if (!(std::fabs(n) <= 9007199254740992.0)) break;  // 2^53; also NaN and infinities
+    if (std::bit_cast<std::uint64_t>(n / kPowersOfTenUpTo13[k]) == std::bit_cast<std::uint64_t>(v)) {
+      put_varint(out, zigzag(static_cast<std::int64_t>(n)) << 4 | k);
+      return;
+    }
+  }
+  out.push_back(static_cast<char>(kRawNumberTag));
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+}
+bool get_number(std::string_view& in, double& v) {
+  std::uint64_t u;
+  if (!get_varint(in, u)) return false;
+  const unsigned k = u & 15;
+  if (k == kRawNumberTag) {
+    if (u != kRawNumberTag || in.size() < 8) return false;
+    std::uint64_t bits = 0;
+    for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+    in.remove_prefix(8);
+    v = std::bit_cast<double>(bits);
+    return true;
+  }
+  if (k > kMaxDecimalScale) return false;
+  v = static_cast<double>(unzigzag(u >> 4)) / kPowersOfTenUpTo13[k];
+  return true;
+}
+
+void put_text(std::string& out, std::string_view text) {
+  put_varint(out, text.size());
+  out.append(text);
+}
+bool get_text(std::string_view& in, std::string_view& text) {
+  std::uint64_t size;
+  if (!get_varint(in, size) || size > in.size()) return false;
+  text = in.substr(0, size);
+  in.remove_prefix(size);
+  return true;
+}
+
+// The coordinates of a GeoJSON Point held as doubles (2 or 3 of them), else 0.
+std::size_t point_coordinates(const json::value& value, double (&xyz)[3]) {
+  const auto* o = value.if_object();
+  if (!o || o->size() != 2) return 0;
+  const auto* type = o->if_contains("type");
+  const auto* coordinates = o->if_contains("coordinates");
+  if (!type || !coordinates || !type->is_string() || type->get_string() != "Point" || !coordinates->is_array()) return 0;
+  const auto& a = coordinates->get_array();
+  if (a.size() < 2 || a.size() > 3) return 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_double()) return 0;
+    xyz[i] = a[i].get_double();
+  }
+  return a.size();
+}
+
 struct EventWriter {
   std::string value;
   std::string_view previous_name;
 };
-void append_event_head(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time) {
+void put_name(EventWriter& event, std::string_view name) {
   std::size_t shared = 0;
-  while (shared < 255 && shared < attribute.size() && shared < event.previous_name.size() &&
-         attribute[shared] == event.previous_name[shared])
-    ++shared;
-  event.previous_name = attribute;
+  const std::size_t most = std::min({name.size(), event.previous_name.size(), std::size_t{255}});
+  while (shared < most && name[shared] == event.previous_name[shared]) ++shared;
+  event.previous_name = name;
   event.value.push_back(static_cast<char>(shared));
-  event.value.append(attribute.substr(shared)).push_back('\0');
-  event.value.append(dataset).push_back('\0');
-  put_time(event.value, time);
+  put_text(event.value, name.substr(shared));
 }
-void append_event_entry(EventWriter& event, std::string_view attribute, std::string_view dataset, Timestamp time,
-                        std::string_view raw) {
-  append_event_head(event, attribute, dataset, time);
-  event.value.push_back('J');
-  put_u32(event.value, static_cast<std::uint32_t>(raw.size()));
-  event.value.append(raw);
+void append_event_head(EventWriter& event, std::uint8_t form, const model::Attribute& instance, Timestamp changed_at) {
+  std::string& out = event.value;
+  std::uint8_t head = form;
+  if (!instance.dataset_id.empty()) head |= kHasDataset;
+  if (instance.observed_at != kNoTimestamp) head |= kHasObserved;
+  if (instance.created_at != kNoTimestamp) head |= kHasCreated;
+  if (!instance.unit_code.empty()) head |= kHasUnit;
+  out.push_back(static_cast<char>(head));
+  put_name(event, instance.name.str());
+  if (head & kHasDataset) put_text(out, instance.dataset_id.str());
+  if (head & kHasObserved) put_varint(out, zigzag(wrapping_sub(instance.observed_at, changed_at)));
+  if (head & kHasCreated) put_varint(out, zigzag(wrapping_sub(changed_at, instance.created_at)));
+  if (head & kHasUnit) put_text(out, instance.unit_code.str());
 }
-// False when `instance` is not a plain numeric Property (then it goes as 'J').
-bool append_numeric_event_entry(EventWriter& writer, const model::Attribute& instance, Timestamp time) {
-  if (!is_plain(instance) || instance.unit_code.str().size() > 255) return false;
-  char form;
-  std::uint64_t bits;
-  if (instance.value.is_double()) {
-    form = 'D';
-    const double d = instance.value.get_double();
-    std::memcpy(&bits, &d, sizeof bits);
-  } else if (instance.value.is_int64()) {
-    form = 'I';
-    bits = static_cast<std::uint64_t>(instance.value.get_int64());
+// An instance of `entity_id` written by the change.
+void append_event_entry(EventWriter& event, const std::string& entity_id, const model::Attribute& instance,
+                        Timestamp changed_at) {
+  std::string& out = event.value;
+  const bool plain = instance.sub_attributes.empty();
+  double xyz[3];
+  std::size_t points = 0;
+  if (plain && instance.kind == model::AttributeKind::Property && instance.value.is_double()) {
+    const double v = instance.value.get_double();
+    append_event_head(event, kNumber, instance, changed_at);
+    put_number(out, v);
+  } else if (plain && instance.kind == model::AttributeKind::Property && instance.value.is_int64()) {
+    append_event_head(event, kInteger, instance, changed_at);
+    put_varint(out, zigzag(instance.value.get_int64()));
+  } else if (plain && instance.kind == model::AttributeKind::GeoProperty &&
+             (points = point_coordinates(instance.value, xyz)) > 0) {
+    append_event_head(event, kPoint, instance, changed_at);
+    out.push_back(static_cast<char>(points));
+    for (std::size_t i = 0; i < points; ++i) put_number(out, xyz[i]);
   } else {
-    return false;
+    append_event_head(event, kJson, instance, changed_at);
+    put_text(out, raw_value(entity_id, instance, changed_at));
   }
-  append_event_head(writer, instance.name.str(), instance.dataset_id.str(), time);
-  std::string& event = writer.value;
-  event.push_back(form);
-  put_u64(event, bits);
-  put_time(event, instance.observed_at);
-  put_time(event, instance.created_at);
-  event.push_back(static_cast<char>(instance.unit_code.str().size()));
-  event.append(instance.unit_code.str());
-  return true;
+}
+void append_deleted_entry(EventWriter& event, std::string_view name, std::string_view dataset) {
+  event.value.push_back(static_cast<char>(kDeleted | (dataset.empty() ? 0 : kHasDataset)));
+  put_name(event, name);
+  if (!dataset.empty()) put_text(event.value, dataset);
+}
+
+// A raw record's value for a GeoJSON Point (see RawRecord), like the one encode_entity writes.
+std::string point_raw_value(const double* xyz, std::size_t count, Timestamp observed_at, std::string_view unit_code,
+                            std::string_view dataset_id, Timestamp created_at, Timestamp changed_at) {
+  json::array coordinates;
+  for (std::size_t i = 0; i < count; ++i) coordinates.push_back(xyz[i]);
+  json::object a{{"type", "GeoProperty"}, {"value", json::object{{"type", "Point"}, {"coordinates", std::move(coordinates)}}}};
+  if (observed_at != kNoTimestamp) a["observedAt"] = format_datetime(observed_at);
+  if (!unit_code.empty()) a["unitCode"] = unit_code;
+  if (!dataset_id.empty()) a["datasetId"] = dataset_id;
+  if (created_at != kNoTimestamp) a["createdAt"] = format_datetime(created_at);
+  std::string record = "{\"c\":" + std::to_string(changed_at) + ",\"a\":";
+  append_text(record, a);
+  record += '}';
+  return record;
 }
 
 struct EventEntry {
@@ -345,50 +481,69 @@ struct EventEntry {
 // Visits the entries of an event record changed at `changed_at`; false if it is malformed.
 bool for_each_event_entry(std::string_view event, Timestamp changed_at,
                           const std::function<void(const EventEntry&)>& visit) {
+  if (event.empty() || event[0] != kEventFormat) return false;
+  event.remove_prefix(1);
   std::string previous_name;
   while (!event.empty()) {
     EventEntry e;
-    const std::size_t shared = static_cast<unsigned char>(event[0]);
+    const auto head = static_cast<std::uint8_t>(event[0]);
+    if (event.size() < 2) return false;
+    const std::size_t shared = static_cast<unsigned char>(event[1]);
     if (shared > previous_name.size()) return false;
-    event.remove_prefix(1);
-    const auto a = event.find('\0');
-    if (a == std::string_view::npos) return false;
-    e.attribute = previous_name.substr(0, shared).append(event.substr(0, a));
+    event.remove_prefix(2);
+    std::string_view rest_of_name, unit;
+    if (!get_text(event, rest_of_name)) return false;
+    e.attribute = previous_name.substr(0, shared).append(rest_of_name);
     previous_name = e.attribute;
-    const auto d = event.find('\0', a + 1);
-    if (d == std::string_view::npos || event.size() < d + 1 + 9) return false;
-    e.dataset = event.substr(a + 1, d - a - 1);
-    e.time = get_time(event.substr(d + 1));
-    const char form = event[d + 9];
-    std::size_t rest = d + 10;
-    if (form == 'J') {
-      if (event.size() < rest + 4) return false;
-      const std::size_t size = get_u32(event.substr(rest));
-      if (event.size() < rest + 4 + size) return false;
-      e.raw = std::string(event.substr(rest + 4, size));
-      rest += 4 + size;
-    } else if (form == 'D' || form == 'I') {
-      if (event.size() < rest + 25) return false;
-      const std::uint64_t bits = get_u64(event.substr(rest));
-      const Timestamp observed_at = get_time(event.substr(rest + 8));
-      const Timestamp created_at = get_time(event.substr(rest + 16));
-      const std::size_t unit_size = static_cast<unsigned char>(event[rest + 24]);
-      if (event.size() < rest + 25 + unit_size) return false;
-      json::value value;
-      if (form == 'D') {
+    std::uint64_t u;
+    if ((head & kHasDataset) && !get_text(event, e.dataset)) return false;
+    Timestamp observed_at = kNoTimestamp, created_at = kNoTimestamp;
+    if (head & kHasObserved) {
+      if (!get_varint(event, u)) return false;
+      observed_at = wrapping_add(changed_at, unzigzag(u));
+    }
+    if (head & kHasCreated) {
+      if (!get_varint(event, u)) return false;
+      created_at = wrapping_sub(changed_at, unzigzag(u));
+    }
+    if ((head & kHasUnit) && !get_text(event, unit)) return false;
+    e.time = observed_at != kNoTimestamp ? observed_at : changed_at;
+    switch (head & 7) {
+      case kNumber: {
         double v;
-        std::memcpy(&v, &bits, sizeof v);
-        value = v;
-      } else {
-        value = static_cast<std::int64_t>(bits);
+        if (!get_number(event, v)) return false;
+        e.raw = plain_raw_value(v, observed_at, unit, e.dataset, created_at, changed_at);
+        break;
       }
-      e.raw = plain_raw_value(value, observed_at, event.substr(rest + 25, unit_size), e.dataset, created_at, changed_at);
-      rest += 25 + unit_size;
-    } else {
-      return false;
+      case kInteger:
+        if (!get_varint(event, u)) return false;
+        e.raw = plain_raw_value(unzigzag(u), observed_at, unit, e.dataset, created_at, changed_at);
+        break;
+      case kPoint: {
+        if (event.empty()) return false;
+        const std::size_t count = static_cast<unsigned char>(event[0]);
+        if (count < 2 || count > 3) return false;
+        event.remove_prefix(1);
+        double xyz[3];
+        for (std::size_t i = 0; i < count; ++i)
+          if (!get_number(event, xyz[i])) return false;
+        e.raw = point_raw_value(xyz, count, observed_at, unit, e.dataset, created_at, changed_at);
+        break;
+      }
+      case kJson: {
+        std::string_view raw;
+        if (!get_text(event, raw)) return false;
+        e.raw = std::string(raw);
+        break;
+      }
+      case kDeleted:
+        e.time = changed_at;
+        e.raw = "{\"c\":" + std::to_string(changed_at) + ",\"d\":true}";
+        break;
+      default:
+        return false;
     }
     visit(e);
-    event.remove_prefix(rest);
   }
   return true;
 }
@@ -401,48 +556,43 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
   const Timestamp time = instance.observed_at != kNoTimestamp ? instance.observed_at : changed_at;
   std::string key = raw_key(series_prefix(tenant, series), time, changed_at, counter_.fetch_add(1));
-  {
-    // The compactor's next pass looks at this entity from this record's day on.
-    std::lock_guard lock(dirty_mutex_);
-    auto [it, inserted] = dirty_.try_emplace('S' + entity_part(tenant, entity_id), time);
-    if (!inserted) it->second = std::min(it->second, time);
-  }
+  mark_dirty('S' + entity_part(tenant, entity_id), time);  // the compactor's next pass looks from this day on
   writes.push_back({storage::Collection::History, std::move(key), raw_value(entity_id, instance, changed_at)});
   records_written_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void HistoryStore::mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const {
+  std::lock_guard lock(dirty_mutex_);
+  auto it = dirty_.find(entity_series_prefix);
+  if (it == dirty_.end()) dirty_.emplace(std::string(entity_series_prefix), earliest);
+  else it->second = std::min(it->second, earliest);
 }
 
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
   if (pause_depth > 0 || !event.entity) return;
   const model::Entity& entity = *event.entity;
   EventWriter value;
+  value.value.reserve(256);
+  value.value.push_back(kEventFormat);
   std::uint32_t entries = 0;
-  Timestamp earliest = std::numeric_limits<Timestamp>::max();
   for (const auto& [name, dataset] : event.written) {
     const auto* instance = entity.find(name, dataset);
     if (!instance) continue;
-    const Timestamp time = instance->observed_at != kNoTimestamp ? instance->observed_at : event.at;
-    if (!append_numeric_event_entry(value, *instance, time))
-      append_event_entry(value, name.str(), dataset.str(), time, raw_value(entity.id, *instance, event.at));
-    earliest = std::min(earliest, time);
+    append_event_entry(value, entity.id, *instance, event.at);
     ++entries;
   }
   for (const auto& [name, dataset] : event.removed) {
-    append_event_entry(value, name.str(), dataset.str(), event.at,
-                       "{\"c\":" + std::to_string(event.at) + ",\"d\":true}");
-    earliest = std::min(earliest, event.at);
+    append_deleted_entry(value, name.str(), dataset.str());
     ++entries;
   }
   if (entries == 0) return;
-  const std::string entity_key = entity_part(event.tenant, entity.id);
-  std::string key = 'E' + entity_key;
+  std::string key;
+  key.reserve(event.tenant.size() + entity.id.size() + 15);
+  key.push_back('E');
+  key.append(event.tenant).push_back('\0');
+  key.append(entity.id).push_back('\0');
   put_time(key, event.at);
   put_u32(key, counter_.fetch_add(entries));
-  {
-    // The compactor's next pass looks at this entity from the event's earliest day on.
-    std::lock_guard lock(dirty_mutex_);
-    auto [it, inserted] = dirty_.try_emplace('S' + entity_key, earliest);
-    if (!inserted) it->second = std::min(it->second, earliest);
-  }
   writes.push_back({storage::Collection::History, std::move(key), std::move(value.value)});
   records_written_.fetch_add(entries, std::memory_order_relaxed);
 }
@@ -485,16 +635,32 @@ Status HistoryStore::materialize(const std::string& event_prefix, Timestamp chan
   if (!writes.empty()) last = store_.enqueue(std::move(writes));
   if (last == 0) return {};
   if (auto durable = store_.wait_durable(last); !durable) return durable;
-  std::lock_guard dirty_lock(dirty_mutex_);
-  for (const auto& [entity, time] : earliest) {
-    auto [it, inserted] = dirty_.try_emplace(entity, time);
-    if (!inserted) it->second = std::min(it->second, time);
-  }
+  for (const auto& [entity, time] : earliest) mark_dirty(entity, time);
   return {};
 }
 
 Status HistoryStore::materialize_entity(const std::string& tenant, const std::string& entity_id) const {
   return materialize('E' + entity_part(tenant, entity_id));
+}
+
+Status HistoryStore::pending_raws(const std::string& tenant, const std::string& entity_id,
+                                  const std::function<void(PendingRaw&&)>& visit) const {
+  const std::string prefix = 'E' + entity_part(tenant, entity_id);
+  return store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != prefix.size() + 12) return true;  // changedAt(8) counter(4)
+    const Timestamp changed_at = get_time(key.substr(prefix.size()));
+    std::uint32_t counter = get_u32(key.substr(prefix.size() + 8));
+    const bool ok = for_each_event_entry(value, changed_at, [&](const EventEntry& e) {
+      PendingRaw pending{e.attribute, std::string(e.dataset), e.time, {}, e.raw};
+      put_time(pending.suffix, e.time);
+      pending.suffix.push_back(kRawKind);
+      put_time(pending.suffix, changed_at);
+      put_u32(pending.suffix, counter++);
+      visit(std::move(pending));
+    });
+    if (!ok) spdlog::warn("history: a malformed event record was skipped");
+    return true;
+  });
 }
 
 Status HistoryStore::for_each_series(const std::string& prefix,
@@ -526,25 +692,41 @@ Status HistoryStore::for_each_series(const std::string& prefix,
 }
 
 Result<std::vector<SeriesId>> HistoryStore::series_of(const std::string& tenant, const std::string& entity_id) const {
-  if (auto st = materialize_entity(tenant, entity_id); !st) return st.problem();
-  std::vector<SeriesId> out;
+  std::shared_lock lock(rewrite_mutex_);
+  // attribute \0 datasetId, which sorts as the series keys do (names hold no zero byte)
+  std::set<std::string> names;
+  auto st = pending_raws(tenant, entity_id, [&](PendingRaw&& p) { names.insert(p.attribute + '\0' + p.dataset); });
+  if (!st) return st.problem();
   const std::string prefix = 'S' + entity_part(tenant, entity_id);
-  auto st = for_each_series(prefix, [&](const std::string& series) {
+  st = for_each_series(prefix, [&](const std::string& series) {
     const std::string_view rest = std::string_view(series).substr(prefix.size());
-    const auto zero = rest.find('\0');
-    if (zero == std::string_view::npos || rest.size() < zero + 2) return;
-    out.push_back({entity_id, std::string(rest.substr(0, zero)), std::string(rest.substr(zero + 1, rest.size() - zero - 2))});
+    if (rest.size() >= 2) names.insert(std::string(rest.substr(0, rest.size() - 1)));  // without the last \0
   });
   if (!st) return st.problem();
+  std::vector<SeriesId> out;
+  for (const auto& name : names) {
+    const auto zero = name.find('\0');
+    if (zero == std::string::npos) continue;
+    out.push_back({entity_id, name.substr(0, zero), name.substr(zero + 1)});
+  }
   return out;
 }
 
 Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
                           const std::function<void(const HistoryInstance&)>& visit, std::size_t limit) const {
   if (from >= to) return {};
-  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
+  std::shared_lock lock(rewrite_mutex_);
+  std::vector<HistoryInstance> pending;
+  std::set<std::string> pending_suffixes;
+  auto pending_st = pending_raws(tenant, series.entity_id, [&](PendingRaw&& p) {
+    if (p.attribute != series.attribute || p.dataset != series.dataset_id || p.time < from || p.time >= to) return;
+    if (auto raw = parse_raw(p.raw)) pending.push_back(instance_from_raw(series, p.time, p.suffix, *raw));
+    pending_suffixes.insert(std::move(p.suffix));
+  });
+  if (!pending_st) return pending_st;
   // Keys come in day order (a day's block first, then its raws), so once `limit` instances are
-  // found, finishing the day at hand makes the first `limit` in time order final.
+  // found, finishing the day at hand makes the first `limit` in time order final (the unsplit
+  // ones are all in `pending`, merged afterwards).
   std::optional<Timestamp> last_day;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
@@ -580,13 +762,14 @@ Status HistoryStore::read(const std::string& tenant, const SeriesId& series, Tim
       if (!reader->status()) failure = reader->status();
       return static_cast<bool>(failure);
     }
-    if (time < from) return true;
+    if (time < from || pending_suffixes.contains(std::string(suffix))) return true;
     auto raw = parse_raw(value);
     if (raw) found.push_back(instance_from_raw(series, time, suffix, *raw));
     return true;
   });
   if (!st) return st;
   if (!failure) return failure;
+  found.insert(found.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
   if (found.size() > limit) found.resize(limit);
   for (const auto& instance : found) visit(instance);
@@ -597,7 +780,26 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
                                   const std::function<void(std::string_view block)>& block_visit,
                                   const std::function<void(const HistoryInstance&)>& other) const {
   if (from >= to) return {};
-  if (auto st = materialize_entity(tenant, series.entity_id); !st) return st;
+  std::shared_lock lock(rewrite_mutex_);
+  auto visit_raw = [&](Timestamp time, std::string_view suffix, const RawRecord& raw) {
+    if (raw.deleted) return;
+    if (auto c = compactable(raw)) {
+      HistoryInstance instance;
+      instance.time = time;
+      instance.changed_at = raw.changed_at;
+      instance.number = c->value;
+      other(instance);
+    } else {
+      other(instance_from_raw(series, time, suffix, raw));
+    }
+  };
+  std::set<std::string> pending_suffixes;
+  auto pending_st = pending_raws(tenant, series.entity_id, [&](PendingRaw&& p) {
+    if (p.attribute != series.attribute || p.dataset != series.dataset_id || p.time < from || p.time >= to) return;
+    if (auto raw = parse_raw(p.raw)) visit_raw(p.time, p.suffix, *raw);
+    pending_suffixes.insert(std::move(p.suffix));
+  });
+  if (!pending_st) return pending_st;
   const std::string prefix = series_prefix(tenant, series);
   std::string begin = prefix, end = prefix;
   put_time(begin, day_of(from));
@@ -616,18 +818,8 @@ Status HistoryStore::read_numeric(const std::string& tenant, const SeriesId& ser
       block_visit(block);
       return true;
     }
-    if (time < from) return true;
-    auto raw = parse_raw(value);
-    if (!raw || raw->deleted) return true;
-    if (auto c = compactable(*raw)) {
-      HistoryInstance instance;
-      instance.time = time;
-      instance.changed_at = raw->changed_at;
-      instance.number = c->value;
-      other(instance);
-    } else {
-      other(instance_from_raw(series, time, suffix, *raw));
-    }
+    if (time < from || pending_suffixes.contains(std::string(suffix))) return true;
+    if (auto raw = parse_raw(value)) visit_raw(time, suffix, *raw);
     return true;
   });
   if (!st) return st;
@@ -709,6 +901,7 @@ Status HistoryStore::delete_instance(const std::string& tenant, const std::strin
   }
   auto suffix = unhex(code);
   if (!suffix || suffix->size() < 8) return not_found("instance " + instance_id + " was not found");
+  if (auto st = materialize_entity(tenant, entity_id); !st) return st;  // the instance may be in an event
   auto all = series_of(tenant, entity_id);
   if (!all) return all.problem();
   std::lock_guard lock(rewrite_mutex_);
@@ -831,6 +1024,9 @@ Status HistoryStore::compact_series(const std::string& prefix, Timestamp from, T
 Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_ms) {
   const Timestamp cutoff = day_of(now - grace_ms);
   CompactionStats stats;
+  // The changes older than the grace become raws first. Recording does not mark entities (that
+  // costs a hash lookup per change on the ingest path); splitting marks them, here or in a reader.
+  if (auto st = materialize("E", now - grace_ms); !st) return st.problem();
   // The entities to look at, from the earliest raw each may have before the cutoff. The first pass
   // looks at everything (raws written before a restart); later ones only at what was recorded since.
   std::vector<std::pair<std::string, Timestamp>> entities;
@@ -847,18 +1043,6 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
         last = std::move(entity);
       });
       if (!st) return st.problem();
-      // And every entity with event records only (recorded before a restart).
-      st = store_.scan(storage::Collection::History, "E", [&](std::string_view key, std::string_view) {
-        const auto entity_end = key.find('\0', key.find('\0', 1) + 1);
-        if (entity_end == std::string_view::npos) return true;
-        std::string entity = 'S' + std::string(key.substr(1, entity_end));
-        if (entity != last) entities.emplace_back(entity, kEarliest);
-        last = std::move(entity);
-        return true;
-      });
-      if (!st) return st.problem();
-      std::sort(entities.begin(), entities.end());
-      entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
     } else {
       for (auto& [entity, earliest] : dirty_)
         if (earliest < cutoff) entities.emplace_back(entity, earliest);
@@ -867,8 +1051,6 @@ Result<CompactionStats> HistoryStore::compact(Timestamp now, std::int64_t grace_
     for (const auto& [entity, earliest] : entities) dirty_[entity] = cutoff;
   }
   for (const auto& [entity, earliest] : entities) {
-    // The changes older than the grace become raws first ('S' tenant \0 entity \0 -> 'E' ...).
-    if (auto st = materialize('E' + entity.substr(1), now - grace_ms); !st) return st.problem();
     std::vector<std::string> prefixes;
     if (auto st = for_each_series(entity, [&](const std::string& series) { prefixes.push_back(series); }); !st)
       return st.problem();

@@ -6,9 +6,11 @@
 // wrote or removed), so history becomes durable in the same store group as the change. One store
 // key per change rather than per attribute value is what keeps ingest with history cheap.
 // An event record is split into the raw records below ("materialized") in one store group that
-// writes the raws and deletes the event: by every reader and deleter for the entity it touches
-// (before reading), by retention, and by the compactor for changes older than its grace. Raw keys
-// take the event's change time and counter, so an instance id does not depend on when that happens.
+// writes the raws and deletes the event: by every deleter for the entity it touches, by retention,
+// and by the compactor for changes older than its grace. Readers do not split: they merge the
+// entity's unsplit events in memory with what is stored (so a read never waits for a store write).
+// Raw keys take the event's change time and counter, so an instance id does not depend on when or
+// whether that happens.
 //
 // Keys (one series = tenant, entity, attribute, datasetId; every time is big-endian with the sign
 // bit flipped, so keys sort by time):
@@ -32,6 +34,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -166,7 +169,20 @@ class HistoryStore final : public twin::ChangeObserver {
   // Splits the event records under `event_prefix` ('E' + ...) changed before `changed_before` into
   // raw records (each event's raws and its deletion in one store group). Durable on return.
   Status materialize(const std::string& event_prefix, Timestamp changed_before = std::numeric_limits<Timestamp>::max()) const;
+  // Lowers the compactor's mark of an entity ('S' tenant \0 entity \0) to `earliest`.
+  void mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const;
   Status materialize_entity(const std::string& tenant, const std::string& entity_id) const;
+  // The entries of an entity's unsplit event records, as the raws they will become (same keys, so
+  // same instance ids). Readers merge them with what is stored instead of splitting first.
+  struct PendingRaw {
+    std::string attribute;
+    std::string dataset;
+    Timestamp time = 0;
+    std::string suffix;  // the raw key after its series prefix: time 'R' changedAt counter
+    std::string raw;     // the raw record's value
+  };
+  Status pending_raws(const std::string& tenant, const std::string& entity_id,
+                      const std::function<void(PendingRaw&&)>& visit) const;
   Status compact_series(const std::string& series_prefix, Timestamp from, Timestamp cutoff, CompactionStats& stats);
   Status delete_prefix(const std::string& prefix);
   // Every series whose key starts with `prefix` ('S' + ...), by its series prefix, in key order.
@@ -177,13 +193,18 @@ class HistoryStore final : public twin::ChangeObserver {
   storage::Store& store_;
   std::atomic<std::uint32_t> counter_;
   std::atomic<std::size_t> records_written_{0};
-  // Serialises what rewrites existing records (compaction, deletions) so that neither resurrects
-  // what the other removed; each holds it until its writes are durable.
-  mutable std::mutex rewrite_mutex_;
-  // Per entity ('S' tenant \0 entity \0) with history recorded since start, the earliest record
-  // time not yet looked at by the compactor (a lower bound).
+  // Serialises what rewrites existing records (splitting, compaction, deletions) so that neither
+  // resurrects what the other removed; each holds it until its writes are durable. Readers hold it
+  // shared, so that an event is never seen both unsplit and split (or neither).
+  mutable std::shared_mutex rewrite_mutex_;
+  // Per entity ('S' tenant \0 entity \0) with raw records written since start (recorded directly
+  // or split from events), the earliest record time not yet looked at by the compactor (a lower bound).
   mutable std::mutex dirty_mutex_;
-  mutable std::unordered_map<std::string, Timestamp> dirty_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
+  };
+  mutable std::unordered_map<std::string, Timestamp, TextHash, std::equal_to<>> dirty_;
   bool full_pass_done_ = false;
   mutable std::mutex retention_mutex_;
   std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)

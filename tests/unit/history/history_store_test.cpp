@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <bit>
 #include <filesystem>
 
 #include "history/series_codec.hpp"
@@ -186,7 +187,7 @@ TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
 }
 
-TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompactedFirst) {
+TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   const std::string kHumidity = "https://example.org/humidity", kNote = "https://example.org/note";
   auto change = [&](twin::Twin& twin, double base) {
     jsonld::DecodedEntity e;
@@ -264,6 +265,9 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompacte
   }
   auto first = instances(kNote);
   ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(count('E'), 1u);  // a read merges the unsplit event in memory; it writes nothing
+  EXPECT_EQ(instances(kTemp).size(), 6u);
+  ASSERT_TRUE(history_->compact(now_ms() + kBucketMs, 0).ok());
   EXPECT_EQ(count('E'), 0u);
   auto again = instances(kNote);
   ASSERT_EQ(again.size(), 3u);
@@ -271,6 +275,106 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsSplitOnceWhetherReadOrCompacte
   EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, first[2].instance_id).ok());
   EXPECT_EQ(instances(kNote).size(), 2u);
   EXPECT_EQ(instances(kTemp).size(), 6u);
+  // An instance still in an unsplit event can be deleted by the id a read gave.
+  {
+    twin::Twin twin(*store_);
+    ASSERT_TRUE(twin.load().ok());
+    twin.add_observer(history_.get());
+    change(twin, 23);
+  }
+  auto latest = instances(kNote);
+  ASSERT_EQ(latest.size(), 3u);
+  EXPECT_EQ(count('E'), 1u);
+  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, latest[2].instance_id).ok());
+  EXPECT_EQ(instances(kNote).size(), 2u);
+  EXPECT_EQ(instances(kTemp).size(), 8u);
+}
+
+// Event records keep plain values in binary (decimal-scaled varints, time deltas, GeoJSON Points):
+// whatever the value, what is read back is bit for bit what was written. (Raw records are JSON text,
+// so an integral double such as 0.0 comes back as the integer 0, and -0.0 as 0: compared as numbers.)
+TEST_F(HistoryStoreTest, EventRecordsRoundTripEveryKindOfValueExactly) {
+  const std::string kBase = "https://example.org/";
+  const std::vector<json::value> numbers = {
+      21.3, 0.5, 0.0, 0.1 + 0.2, 1e300, -4.9e-324, 123456789.123, -7.25, 1e-13, 3.0e15,
+      std::int64_t{INT64_MIN}, std::int64_t{INT64_MAX}, std::int64_t{-5}, std::int64_t{0}};
+  jsonld::DecodedEntity e;
+  e.header.id = "urn:e:1";
+  e.header.types.push_back(model::Term::intern(kBase + "Sensor"));
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    model::Attribute a;
+    a.name = model::Term::intern(kBase + "n" + std::to_string(i));
+    a.value = numbers[i];
+    if (i % 3 == 1) a.observed_at = kDay0 + static_cast<Timestamp>(i) * 1000;  // before the change time
+    if (i % 4 == 2) a.unit_code = model::Term::intern("CEL");
+    if (i % 5 == 3) a.dataset_id = model::Term::intern("urn:ds:" + std::to_string(i));
+    e.attributes.push_back(a);
+  }
+  auto point = [](json::array coordinates) {
+    return json::object{{"type", "Point"}, {"coordinates", std::move(coordinates)}};
+  };
+  const std::vector<json::value> places = {point({116.001, 39.9}), point({-0.5, 51.25, 12.125}),
+                                           point({0.1 + 0.2, 1e-300}),
+                                           point({std::int64_t{116}, 39.9}),  // an integer: kept as JSON
+                                           json::object{{"type", "LineString"}, {"coordinates", json::array{json::array{1.5, 2.5}, json::array{3.5, 4.5}}}}};
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    model::Attribute a;
+    a.name = model::Term::intern(kBase + "place" + std::to_string(i));
+    a.kind = model::AttributeKind::GeoProperty;
+    a.value = places[i];
+    if (i == 1) a.observed_at = kDay0;
+    e.attributes.push_back(a);
+  }
+  twin::Twin twin(*store_);
+  ASSERT_TRUE(twin.load().ok());
+  twin.add_observer(history_.get());
+  const auto written = e.attributes;
+  auto done = twin.batch_upsert("", {std::move(e)}, twin::UpsertMode::Update);
+  ASSERT_TRUE(store_->wait_durable(done.sequence).ok());
+  auto removal = twin.delete_attribute("", "urn:e:1", model::Term::intern(kBase + "n0"), {}, false);
+  ASSERT_TRUE(removal.ok());
+  ASSERT_TRUE(store_->wait_durable(removal->sequence).ok());
+
+  auto same = [](const json::value& a, const json::value& b) -> bool {
+    if (a.is_double() || b.is_double()) {
+      auto as_double = [](const json::value& v) { return v.is_double() ? v.get_double() : static_cast<double>(v.is_int64() ? v.get_int64() : 0); };
+      return a.is_number() && b.is_number() && std::bit_cast<std::uint64_t>(as_double(a)) == std::bit_cast<std::uint64_t>(as_double(b));
+    }
+    if (a.kind() != b.kind()) return false;
+    if (a.is_array()) {
+      const auto &x = a.get_array(), &y = b.get_array();
+      if (x.size() != y.size()) return false;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (!(x[i].is_double() && y[i].is_double() ? std::bit_cast<std::uint64_t>(x[i].get_double()) == std::bit_cast<std::uint64_t>(y[i].get_double()) : x[i] == y[i]))
+          return false;
+      return true;
+    }
+    return a == b;
+  };
+  for (const auto& w : written) {
+    const SeriesId series{"urn:e:1", std::string(w.name.str()), std::string(w.dataset_id.str())};
+    std::vector<HistoryInstance> found;
+    ASSERT_TRUE(history_->read("", series, INT64_MIN / 2, INT64_MAX, [&](const HistoryInstance& i) { found.push_back(i); }).ok());
+    const bool removed = w.name.str() == kBase + "n0";
+    ASSERT_EQ(found.size(), removed ? 2u : 1u) << w.name.str();
+    const auto& got = found.front().attribute;
+    EXPECT_EQ(got.kind, w.kind) << w.name.str();
+    if (w.kind == model::AttributeKind::GeoProperty && got.value.is_object() && w.value.is_object()) {
+      EXPECT_EQ(got.value.at("type"), w.value.at("type")) << w.name.str();
+      EXPECT_TRUE(same(got.value.at("coordinates"), w.value.at("coordinates"))) << w.name.str() << ": " << to_text(got.value);
+    } else {
+      EXPECT_TRUE(same(got.value, w.value)) << w.name.str() << ": " << to_text(got.value);
+    }
+    if (w.observed_at != kNoTimestamp) {
+      EXPECT_EQ(got.observed_at, w.observed_at) << w.name.str();
+    }
+    EXPECT_EQ(found.front().time, w.observed_at != kNoTimestamp ? w.observed_at : found.front().changed_at);
+    EXPECT_EQ(got.unit_code, w.unit_code) << w.name.str();
+    EXPECT_EQ(got.dataset_id, w.dataset_id) << w.name.str();
+    if (removed) {
+      EXPECT_TRUE(found.back().deleted);
+    }
+  }
 }
 
 }  // namespace
