@@ -245,20 +245,20 @@ int main(int argc, char** argv) {
     const auto s = engine.stats();
     const auto processed = s.events_processed - before.events_processed;
     std::printf("round %d, unpaced: rules disabled %.0f updates/s, %d rules enabled %.0f updates/s (%.0f%%); engine: "
-                "%lu events, %lu dropped, rules thread %.2f CPU s = %.1f us per event\n",
+                "%lu events, %lu writer waits, rules thread %.2f CPU s = %.1f us per event\n",
                 round + 1, off.updates_per_s, o.rules, on.updates_per_s, 100.0 * on.updates_per_s / off.updates_per_s,
-                static_cast<unsigned long>(processed), static_cast<unsigned long>(s.events_dropped - before.events_dropped),
+                static_cast<unsigned long>(processed), static_cast<unsigned long>(s.writer_waits - before.writer_waits),
                 cpu, processed ? 1e6 * cpu / static_cast<double>(processed) : 0.0);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const auto paced = run(twin, o, ctx, o.rate, o.duration, &watch, spike_entity);
   const auto s2 = engine.stats();
   std::printf("%d rules, paced at %.0f/s: %.0f updates/s; %zu spikes, %zu alerts seen; condition -> alert "
-              "p50 %.1f ms, p99 %.1f ms, max %.1f ms; engine: %lu queued, %lu processed, %lu dropped in all\n",
+              "p50 %.1f ms, p99 %.1f ms, max %.1f ms; engine: %lu queued, %lu processed, %lu writer waits in all\n",
               o.rules, o.rate, paced.updates_per_s, paced.spikes, paced.latencies_ms.size(),
               percentile(paced.latencies_ms, 0.5), percentile(paced.latencies_ms, 0.99),
               percentile(paced.latencies_ms, 1.0), static_cast<unsigned long>(s2.events_queued),
-              static_cast<unsigned long>(s2.events_processed), static_cast<unsigned long>(s2.events_dropped));
+              static_cast<unsigned long>(s2.events_processed), static_cast<unsigned long>(s2.writer_waits));
   engine.stop();
   (*store)->close();
   std::filesystem::remove_all(o.dir);
