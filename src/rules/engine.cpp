@@ -97,6 +97,9 @@ struct Runtime {
   std::vector<Term> window_attributes;
   std::int64_t longest_ms = 0;
   std::size_t active = 0;  // states with the alert raised
+  bool counts_changed = true;  // active or watched, since last published in the rule's health
+  // The watch names the type only: an entity that reaches this rule through the type index matches.
+  bool watches_type_only = false;
 
   EntityState* find(std::uint32_t member) {
     if (member >= state_of.size() || state_of[member] == 0) return nullptr;
@@ -115,6 +118,7 @@ struct Runtime {
     }
     state_of[member] = index + 1;
     ++watched;
+    counts_changed = true;
     states[index].entity = entity;
     return states[index];
   }
@@ -124,6 +128,7 @@ struct Runtime {
     free_states.push_back(index);
     state_of[member] = 0;
     --watched;
+    counts_changed = true;
   }
   std::uint32_t index_of(const EntityState& state) const { return static_cast<std::uint32_t>(&state - states.data()); }
 };
@@ -451,6 +456,11 @@ struct RulesEngine::Impl {
       rt->tenant = tenant;
       rt->home = &tr;
       rt->rule = record.rule;
+      {
+        const auto& w = record.rule->watch;
+        rt->watches_type_only = w.selectors.size() == 1 && w.selectors[0].ids.empty() && !w.selectors[0].id_pattern &&
+                                !w.q && !w.scope && !w.geo && w.any_attribute.empty();
+      }
       rt->health = record.health;
       rt->serial = next_serial++;
       rt->window_attributes = record.rule->when.window_attributes();
@@ -539,6 +549,7 @@ struct RulesEngine::Impl {
         if (auto found = raised.find({rt->rule->id, e->id}); found != raised.end()) {
           state.active = true;
           ++rt->active;
+          rt->counts_changed = true;
           state.restored = history == nullptr;
           state.alert_id = found->second;
         }
@@ -609,7 +620,7 @@ struct RulesEngine::Impl {
     const auto member = rt.home->member(number, rt.rule->type);
     EntityState* found = rt.find(member);
     const bool deleted = event.kind == twin::ChangeEvent::Kind::Deleted;
-    if (deleted || !twin::matches(entity, rt.rule->watch)) {
+    if (deleted || (!rt.watches_type_only && !twin::matches(entity, rt.rule->watch))) {
       if (found) {
         if (found->active) clear_alert(rt, *found, now);
         rt.erase(member);
@@ -752,6 +763,7 @@ struct RulesEngine::Impl {
   void fire(Runtime& rt, EntityState& state, const Entity& entity, Timestamp now) {
     state.active = true;
     ++rt.active;
+    rt.counts_changed = true;
     state.pending_since = kNoTimestamp;
     state.clearing_since = kNoTimestamp;
     state.alert_id.clear();
@@ -770,6 +782,7 @@ struct RulesEngine::Impl {
   void clear_alert(Runtime& rt, EntityState& state, Timestamp now) {
     state.active = false;
     --rt.active;
+    rt.counts_changed = true;
     state.restored = false;
     state.clearing_since = kNoTimestamp;
     {
@@ -926,6 +939,8 @@ struct RulesEngine::Impl {
   void publish_counts() {
     for (auto& [tenant, tr] : runtimes)
       for (auto& [id, rt] : tr.rules) {
+        if (!rt->counts_changed) continue;
+        rt->counts_changed = false;
         std::lock_guard lock(rt->health->mutex);
         rt->health->value.active = rt->active;
         rt->health->value.watched = rt->watched;
