@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <condition_variable>
 #include <limits>
@@ -198,6 +199,18 @@ struct Record {
   std::shared_ptr<Health> health;
 };
 
+// A change as the rules thread needs it: without `previous` (rules do not read it, and the queue
+// need not keep old states alive), the instances inline (a change mostly writes one or two).
+struct QueuedChange {
+  using Instances = boost::container::small_vector<twin::ChangeEvent::Instance, 2>;
+  twin::ChangeEvent::Kind kind;
+  std::string tenant;
+  std::shared_ptr<const Entity> entity;
+  Instances written, removed;
+  Timestamp at;
+  storage::Sequence sequence;
+};
+
 std::optional<double> number_of(const json::value& v) {
   if (v.is_number()) return v.to_number<double>();
   return std::nullopt;
@@ -226,7 +239,7 @@ struct RulesEngine::Impl {
   std::condition_variable queue_cv;
   std::condition_variable space_cv;  // writers waiting for room
   std::size_t writers_waiting = 0;
-  std::deque<twin::ChangeEvent> events;
+  std::deque<QueuedChange> events;
   std::vector<std::pair<std::string, std::string>> changed_rules;  // tenant, id
   std::unordered_map<std::string, std::unordered_set<Term>> watched_types;  // tenant → types rules watch
   bool stopping = false;
@@ -343,7 +356,7 @@ struct RulesEngine::Impl {
       }
       apply_rule_changes(all, /*restart=*/true);
     }
-    std::vector<twin::ChangeEvent> batch;
+    std::vector<QueuedChange> batch;
     std::vector<std::pair<std::string, std::string>> changed;
     for (;;) {
       {
@@ -583,7 +596,7 @@ struct RulesEngine::Impl {
     }
   }
 
-  void process(const twin::ChangeEvent& event) {
+  void process(const QueuedChange& event) {
     if (!event.entity) return;
     auto t = runtimes.find(event.tenant);
     if (t == runtimes.end()) return;
@@ -615,7 +628,7 @@ struct RulesEngine::Impl {
     for (auto* rt : candidates) handle(*rt, number, event, now);
   }
 
-  void handle(Runtime& rt, std::uint32_t number, const twin::ChangeEvent& event, Timestamp now) {
+  void handle(Runtime& rt, std::uint32_t number, const QueuedChange& event, Timestamp now) {
     const Entity& entity = *event.entity;
     const auto member = rt.home->member(number, rt.rule->type);
     EntityState* found = rt.find(member);
@@ -1075,9 +1088,10 @@ void RulesEngine::on_change(const twin::ChangeEvent& event) {
   bool watched = false;
   for (auto type : event.entity->types) watched = watched || types->second.count(type) > 0;
   if (!watched) return;
-  // Without `previous`: rules do not read it, and the queue need not keep old states alive.
-  impl_->events.push_back(twin::ChangeEvent{event.kind, event.tenant, event.entity, nullptr, event.written,
-                                            event.removed, event.at, event.sequence});
+  impl_->events.push_back(QueuedChange{event.kind, event.tenant, event.entity,
+                                       QueuedChange::Instances(event.written.begin(), event.written.end()),
+                                       QueuedChange::Instances(event.removed.begin(), event.removed.end()), event.at,
+                                       event.sequence});
   ++impl_->queued;
   // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
   if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
