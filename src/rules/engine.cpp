@@ -173,13 +173,87 @@ struct Timer {
   bool operator>(const Timer& o) const { return due > o.due; }
 };
 
-// A min-heap of timers that can also drop the timers of rule runtimes that no longer exist.
-class TimerHeap : public std::priority_queue<Timer, std::vector<Timer>, std::greater<>> {
+// Timers in buckets of kWidth ms of due time, in due order. Pushing appends to the bucket's vector
+// (timers are mostly pushed in the order they fall due, so mostly to the last bucket used) and
+// taking the due ones reads a vector: a binary heap of a million timers (one per watched state)
+// costs a cache miss per level on every pop. Timers of one bucket run in no particular order.
+class TimerBuckets {
  public:
-  void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
-    std::erase_if(c, [&](const Timer& t) { return serials.count(t.serial) > 0; });
-    std::make_heap(c.begin(), c.end(), comp);
+  static constexpr Timestamp kWidth = 8;
+
+  void push(const Timer& timer) {
+    const Timestamp key = timer.due / kWidth;
+    if (last_ == buckets_.end() || last_->first != key) last_ = buckets_.try_emplace(key).first;
+    Bucket& b = last_->second;
+    if (b.timers.empty() || timer.due < b.min_due) b.min_due = timer.due;
+    if (b.timers.empty() || timer.due > b.max_due) b.max_due = timer.due;
+    b.timers.push_back(timer);
+    ++size_;
   }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Timestamp next_due() const { return buckets_.empty() ? kNoTimestamp : buckets_.begin()->second.min_due; }
+
+  // Moves up to `limit` timers due at `now` or before into `out`.
+  void take_due(Timestamp now, std::size_t limit, std::vector<Timer>& out) {
+    while (out.size() < limit && !buckets_.empty()) {
+      auto first = buckets_.begin();
+      Bucket& b = first->second;
+      if (b.min_due > now) return;
+      if (b.max_due <= now) {  // all due: take from the back
+        while (!b.timers.empty() && out.size() < limit) {
+          out.push_back(b.timers.back());
+          b.timers.pop_back();
+          --size_;
+        }
+        if (!b.timers.empty()) return;  // `limit` reached; min/max still bound what is left
+      } else {                          // the bucket `now` falls in: take the due ones, keep the rest
+        std::size_t kept = 0;
+        Timestamp min_due = std::numeric_limits<Timestamp>::max();
+        for (const Timer& t : b.timers) {
+          if (t.due <= now && out.size() < limit) {
+            out.push_back(t);
+            --size_;
+          } else {
+            b.timers[kept++] = t;
+            min_due = std::min(min_due, t.due);
+          }
+        }
+        b.timers.resize(kept);
+        if (kept > 0) {
+          b.min_due = min_due;
+          return;
+        }
+      }
+      if (last_ == first) last_ = buckets_.end();
+      buckets_.erase(first);
+    }
+  }
+
+  // Drops the timers of rule runtimes that no longer exist.
+  void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      auto& timers = it->second.timers;
+      size_ -= std::erase_if(timers, [&](const Timer& t) { return serials.count(t.serial) > 0; });
+      if (timers.empty()) {
+        it = buckets_.erase(it);
+        continue;
+      }
+      it->second.min_due = std::min_element(timers.begin(), timers.end(), [](auto& a, auto& b) { return a.due < b.due; })->due;
+      it->second.max_due = std::max_element(timers.begin(), timers.end(), [](auto& a, auto& b) { return a.due < b.due; })->due;
+      ++it;
+    }
+    last_ = buckets_.end();
+  }
+
+ private:
+  struct Bucket {
+    Timestamp min_due = 0, max_due = 0;
+    std::vector<Timer> timers;
+  };
+  std::map<Timestamp, Bucket> buckets_;
+  std::map<Timestamp, Bucket>::iterator last_ = buckets_.end();
+  std::size_t size_ = 0;
 };
 
 enum class Phase : std::uint8_t { Fire, Clear };
@@ -250,7 +324,8 @@ struct RulesEngine::Impl {
   std::unordered_map<std::string, TenantRuntime> runtimes;  // node-based: Runtime::home stays valid
   std::unordered_map<std::uint64_t, Runtime*> live;        // serial → the runtime, for timers and retries
   std::vector<Runtime*> candidates;                        // scratch of process()
-  TimerHeap timers;
+  TimerBuckets timers;
+  std::vector<Timer> due_timers;  // scratch of run_timers()
   // Runtimes replaced or removed since the timers were last purged, and how many timers they may
   // have left (at most one per entity state): purged once they are half the heap, so that disabling
   // rules frees their timers without a pass over the heap for every rule.
@@ -406,7 +481,7 @@ struct RulesEngine::Impl {
 
   Timestamp next_deadline() const {
     Timestamp next = kNoTimestamp;
-    if (!timers.empty()) next = timers.top().due;
+    if (!timers.empty()) next = timers.next_due();
     if (!retries.empty() && (next == kNoTimestamp || retries.top().due < next)) next = retries.top().due;
     return next;
   }
@@ -602,8 +677,11 @@ struct RulesEngine::Impl {
     if (t == runtimes.end()) return;
     TenantRuntime& tr = t->second;
     const auto number = tr.number(event.entity->id);
-    if (event.kind == twin::ChangeEvent::Kind::Deleted) tr.entities[number].latest = nullptr;
-    else tr.entities[number].latest = event.entity;
+    // A change queued before a rule was seeded may be older than the snapshot the seed kept.
+    auto& latest = tr.entities[number].latest;
+    if (event.kind == twin::ChangeEvent::Kind::Deleted) latest = nullptr;
+    else if (!latest || event.kind == twin::ChangeEvent::Kind::Created || latest->revision <= event.entity->revision)
+      latest = event.entity;
     candidates.clear();
     for (auto type : event.entity->types) {
       auto b = t->second.index.find(type);
@@ -668,7 +746,9 @@ struct RulesEngine::Impl {
       state.restored = false;
       for (auto& [name, series] : state.windows.series) series.prune(now - rt.longest_ms - 1);
     }
-    evaluate(rt, state, entity, now);
+    // Against the newest snapshot: a change older than the seed must not undo what the seed saw.
+    const Entity* newest = rt.home->entities[number].latest.get();
+    evaluate(rt, state, newest ? *newest : entity, now);
   }
 
   bool count_ready(const Condition& c, const EntityState& state, Timestamp now, Timestamp& ready_at) const {
@@ -753,9 +833,9 @@ struct RulesEngine::Impl {
 
   void run_timers() {
     const Timestamp now = now_ms();
-    for (std::size_t done = 0; done < kTimersPerTurn && !timers.empty() && timers.top().due <= now; ++done) {
-      const Timer timer = timers.top();
-      timers.pop();
+    due_timers.clear();
+    timers.take_due(now, kTimersPerTurn, due_timers);
+    for (const Timer& timer : due_timers) {
       auto r = live.find(timer.serial);
       if (r == live.end() || !r->second->rule->enabled) continue;
       Runtime& rt = *r->second;
