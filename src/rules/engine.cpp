@@ -460,7 +460,11 @@ struct RulesEngine::Impl {
       if (!batch.empty()) {
         // Each event waits only for its own durability (the durable prefix), not for the batch's last.
         storage::Sequence durable_through = 0;
-        for (const auto& e : batch) {
+        number_batch(batch);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (i + 2 * kLookahead < batch.size()) prefetch_states(batch[i + 2 * kLookahead], numbered[i + 2 * kLookahead], false);
+          if (i + kLookahead < batch.size()) prefetch_states(batch[i + kLookahead], numbered[i + kLookahead], true);
+          const auto& e = batch[i];
           if (e.sequence > durable_through) {
             if (auto st = store.wait_durable(e.sequence); !st) {
               spdlog::warn("rules: a change was not durable, not evaluated: {}", st.problem().detail);
@@ -468,7 +472,7 @@ struct RulesEngine::Impl {
             }
             durable_through = e.sequence;
           }
-          process(e);
+          process(e, numbered[i]);
         }
         processed += batch.size();
         batch.clear();
@@ -671,34 +675,80 @@ struct RulesEngine::Impl {
     }
   }
 
-  void process(const QueuedChange& event) {
-    if (!event.entity) return;
-    auto t = runtimes.find(event.tenant);
-    if (t == runtimes.end()) return;
-    TenantRuntime& tr = t->second;
-    const auto number = tr.number(event.entity->id);
+  // The (rule, entity) states are spread over a lot of memory and each change touches its own: the
+  // batch is numbered first (independent lookups, which the CPU overlaps), and while a change is
+  // processed the state tables of the one kLookahead ahead, and the states of the one 2 * kLookahead
+  // ahead, are fetched.
+  static constexpr std::size_t kLookahead = 4;
+  struct Numbered {
+    TenantRuntime* tenant = nullptr;
+    std::uint32_t number = kNone;
+  };
+  std::vector<Numbered> numbered;  // scratch: per change of the batch
+
+  void number_batch(const std::vector<QueuedChange>& batch) {
+    numbered.clear();
+    const std::string* last_tenant = nullptr;
+    TenantRuntime* tr = nullptr;
+    for (const auto& e : batch) {
+      if (!last_tenant || *last_tenant != e.tenant) {
+        auto t = runtimes.find(e.tenant);
+        tr = t == runtimes.end() ? nullptr : &t->second;
+        last_tenant = &e.tenant;
+      }
+      numbered.push_back(tr && e.entity ? Numbered{tr, tr->number(e.entity->id)} : Numbered{});
+    }
+  }
+
+  // The candidate rules of a change (into `out`, unsorted, maybe with duplicates).
+  void candidates_of(const TenantRuntime& tr, const QueuedChange& event, std::vector<Runtime*>& out) const {
+    for (auto type : event.entity->types) {
+      auto b = tr.index.find(type);
+      if (b == tr.index.end()) continue;
+      const auto& bucket = b->second;
+      if (event.kind != twin::ChangeEvent::Kind::Updated) {
+        out.insert(out.end(), bucket.all.begin(), bucket.all.end());
+        continue;
+      }
+      out.insert(out.end(), bucket.any_change.begin(), bucket.any_change.end());
+      auto touch = [&](const twin::ChangeEvent::Instance& instance) {
+        if (auto a = bucket.by_attribute.find(instance.first); a != bucket.by_attribute.end())
+          out.insert(out.end(), a->second.begin(), a->second.end());
+      };
+      for (const auto& i : event.written) touch(i);
+      for (const auto& i : event.removed) touch(i);
+    }
+  }
+
+  std::vector<Runtime*> ahead;  // scratch of prefetch_states()
+  void prefetch_states(const QueuedChange& event, const Numbered& n, bool states) {
+    if (!n.tenant) return;
+    const auto& slot = n.tenant->entities[n.number];
+    ahead.clear();
+    candidates_of(*n.tenant, event, ahead);
+    for (const Runtime* rt : ahead)
+      for (const auto& [type, member] : slot.member) {
+        if (type != rt->rule->type || member >= rt->state_of.size()) continue;
+        if (!states) {
+          __builtin_prefetch(&rt->state_of[member]);
+        } else if (const auto index = rt->state_of[member]; index != 0) {
+          const auto* state = reinterpret_cast<const char*>(&rt->states[index - 1]);
+          for (std::size_t line = 0; line < sizeof(EntityState); line += 64) __builtin_prefetch(state + line);
+        }
+      }
+  }
+
+  void process(const QueuedChange& event, const Numbered& n) {
+    if (!event.entity || !n.tenant) return;
+    TenantRuntime& tr = *n.tenant;
+    const auto number = n.number;
     // A change queued before a rule was seeded may be older than the snapshot the seed kept.
     auto& latest = tr.entities[number].latest;
     if (event.kind == twin::ChangeEvent::Kind::Deleted) latest = nullptr;
     else if (!latest || event.kind == twin::ChangeEvent::Kind::Created || latest->revision <= event.entity->revision)
       latest = event.entity;
     candidates.clear();
-    for (auto type : event.entity->types) {
-      auto b = t->second.index.find(type);
-      if (b == t->second.index.end()) continue;
-      const auto& bucket = b->second;
-      if (event.kind != twin::ChangeEvent::Kind::Updated) {
-        candidates.insert(candidates.end(), bucket.all.begin(), bucket.all.end());
-        continue;
-      }
-      candidates.insert(candidates.end(), bucket.any_change.begin(), bucket.any_change.end());
-      auto touch = [&](const twin::ChangeEvent::Instance& instance) {
-        if (auto a = bucket.by_attribute.find(instance.first); a != bucket.by_attribute.end())
-          candidates.insert(candidates.end(), a->second.begin(), a->second.end());
-      };
-      for (const auto& i : event.written) touch(i);
-      for (const auto& i : event.removed) touch(i);
-    }
+    candidates_of(tr, event, candidates);
     if (candidates.empty()) return;
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
