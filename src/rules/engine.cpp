@@ -183,8 +183,9 @@ class TimerBuckets {
 
   void push(const Timer& timer) {
     const Timestamp key = timer.due / kWidth;
-    if (last_ == buckets_.end() || last_->first != key) last_ = buckets_.try_emplace(key).first;
-    Bucket& b = last_->second;
+    auto [it, fresh] = buckets_.try_emplace(key);
+    if (fresh) keys_.push(key);
+    Bucket& b = it->second;
     if (b.timers.empty() || timer.due < b.min_due) b.min_due = timer.due;
     if (b.timers.empty() || timer.due > b.max_due) b.max_due = timer.due;
     b.timers.push_back(timer);
@@ -192,12 +193,12 @@ class TimerBuckets {
   }
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
-  Timestamp next_due() const { return buckets_.empty() ? kNoTimestamp : buckets_.begin()->second.min_due; }
+  Timestamp next_due() const { return keys_.empty() ? kNoTimestamp : buckets_.find(keys_.top())->second.min_due; }
 
   // Moves up to `limit` timers due at `now` or before into `out`.
   void take_due(Timestamp now, std::size_t limit, std::vector<Timer>& out) {
-    while (out.size() < limit && !buckets_.empty()) {
-      auto first = buckets_.begin();
+    while (out.size() < limit && !keys_.empty()) {
+      auto first = buckets_.find(keys_.top());
       Bucket& b = first->second;
       if (b.min_due > now) return;
       if (b.max_due <= now) {  // all due: take from the back
@@ -225,25 +226,29 @@ class TimerBuckets {
           return;
         }
       }
-      if (last_ == first) last_ = buckets_.end();
       buckets_.erase(first);
+      keys_.pop();
     }
   }
 
   // Drops the timers of rule runtimes that no longer exist.
   void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
-    for (auto it = buckets_.begin(); it != buckets_.end();) {
-      auto& timers = it->second.timers;
+    std::vector<Timestamp> emptied;
+    for (auto& [key, bucket] : buckets_) {
+      auto& timers = bucket.timers;
       size_ -= std::erase_if(timers, [&](const Timer& t) { return serials.count(t.serial) > 0; });
       if (timers.empty()) {
-        it = buckets_.erase(it);
+        emptied.push_back(key);
         continue;
       }
-      it->second.min_due = std::min_element(timers.begin(), timers.end(), [](auto& a, auto& b) { return a.due < b.due; })->due;
-      it->second.max_due = std::max_element(timers.begin(), timers.end(), [](auto& a, auto& b) { return a.due < b.due; })->due;
-      ++it;
+      auto by_due = [](const Timer& a, const Timer& b) { return a.due < b.due; };
+      bucket.min_due = std::min_element(timers.begin(), timers.end(), by_due)->due;
+      bucket.max_due = std::max_element(timers.begin(), timers.end(), by_due)->due;
     }
-    last_ = buckets_.end();
+    for (auto key : emptied) buckets_.erase(key);
+    Keys kept;
+    for (const auto& [key, bucket] : buckets_) kept.push(key);
+    keys_ = std::move(kept);
   }
 
  private:
@@ -251,8 +256,11 @@ class TimerBuckets {
     Timestamp min_due = 0, max_due = 0;
     std::vector<Timer> timers;
   };
-  std::map<Timestamp, Bucket> buckets_;
-  std::map<Timestamp, Bucket>::iterator last_ = buckets_.end();
+  // The buckets by key (due / kWidth), and their keys in a min-heap: a few thousand keys, where a
+  // tree of buckets cost a walk over cold nodes on every push.
+  boost::unordered_flat_map<Timestamp, Bucket> buckets_;
+  using Keys = std::priority_queue<Timestamp, std::vector<Timestamp>, std::greater<>>;
+  Keys keys_;
   std::size_t size_ = 0;
 };
 
