@@ -893,24 +893,7 @@ struct RulesEngine::Impl {
     const Timestamp now = now_ms();
     due_timers.clear();
     timers.take_due(now, kTimersPerTurn, due_timers);
-    // As for changes: the states of due timers are scattered, so fetch them a few timers ahead, and
-    // their entities' slots (known once the state is in) a little later.
-    auto fetch_ahead = [&](std::size_t i, bool slot) {
-      if (i >= due_timers.size()) return;
-      auto r = live.find(due_timers[i].serial);
-      if (r == live.end() || due_timers[i].state >= r->second->states.size()) return;
-      const EntityState& state = r->second->states[due_timers[i].state];
-      if (!slot) {
-        const auto* bytes = reinterpret_cast<const char*>(&state);
-        for (std::size_t line = 0; line < sizeof(EntityState); line += 64) __builtin_prefetch(bytes + line);
-      } else if (state.entity < r->second->home->entities.size()) {
-        __builtin_prefetch(&r->second->home->entities[state.entity]);
-      }
-    };
-    for (std::size_t i = 0; i < due_timers.size(); ++i) {
-      fetch_ahead(i + 2 * kLookahead, false);
-      fetch_ahead(i + kLookahead, true);
-      const Timer& timer = due_timers[i];
+    for (const Timer& timer : due_timers) {
       auto r = live.find(timer.serial);
       if (r == live.end() || !r->second->rule->enabled) continue;
       Runtime& rt = *r->second;
