@@ -1,7 +1,7 @@
 // rules_bench: the rules engine in process, on a real twin and RocksDB store (no fsync), without
 // HTTP: what the engine costs the write path and how fast a condition becomes a visible alert.
 //
-//   rules_bench --dir /tmp/rb --entities 100000 --rules 1000 --rate 50000 --duration 10
+//   rules_bench --entities 100000 --rules 1000        (the default run takes about three minutes)
 //
 // Population: `types` entity types (T0..), entities spread evenly over them, each with
 // `attributes` numeric attributes (a0..). Rule k watches type T(k % types) and attribute
@@ -12,9 +12,13 @@
 // watched by rule 1, a max rule), one every `spike_every` batches: the time from the end of the write call to
 // the alert's creation event (seen by an observer on the twin) is the condition → alert latency.
 //
-// Runs: unpaced without the engine; then twice unpaced with every rule disabled and then enabled
-// (throughput ratio of adjacent runs: the growing store moves throughput more than the rules); then
-// paced at `rate` with the rules for latency and whether the engine keeps up (events dropped).
+// Phases, on one store: the rules are created and seeded once; a warm-up paced at `rate` longer than
+// the windows (so that the wave of timers of the values seeded at creation has passed and every
+// window is in its steady state); then `rounds` pairs of short unpaced runs with the engine cut off
+// from the twin's changes and connected to them (the engine keeps its state; each pair is compared,
+// and the median of the ratios reported: the growing store moves throughput between pairs); then a
+// run paced at `rate` for the latency, the rules thread's CPU per event and whether writers had to
+// wait for the engine (back-pressure: the engine never drops a change).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -23,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <mutex>
 #include <random>
@@ -45,7 +50,10 @@ struct Options {
   int types = 100;
   int attributes = 10;
   double rate = 50'000;
-  double duration = 10;
+  double duration = 30;  // the paced run
+  double warmup = 65;    // paced, longer than the windows (PT1M)
+  int rounds = 4;
+  double round_seconds = 5;
   int batch = 500;
   int spike_every = 5;
 };
@@ -67,6 +75,30 @@ class AlertWatch final : public twin::ChangeObserver {
  private:
   model::Term alert_type_;
 };
+
+// Connects the engine to the twin's changes or cuts it off, so that runs with and without rules use
+// the same store and the same seeded engine.
+class Switch final : public twin::ChangeObserver {
+ public:
+  explicit Switch(rules::RulesEngine& engine) : engine_(engine) {}
+  void on_change(const twin::ChangeEvent& e) override {
+    if (on.load(std::memory_order_relaxed)) engine_.on_change(e);
+  }
+  void after_write() override {
+    if (on.load(std::memory_order_relaxed)) engine_.after_write();
+  }
+  std::atomic<bool> on{true};
+
+ private:
+  rules::RulesEngine& engine_;
+};
+
+double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
+double cpu_seconds(int who) {
+  rusage usage{};
+  getrusage(who, &usage);
+  return seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+}
 
 struct RunResult {
   double updates_per_s = 0;
@@ -166,7 +198,10 @@ int main(int argc, char** argv) {
   app.add_option("--types", o.types);
   app.add_option("--attributes", o.attributes);
   app.add_option("--rate", o.rate);
-  app.add_option("--duration", o.duration);
+  app.add_option("--duration", o.duration, "seconds of the paced run");
+  app.add_option("--warmup", o.warmup, "seconds of the paced warm-up (longer than the windows)");
+  app.add_option("--rounds", o.rounds, "unpaced pairs without and with the engine");
+  app.add_option("--round-seconds", o.round_seconds);
   app.add_option("--batch", o.batch);
   app.add_option("--spike-every", o.spike_every);
   CLI11_PARSE(app, argc, argv);
@@ -194,13 +229,11 @@ int main(int argc, char** argv) {
     }
   }
   long spike_entity = 0;
-  const auto first = run(twin, o, ctx, 0, o.duration / 4, nullptr, spike_entity);
-  std::printf("no engine, unpaced: %.0f updates/s\n", first.updates_per_s);
-
   rules::RoadGraphs roads;
   rules::Incidents incidents(twin, contexts.core(), roads);
   rules::RulesEngine engine(twin, **store, contexts, incidents, nullptr);
-  twin.add_observer(&engine);
+  Switch connection(engine);
+  twin.add_observer(&connection);
   auto alert_ctx = contexts.resolve(json::value(rules::kAlertContextUrl)).value();
   AlertWatch watch(model::Term::intern(alert_ctx->expand("Alert")));
   twin.add_observer(&watch);
@@ -210,55 +243,78 @@ int main(int argc, char** argv) {
     json::object rule{{"id", "r" + std::to_string(k)},
                       {"watch", json::object{{"type", "T" + std::to_string(k % o.types)}}},
                       {"when", std::string(k % 2 ? "max(" : "avg(") + attribute + ",PT1M) > 1000"},
-                      {"enabled", false},
                       {"actions", json::array{json::object{{"alert", json::object{{"category", "bench"}}}}}}};
     if (auto created = engine.create("", rule, ""); !created) {
       std::fprintf(stderr, "rule: %s\n", created.problem().detail.c_str());
       return 1;
     }
   }
-  auto set_all = [&](bool enabled) {
-    for (int k = 0; k < o.rules; ++k) (void)engine.set_enabled("", "r" + std::to_string(k), enabled);
-    // Wait until the engine has seeded (or dropped) every rule's state before measuring.
-    for (int i = 0; i < 600; ++i) {
-      int done = 0;
-      for (int k = 0; k < o.rules; ++k) {
-        auto view = engine.get("", "r" + std::to_string(k));
-        done += view && (view->health.watched > 0) == enabled;
-      }
-      if (done == o.rules) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 1200; ++i) {  // until every rule is seeded
+    int seeded = 0;
+    for (int k = 0; k < o.rules; ++k) {
+      auto view = engine.get("", "r" + std::to_string(k));
+      seeded += view && view->health.watched > 0;
     }
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    if (seeded == o.rules) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto drain = [&] {
+    for (int i = 0; i < 6000; ++i) {
+      const auto s = engine.stats();
+      if (s.events_processed == s.events_queued) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   };
-  // The store grows and compacts as the run goes on, which moves throughput more than the rules do:
-  // compare each run with rules to the run without rules just before it.
-  for (int round = 0; round < 2; ++round) {
-    set_all(false);
-    const auto off = run(twin, o, ctx, 0, o.duration / 4, nullptr, spike_entity);
-    set_all(true);
+  const auto warm = run(twin, o, ctx, o.rate, o.warmup, nullptr, spike_entity);
+  drain();
+  std::printf("warm-up, paced at %.0f/s for %.0f s: %.0f updates/s\n", o.rate, o.warmup, warm.updates_per_s);
+
+  // Unpaced pairs: engine cut off, then connected.
+  std::vector<double> ratios, rules_us, process_off_us, process_on_us;
+  for (int round = 0; round < o.rounds; ++round) {
+    connection.on = false;
+    double cpu0 = cpu_seconds(RUSAGE_SELF);
+    const auto off = run(twin, o, ctx, 0, o.round_seconds, nullptr, spike_entity);
+    const double off_cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+    connection.on = true;
     const auto before = engine.stats();
-    const double cpu_before = thread_cpu_seconds("citytwin-rules");
-    const auto on = run(twin, o, ctx, 0, o.duration / 4, nullptr, spike_entity);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it drain
-    const double cpu = thread_cpu_seconds("citytwin-rules") - cpu_before;
+    const double rules0 = thread_cpu_seconds("citytwin-rules");
+    cpu0 = cpu_seconds(RUSAGE_SELF);
+    const auto on = run(twin, o, ctx, 0, o.round_seconds, nullptr, spike_entity);
+    drain();
+    const double on_cpu = cpu_seconds(RUSAGE_SELF) - cpu0;
+    const double rules_cpu = thread_cpu_seconds("citytwin-rules") - rules0;
     const auto s = engine.stats();
     const auto processed = s.events_processed - before.events_processed;
-    std::printf("round %d, unpaced: rules disabled %.0f updates/s, %d rules enabled %.0f updates/s (%.0f%%); engine: "
-                "%lu events, %lu dropped, rules thread %.2f CPU s = %.1f us per event\n",
-                round + 1, off.updates_per_s, o.rules, on.updates_per_s, 100.0 * on.updates_per_s / off.updates_per_s,
-                static_cast<unsigned long>(processed), static_cast<unsigned long>(s.events_dropped - before.events_dropped),
-                cpu, processed ? 1e6 * cpu / static_cast<double>(processed) : 0.0);
+    const double off_updates = off.updates_per_s * o.round_seconds, on_updates = on.updates_per_s * o.round_seconds;
+    ratios.push_back(on.updates_per_s / off.updates_per_s);
+    rules_us.push_back(processed ? 1e6 * rules_cpu / static_cast<double>(processed) : 0.0);
+    process_off_us.push_back(1e6 * off_cpu / off_updates);
+    process_on_us.push_back(1e6 * on_cpu / on_updates);
+    std::printf("round %d, unpaced: engine off %.0f updates/s, on %.0f updates/s (%.0f%%); process CPU per update "
+                "%.1f / %.1f us; rules thread %.1f us per event; %lu writer waits\n",
+                round + 1, off.updates_per_s, on.updates_per_s, 100.0 * ratios.back(), process_off_us.back(),
+                process_on_us.back(), rules_us.back(), static_cast<unsigned long>(s.writer_waits - before.writer_waits));
   }
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::printf("median of %d rounds: throughput with rules %.0f%% of without; process CPU per update %.1f us without, "
+              "%.1f us with; rules thread %.1f us per event\n",
+              o.rounds, 100.0 * percentile(ratios, 0.5), percentile(process_off_us, 0.5), percentile(process_on_us, 0.5),
+              percentile(rules_us, 0.5));
+
+  const auto before = engine.stats();
+  const double rules0 = thread_cpu_seconds("citytwin-rules");
   const auto paced = run(twin, o, ctx, o.rate, o.duration, &watch, spike_entity);
+  const double rules_cpu = thread_cpu_seconds("citytwin-rules") - rules0;  // includes the 2 s settling after the run
   const auto s2 = engine.stats();
+  const auto processed = s2.events_processed - before.events_processed;
   std::printf("%d rules, paced at %.0f/s: %.0f updates/s; %zu spikes, %zu alerts seen; condition -> alert "
-              "p50 %.1f ms, p99 %.1f ms, max %.1f ms; engine: %lu queued, %lu processed, %lu dropped in all\n",
+              "p50 %.1f ms, p99 %.1f ms, max %.1f ms; rules thread %.1f us per event (%lu events, timers included); "
+              "%lu writer waits; %lu queued, %lu processed in all\n",
               o.rules, o.rate, paced.updates_per_s, paced.spikes, paced.latencies_ms.size(),
               percentile(paced.latencies_ms, 0.5), percentile(paced.latencies_ms, 0.99),
-              percentile(paced.latencies_ms, 1.0), static_cast<unsigned long>(s2.events_queued),
-              static_cast<unsigned long>(s2.events_processed), static_cast<unsigned long>(s2.events_dropped));
+              percentile(paced.latencies_ms, 1.0), processed ? 1e6 * rules_cpu / static_cast<double>(processed) : 0.0,
+              static_cast<unsigned long>(processed), static_cast<unsigned long>(s2.writer_waits - before.writer_waits),
+              static_cast<unsigned long>(s2.events_queued), static_cast<unsigned long>(s2.events_processed));
   engine.stop();
   (*store)->close();
   std::filesystem::remove_all(o.dir);

@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <condition_variable>
+#include <limits>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -30,8 +33,11 @@ json::object property(json::value value) { return json::object{{"type", "Propert
 json::object property(const std::string& text) { return property(json::value(json::string(text))); }
 json::object property(const char* text) { return property(json::value(json::string(text))); }
 
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
 struct EntityState {
   WindowSet windows;
+  std::uint32_t entity = kNone;  // the entity's number in its tenant (EntitySlot); kNone: a free state
   Timestamp watch_since = kNoTimestamp;
   Timestamp pending_since = kNoTimestamp;   // `when` holds since (waiting for `for`)
   Timestamp clearing_since = kNoTimestamp;  // the clearing condition holds since
@@ -64,16 +70,68 @@ struct Health {
   }
 };
 
+// An entity the rules of a tenant have seen. Entities are numbered once, on first sight: rule
+// states and timers refer to them by number, so that an event costs one lookup of its id.
+struct EntitySlot {
+  std::string id;
+  std::shared_ptr<const Entity> latest;  // null once deleted
+  // The entity's number among the entities of each of its types: the index of the state tables of
+  // the rules watching that type.
+  std::vector<std::pair<Term, std::uint32_t>> member;
+};
+
+struct TenantRuntime;
+
 struct Runtime {
   std::string tenant;
+  TenantRuntime* home = nullptr;
   std::shared_ptr<const Rule> rule;
   std::shared_ptr<Health> health;
   std::uint64_t serial = 0;
-  std::unordered_map<std::string, EntityState> states;
+  // The (rule, entity) states: state_of[member number within rule->type] is 1 + the index in
+  // `states` (0: not watched). Dense arrays, so that finding a state is two indexed loads.
+  std::vector<std::uint32_t> state_of;
+  std::vector<EntityState> states;
+  std::vector<std::uint32_t> free_states;
+  std::size_t watched = 0;
   std::vector<std::shared_ptr<notify::Registration>> registrations;  // one per notify action
   std::vector<Term> window_attributes;
   std::int64_t longest_ms = 0;
   std::size_t active = 0;  // states with the alert raised
+  bool counts_changed = true;  // active or watched, since last published in the rule's health
+  // The watch names the type only: an entity that reaches this rule through the type index matches.
+  bool watches_type_only = false;
+
+  EntityState* find(std::uint32_t member) {
+    if (member >= state_of.size() || state_of[member] == 0) return nullptr;
+    return &states[state_of[member] - 1];
+  }
+  // May move the other states: hold no reference to one across this call.
+  EntityState& emplace(std::uint32_t member, std::uint32_t entity) {
+    if (member >= state_of.size()) state_of.resize(std::max<std::size_t>(member + 1, state_of.size() * 2), 0);
+    std::uint32_t index;
+    if (!free_states.empty()) {
+      index = free_states.back();
+      free_states.pop_back();
+    } else {
+      index = static_cast<std::uint32_t>(states.size());
+      states.emplace_back();
+    }
+    state_of[member] = index + 1;
+    ++watched;
+    counts_changed = true;
+    states[index].entity = entity;
+    return states[index];
+  }
+  void erase(std::uint32_t member) {
+    const auto index = state_of[member] - 1;
+    states[index] = EntityState{};
+    free_states.push_back(index);
+    state_of[member] = 0;
+    --watched;
+    counts_changed = true;
+  }
+  std::uint32_t index_of(const EntityState& state) const { return static_cast<std::uint32_t>(&state - states.data()); }
 };
 
 struct TypeBucket {
@@ -85,30 +143,133 @@ struct TypeBucket {
 struct TenantRuntime {
   std::map<std::string, std::unique_ptr<Runtime>> rules;
   std::unordered_map<Term, TypeBucket> index;
+  // Every entity seen, numbered (ids stay numbered after a deletion, so that a recreated entity
+  // gets its number back).
+  boost::unordered_flat_map<std::string, std::uint32_t> numbers;
+  std::vector<EntitySlot> entities;
+  std::unordered_map<Term, std::uint32_t> type_members;  // type → how many of its entities are numbered
+
+  std::uint32_t number(const std::string& id) {
+    auto [it, fresh] = numbers.try_emplace(id, static_cast<std::uint32_t>(entities.size()));
+    if (fresh) entities.push_back(EntitySlot{id, nullptr, {}});
+    return it->second;
+  }
+  std::uint32_t member(std::uint32_t entity, Term type) {
+    auto& member = entities[entity].member;
+    for (const auto& [t, n] : member)
+      if (t == type) return n;
+    const auto n = type_members[type]++;
+    member.emplace_back(type, n);
+    return n;
+  }
 };
 
+// Timers and retries name a rule runtime by serial and a state by its index, checked against the
+// entity number it was set for (a freed state may have been reused).
 struct Timer {
   Timestamp due;
-  std::string tenant, rule, entity;
   std::uint64_t serial;
+  std::uint32_t state, entity;
   bool operator>(const Timer& o) const { return due > o.due; }
 };
 
-// A min-heap of timers that can also drop the timers of rule runtimes that no longer exist.
-class TimerHeap : public std::priority_queue<Timer, std::vector<Timer>, std::greater<>> {
+// Timers in buckets of kWidth ms of due time, in due order. Pushing appends to the bucket's vector
+// (timers are mostly pushed in the order they fall due, so mostly to the last bucket used) and
+// taking the due ones reads a vector: a binary heap of a million timers (one per watched state)
+// costs a cache miss per level on every pop. Timers of one bucket run in no particular order.
+class TimerBuckets {
  public:
-  void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
-    std::erase_if(c, [&](const Timer& t) { return serials.count(t.serial) > 0; });
-    std::make_heap(c.begin(), c.end(), comp);
+  static constexpr Timestamp kWidth = 8;
+
+  void push(const Timer& timer) {
+    const Timestamp key = timer.due / kWidth;
+    auto [it, fresh] = buckets_.try_emplace(key);
+    if (fresh) keys_.push(key);
+    Bucket& b = it->second;
+    if (b.timers.empty() || timer.due < b.min_due) b.min_due = timer.due;
+    if (b.timers.empty() || timer.due > b.max_due) b.max_due = timer.due;
+    b.timers.push_back(timer);
+    ++size_;
   }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Timestamp next_due() const { return keys_.empty() ? kNoTimestamp : buckets_.find(keys_.top())->second.min_due; }
+
+  // Moves up to `limit` timers due at `now` or before into `out`.
+  void take_due(Timestamp now, std::size_t limit, std::vector<Timer>& out) {
+    while (out.size() < limit && !keys_.empty()) {
+      auto first = buckets_.find(keys_.top());
+      Bucket& b = first->second;
+      if (b.min_due > now) return;
+      if (b.max_due <= now) {  // all due: take from the back
+        while (!b.timers.empty() && out.size() < limit) {
+          out.push_back(b.timers.back());
+          b.timers.pop_back();
+          --size_;
+        }
+        if (!b.timers.empty()) return;  // `limit` reached; min/max still bound what is left
+      } else {                          // the bucket `now` falls in: take the due ones, keep the rest
+        std::size_t kept = 0;
+        Timestamp min_due = std::numeric_limits<Timestamp>::max();
+        for (const Timer& t : b.timers) {
+          if (t.due <= now && out.size() < limit) {
+            out.push_back(t);
+            --size_;
+          } else {
+            b.timers[kept++] = t;
+            min_due = std::min(min_due, t.due);
+          }
+        }
+        b.timers.resize(kept);
+        if (kept > 0) {
+          b.min_due = min_due;
+          return;
+        }
+      }
+      buckets_.erase(first);
+      keys_.pop();
+    }
+  }
+
+  // Drops the timers of rule runtimes that no longer exist.
+  void drop_serials(const std::unordered_set<std::uint64_t>& serials) {
+    std::vector<Timestamp> emptied;
+    for (auto& [key, bucket] : buckets_) {
+      auto& timers = bucket.timers;
+      size_ -= std::erase_if(timers, [&](const Timer& t) { return serials.count(t.serial) > 0; });
+      if (timers.empty()) {
+        emptied.push_back(key);
+        continue;
+      }
+      auto by_due = [](const Timer& a, const Timer& b) { return a.due < b.due; };
+      bucket.min_due = std::min_element(timers.begin(), timers.end(), by_due)->due;
+      bucket.max_due = std::max_element(timers.begin(), timers.end(), by_due)->due;
+    }
+    for (auto key : emptied) buckets_.erase(key);
+    Keys kept;
+    for (const auto& [key, bucket] : buckets_) kept.push(key);
+    keys_ = std::move(kept);
+  }
+
+ private:
+  struct Bucket {
+    Timestamp min_due = 0, max_due = 0;
+    std::vector<Timer> timers;
+  };
+  // The buckets by key (due / kWidth), and their keys in a min-heap: a few thousand keys, where a
+  // tree of buckets cost a walk over cold nodes on every push.
+  boost::unordered_flat_map<Timestamp, Bucket> buckets_;
+  using Keys = std::priority_queue<Timestamp, std::vector<Timestamp>, std::greater<>>;
+  Keys keys_;
+  std::size_t size_ = 0;
 };
 
 enum class Phase : std::uint8_t { Fire, Clear };
 
 struct Retry {
   Timestamp due;
-  std::string tenant, rule, entity;
   std::uint64_t serial;
+  std::uint32_t state, entity;
   std::size_t action;
   Phase phase;
   int attempt;
@@ -118,6 +279,18 @@ struct Retry {
 struct Record {
   std::shared_ptr<const Rule> rule;
   std::shared_ptr<Health> health;
+};
+
+// A change as the rules thread needs it: without `previous` (rules do not read it, and the queue
+// need not keep old states alive), the instances inline (a change mostly writes one or two).
+struct QueuedChange {
+  using Instances = boost::container::small_vector<twin::ChangeEvent::Instance, 2>;
+  twin::ChangeEvent::Kind kind;
+  std::string tenant;
+  std::shared_ptr<const Entity> entity;
+  Instances written, removed;
+  Timestamp at;
+  storage::Sequence sequence;
 };
 
 std::optional<double> number_of(const json::value& v) {
@@ -142,20 +315,25 @@ struct RulesEngine::Impl {
   std::map<std::string, std::map<std::string, Record>> records;  // tenant → id → record
 
   // The queue between the write path and the rules thread.
+  // It is never cut short: beyond options.event_queue_capacity events, writers wait in after_write()
+  // (outside the twin's locks, up to options.queue_full_wait each time) for the rules thread to catch up.
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
-  std::deque<twin::ChangeEvent> events;
+  std::condition_variable space_cv;  // writers waiting for room
+  std::size_t writers_waiting = 0;
+  std::deque<QueuedChange> events;
   std::vector<std::pair<std::string, std::string>> changed_rules;  // tenant, id
   std::unordered_map<std::string, std::unordered_set<Term>> watched_types;  // tenant → types rules watch
   bool stopping = false;
-  std::atomic<std::uint64_t> queued{0}, dropped{0}, processed{0}, evaluations{0};
+  std::atomic<std::uint64_t> queued{0}, writer_waits{0}, processed{0}, evaluations{0};
+  std::atomic<std::thread::id> rules_thread_id{};
 
   // Owned by the rules thread.
-  std::unordered_map<std::string, TenantRuntime> runtimes;
-  // The latest state of every watched entity: tenant → entity id → entity.
-  std::unordered_map<std::string, std::unordered_map<std::string, std::shared_ptr<const Entity>>> latest;
-  std::vector<Runtime*> candidates;  // scratch of process()
-  TimerHeap timers;
+  std::unordered_map<std::string, TenantRuntime> runtimes;  // node-based: Runtime::home stays valid
+  std::unordered_map<std::uint64_t, Runtime*> live;        // serial → the runtime, for timers and retries
+  std::vector<Runtime*> candidates;                        // scratch of process()
+  TimerBuckets timers;
+  std::vector<Timer> due_timers;  // scratch of run_timers()
   // Runtimes replaced or removed since the timers were last purged, and how many timers they may
   // have left (at most one per entity state): purged once they are half the heap, so that disabling
   // rules frees their timers without a pass over the heap for every rule.
@@ -250,6 +428,7 @@ struct RulesEngine::Impl {
   // The rules thread
 
   void run() {
+    rules_thread_id = std::this_thread::get_id();
     if (!seeded) {
       seeded = true;
       std::vector<std::pair<std::string, std::string>> all;
@@ -260,7 +439,7 @@ struct RulesEngine::Impl {
       }
       apply_rule_changes(all, /*restart=*/true);
     }
-    std::vector<twin::ChangeEvent> batch;
+    std::vector<QueuedChange> batch;
     std::vector<std::pair<std::string, std::string>> changed;
     for (;;) {
       {
@@ -279,6 +458,7 @@ struct RulesEngine::Impl {
           batch.push_back(std::move(events.front()));
           events.pop_front();
         }
+        if (writers_waiting > 0 && events.size() < options.event_queue_capacity) space_cv.notify_all();
         changed.swap(changed_rules);
       }
       if (!changed.empty()) {
@@ -286,12 +466,21 @@ struct RulesEngine::Impl {
         changed.clear();
       }
       if (!batch.empty()) {
-        storage::Sequence last = 0;
-        for (const auto& e : batch) last = std::max(last, e.sequence);
-        if (auto st = store.wait_durable(last); !st) {
-          spdlog::warn("rules: changes not durable, not evaluated: {}", st.problem().detail);
-        } else {
-          for (const auto& e : batch) process(e);
+        // Each event waits only for its own durability (the durable prefix), not for the batch's last.
+        storage::Sequence durable_through = 0;
+        number_batch(batch);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (i + 2 * kLookahead < batch.size()) prefetch_states(batch[i + 2 * kLookahead], numbered[i + 2 * kLookahead], false);
+          if (i + kLookahead < batch.size()) prefetch_states(batch[i + kLookahead], numbered[i + kLookahead], true);
+          const auto& e = batch[i];
+          if (e.sequence > durable_through) {
+            if (auto st = store.wait_durable(e.sequence); !st) {
+              spdlog::warn("rules: a change was not durable, not evaluated: {}", st.problem().detail);
+              continue;
+            }
+            durable_through = e.sequence;
+          }
+          process(e, numbered[i]);
         }
         processed += batch.size();
         batch.clear();
@@ -304,7 +493,7 @@ struct RulesEngine::Impl {
 
   Timestamp next_deadline() const {
     Timestamp next = kNoTimestamp;
-    if (!timers.empty()) next = timers.top().due;
+    if (!timers.empty()) next = timers.next_due();
     if (!retries.empty() && (next == kNoTimestamp || retries.top().due < next)) next = retries.top().due;
     return next;
   }
@@ -351,10 +540,12 @@ struct RulesEngine::Impl {
       if (existing != tr.rules.end()) {
         // A changed definition starts afresh: the alerts of the old one are cleared.
         if (!record.rule || record.rule != existing->second->rule) {
-          for (auto& [entity, state] : existing->second->states)
-            if (state.active) clear_alert(*existing->second, entity, state, now_ms());
-          stale_serials.insert(existing->second->serial);
-          stale_timers += existing->second->states.size();
+          Runtime& old = *existing->second;
+          for (auto& state : old.states)
+            if (state.entity != kNone && state.active) clear_alert(old, state, now_ms());
+          stale_serials.insert(old.serial);
+          stale_timers += old.watched;
+          live.erase(old.serial);
           tr.rules.erase(existing);
         } else {
           continue;
@@ -363,7 +554,13 @@ struct RulesEngine::Impl {
       if (!record.rule) continue;
       auto rt = std::make_unique<Runtime>();
       rt->tenant = tenant;
+      rt->home = &tr;
       rt->rule = record.rule;
+      {
+        const auto& w = record.rule->watch;
+        rt->watches_type_only = w.selectors.size() == 1 && w.selectors[0].ids.empty() && !w.selectors[0].id_pattern &&
+                                !w.q && !w.scope && !w.geo && w.any_attribute.empty();
+      }
       rt->health = record.health;
       rt->serial = next_serial++;
       rt->window_attributes = record.rule->when.window_attributes();
@@ -392,6 +589,7 @@ struct RulesEngine::Impl {
         for (const auto& r : rt->registrations) rt->health->deliveries.push_back(r->status);
       }
       if (record.rule->enabled) to_seed[tenant].push_back(rt.get());
+      live[rt->serial] = rt.get();
       tr.rules.emplace(id, std::move(rt));
     }
     if (stale_timers > 0 && stale_timers >= timers.size() / 2) {
@@ -414,7 +612,7 @@ struct RulesEngine::Impl {
     const Term status_name = Term::intern(alert_context->expand("status"));
     std::unordered_set<Term> types;
     for (auto* rt : rts) types.insert(rt->rule->type);
-    auto& latest_here = latest[tenant];
+    auto& tr = runtimes[tenant];
     auto scanned = twin.scan(tenant, [&](const Entity& e) {
       if (restart && e.has_type(alert_type)) {
         const auto* r = e.find(rule_name);
@@ -427,9 +625,10 @@ struct RulesEngine::Impl {
         if (types.count(t)) {
           // The latest snapshot an event brought is reused when it is still current (the same
           // revision): copying every entity again for each new rule would cost the write path.
-          auto slot = latest_here.find(e.id);
-          if (slot != latest_here.end() && slot->second->revision == e.revision && slot->second->modified_at == e.modified_at)
-            entities.push_back(slot->second);
+          const std::shared_ptr<const Entity>* known = nullptr;
+          if (auto n = tr.numbers.find(e.id); n != tr.numbers.end()) known = &tr.entities[n->second].latest;
+          if (known && *known && (*known)->revision == e.revision && (*known)->modified_at == e.modified_at)
+            entities.push_back(*known);
           else
             entities.push_back(std::make_shared<const Entity>(e));
           break;
@@ -437,16 +636,20 @@ struct RulesEngine::Impl {
     });
     if (!scanned) return;
     for (const auto& e : entities) {
-      auto& slot = latest_here[e->id];
-      slot = e;
+      const auto number = tr.number(e->id);
+      tr.entities[number].latest = e;
+      const auto& slot = e;
       for (auto* rt : rts) {
         if (!e->has_type(rt->rule->type) || !twin::matches(*e, rt->rule->watch)) continue;
-        auto& state = rt->states[e->id];
+        const auto member = tr.member(number, rt->rule->type);
+        EntityState* existing = rt->find(member);
+        auto& state = existing ? *existing : rt->emplace(member, number);
         state.watch_since = now;
         state.seeded_revision = slot->revision;
         if (auto found = raised.find({rt->rule->id, e->id}); found != raised.end()) {
           state.active = true;
           ++rt->active;
+          rt->counts_changed = true;
           state.restored = history == nullptr;
           state.alert_id = found->second;
         }
@@ -475,63 +678,109 @@ struct RulesEngine::Impl {
             }
           }
         }
-        evaluate(*rt, e->id, state, *slot, now);
+        evaluate(*rt, state, *slot, now);
       }
     }
   }
 
-  void process(const twin::ChangeEvent& event) {
-    if (!event.entity) return;
-    auto t = runtimes.find(event.tenant);
-    if (t == runtimes.end()) return;
-    auto& latest_here = latest[event.tenant];
-    if (event.kind == twin::ChangeEvent::Kind::Deleted) {
-      latest_here.erase(event.entity->id);
-    } else if (auto slot = latest_here.find(event.entity->id); slot != latest_here.end()) {
-      slot->second = event.entity;
-    } else {
-      latest_here.emplace(event.entity->id, event.entity);
+  // The (rule, entity) states are spread over a lot of memory and each change touches its own: the
+  // batch is numbered first (independent lookups, which the CPU overlaps), and while a change is
+  // processed the state tables of the one kLookahead ahead, and the states of the one 2 * kLookahead
+  // ahead, are fetched.
+  static constexpr std::size_t kLookahead = 4;
+  struct Numbered {
+    TenantRuntime* tenant = nullptr;
+    std::uint32_t number = kNone;
+  };
+  std::vector<Numbered> numbered;  // scratch: per change of the batch
+
+  void number_batch(const std::vector<QueuedChange>& batch) {
+    numbered.clear();
+    const std::string* last_tenant = nullptr;
+    TenantRuntime* tr = nullptr;
+    for (const auto& e : batch) {
+      if (!last_tenant || *last_tenant != e.tenant) {
+        auto t = runtimes.find(e.tenant);
+        tr = t == runtimes.end() ? nullptr : &t->second;
+        last_tenant = &e.tenant;
+      }
+      numbered.push_back(tr && e.entity ? Numbered{tr, tr->number(e.entity->id)} : Numbered{});
     }
-    candidates.clear();
+  }
+
+  // The candidate rules of a change (into `out`, unsorted, maybe with duplicates).
+  void candidates_of(const TenantRuntime& tr, const QueuedChange& event, std::vector<Runtime*>& out) const {
     for (auto type : event.entity->types) {
-      auto b = t->second.index.find(type);
-      if (b == t->second.index.end()) continue;
+      auto b = tr.index.find(type);
+      if (b == tr.index.end()) continue;
       const auto& bucket = b->second;
       if (event.kind != twin::ChangeEvent::Kind::Updated) {
-        candidates.insert(candidates.end(), bucket.all.begin(), bucket.all.end());
+        out.insert(out.end(), bucket.all.begin(), bucket.all.end());
         continue;
       }
-      candidates.insert(candidates.end(), bucket.any_change.begin(), bucket.any_change.end());
+      out.insert(out.end(), bucket.any_change.begin(), bucket.any_change.end());
       auto touch = [&](const twin::ChangeEvent::Instance& instance) {
         if (auto a = bucket.by_attribute.find(instance.first); a != bucket.by_attribute.end())
-          candidates.insert(candidates.end(), a->second.begin(), a->second.end());
+          out.insert(out.end(), a->second.begin(), a->second.end());
       };
       for (const auto& i : event.written) touch(i);
       for (const auto& i : event.removed) touch(i);
     }
+  }
+
+  std::vector<Runtime*> ahead;  // scratch of prefetch_states()
+  void prefetch_states(const QueuedChange& event, const Numbered& n, bool states) {
+    if (!n.tenant) return;
+    const auto& slot = n.tenant->entities[n.number];
+    ahead.clear();
+    candidates_of(*n.tenant, event, ahead);
+    for (const Runtime* rt : ahead)
+      for (const auto& [type, member] : slot.member) {
+        if (type != rt->rule->type || member >= rt->state_of.size()) continue;
+        if (!states) {
+          __builtin_prefetch(&rt->state_of[member]);
+        } else if (const auto index = rt->state_of[member]; index != 0) {
+          const auto* state = reinterpret_cast<const char*>(&rt->states[index - 1]);
+          for (std::size_t line = 0; line < sizeof(EntityState); line += 64) __builtin_prefetch(state + line);
+        }
+      }
+  }
+
+  void process(const QueuedChange& event, const Numbered& n) {
+    if (!event.entity || !n.tenant) return;
+    TenantRuntime& tr = *n.tenant;
+    const auto number = n.number;
+    // A change queued before a rule was seeded may be older than the snapshot the seed kept.
+    auto& latest = tr.entities[number].latest;
+    if (event.kind == twin::ChangeEvent::Kind::Deleted) latest = nullptr;
+    else if (!latest || event.kind == twin::ChangeEvent::Kind::Created || latest->revision <= event.entity->revision)
+      latest = event.entity;
+    candidates.clear();
+    candidates_of(tr, event, candidates);
     if (candidates.empty()) return;
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     const Timestamp now = now_ms();
-    for (auto* rt : candidates) handle(*rt, event, now);
+    for (auto* rt : candidates) handle(*rt, number, event, now);
   }
 
-  void handle(Runtime& rt, const twin::ChangeEvent& event, Timestamp now) {
+  void handle(Runtime& rt, std::uint32_t number, const QueuedChange& event, Timestamp now) {
     const Entity& entity = *event.entity;
-    auto found = rt.states.find(entity.id);
+    const auto member = rt.home->member(number, rt.rule->type);
+    EntityState* found = rt.find(member);
     const bool deleted = event.kind == twin::ChangeEvent::Kind::Deleted;
-    if (deleted || !twin::matches(entity, rt.rule->watch)) {
-      if (found != rt.states.end()) {
-        if (found->second.active) clear_alert(rt, entity.id, found->second, now);
-        rt.states.erase(found);
+    if (deleted || (!rt.watches_type_only && !twin::matches(entity, rt.rule->watch))) {
+      if (found) {
+        if (found->active) clear_alert(rt, *found, now);
+        rt.erase(member);
       }
       return;
     }
-    if (found == rt.states.end()) {
-      found = rt.states.emplace(entity.id, EntityState{}).first;
-      found->second.watch_since = event.kind == twin::ChangeEvent::Kind::Created ? event.at : now;
+    if (!found) {
+      found = &rt.emplace(member, number);
+      found->watch_since = event.kind == twin::ChangeEvent::Kind::Created ? event.at : now;
     }
-    EntityState& state = found->second;
+    EntityState& state = *found;
     const bool in_seed = entity.revision <= state.seeded_revision;
     for (auto attribute : rt.window_attributes) {
       if (attribute.empty()) {
@@ -555,7 +804,9 @@ struct RulesEngine::Impl {
       state.restored = false;
       for (auto& [name, series] : state.windows.series) series.prune(now - rt.longest_ms - 1);
     }
-    evaluate(rt, entity.id, state, entity, now);
+    // Against the newest snapshot: a change older than the seed must not undo what the seed saw.
+    const Entity* newest = rt.home->entities[number].latest.get();
+    evaluate(rt, state, newest ? *newest : entity, now);
   }
 
   bool count_ready(const Condition& c, const EntityState& state, Timestamp now, Timestamp& ready_at) const {
@@ -570,14 +821,14 @@ struct RulesEngine::Impl {
     return true;
   }
 
-  void schedule(Runtime& rt, const std::string& entity, EntityState& state, Timestamp due) {
+  void schedule(Runtime& rt, EntityState& state, Timestamp due, Timestamp now) {
     if (due == kNoTimestamp) return;
-    if (state.next_check != kNoTimestamp && state.next_check <= due && state.next_check > now_ms() - 1) return;
+    if (state.next_check != kNoTimestamp && state.next_check <= due && state.next_check > now - 1) return;
     state.next_check = due;
-    timers.push(Timer{due, rt.tenant, rt.rule->id, entity, rt.serial});
+    timers.push(Timer{due, rt.serial, rt.index_of(state), state.entity});
   }
 
-  void evaluate(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity& entity, Timestamp now) {
+  void evaluate(Runtime& rt, EntityState& state, const Entity& entity, Timestamp now) {
     ++evaluations;
     const Rule& rule = *rt.rule;
     Timestamp next = kNoTimestamp;
@@ -591,7 +842,7 @@ struct RulesEngine::Impl {
       if (holds) {
         if (state.pending_since == kNoTimestamp) state.pending_since = now;
         if (now - state.pending_since >= rule.for_ms) {
-          fire(rt, entity_id, state, entity, now);
+          fire(rt, state, entity, now);
         } else {
           sooner(state.pending_since + rule.for_ms);
         }
@@ -613,7 +864,7 @@ struct RulesEngine::Impl {
       if (clearing) {
         if (state.clearing_since == kNoTimestamp) state.clearing_since = now;
         if (now - state.clearing_since >= rule.clear_for_ms) {
-          clear_alert(rt, entity_id, state, now);
+          clear_alert(rt, state, now);
         } else {
           sooner(state.clearing_since + rule.clear_for_ms);
         }
@@ -630,7 +881,7 @@ struct RulesEngine::Impl {
       for (const auto& w : rule.clear_when->windows())
         if (const auto* s = state.windows.find(w.attribute))
           if (auto first = s->first_after(now - w.window_ms)) sooner(*first + w.window_ms + 1);
-    schedule(rt, entity_id, state, next);
+    schedule(rt, state, next, now);
   }
 
   // At most kTimersPerTurn due timers per turn of the loop: when many fall due at once (one window
@@ -640,29 +891,30 @@ struct RulesEngine::Impl {
 
   void run_timers() {
     const Timestamp now = now_ms();
-    for (std::size_t done = 0; done < kTimersPerTurn && !timers.empty() && timers.top().due <= now; ++done) {
-      Timer timer = timers.top();
-      timers.pop();
-      auto t = runtimes.find(timer.tenant);
-      if (t == runtimes.end()) continue;
-      auto r = t->second.rules.find(timer.rule);
-      if (r == t->second.rules.end() || r->second->serial != timer.serial || !r->second->rule->enabled) continue;
-      auto s = r->second->states.find(timer.entity);
-      if (s == r->second->states.end() || s->second.next_check != timer.due) continue;
-      const auto* e = latest_of(timer.tenant, timer.entity);
+    due_timers.clear();
+    timers.take_due(now, kTimersPerTurn, due_timers);
+    for (const Timer& timer : due_timers) {
+      auto r = live.find(timer.serial);
+      if (r == live.end() || !r->second->rule->enabled) continue;
+      Runtime& rt = *r->second;
+      if (timer.state >= rt.states.size()) continue;
+      EntityState& state = rt.states[timer.state];
+      if (state.entity != timer.entity || state.next_check != timer.due) continue;
+      const auto* e = rt.home->entities[state.entity].latest.get();
       if (!e) continue;
-      s->second.next_check = kNoTimestamp;
-      for (auto& [name, series] : s->second.windows.series) series.prune(now - r->second->longest_ms - 1);
-      evaluate(*r->second, timer.entity, s->second, *e, now);
+      state.next_check = kNoTimestamp;
+      for (auto& [name, series] : state.windows.series) series.prune(now - rt.longest_ms - 1);
+      evaluate(rt, state, *e, now);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Actions
 
-  void fire(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity& entity, Timestamp now) {
+  void fire(Runtime& rt, EntityState& state, const Entity& entity, Timestamp now) {
     state.active = true;
     ++rt.active;
+    rt.counts_changed = true;
     state.pending_since = kNoTimestamp;
     state.clearing_since = kNoTimestamp;
     state.alert_id.clear();
@@ -673,31 +925,32 @@ struct RulesEngine::Impl {
     }
     // Alerts first, so that an incident or a notification of the same firing can name the alert.
     for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
-      if (rt.rule->actions[i].kind == ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+      if (rt.rule->actions[i].kind == ActionKind::Alert) attempt(rt, state, &entity, i, Phase::Fire, 1, now);
     for (std::size_t i = 0; i < rt.rule->actions.size(); ++i)
-      if (rt.rule->actions[i].kind != ActionKind::Alert) attempt(rt, entity_id, state, &entity, i, Phase::Fire, 1, now);
+      if (rt.rule->actions[i].kind != ActionKind::Alert) attempt(rt, state, &entity, i, Phase::Fire, 1, now);
   }
 
-  void clear_alert(Runtime& rt, const std::string& entity_id, EntityState& state, Timestamp now) {
+  void clear_alert(Runtime& rt, EntityState& state, Timestamp now) {
     state.active = false;
     --rt.active;
+    rt.counts_changed = true;
     state.restored = false;
     state.clearing_since = kNoTimestamp;
     {
       std::lock_guard lock(rt.health->mutex);
       ++rt.health->value.cleared;
     }
-    const Entity* entity = latest_of(rt.tenant, entity_id);
+    const Entity* entity = rt.home->entities[state.entity].latest.get();
     for (std::size_t i = 0; i < rt.rule->actions.size(); ++i) {
       const auto kind = rt.rule->actions[i].kind;
       if (kind == ActionKind::Alert || kind == ActionKind::Notify)
-        attempt(rt, entity_id, state, entity, i, Phase::Clear, 1, now);
+        attempt(rt, state, entity, i, Phase::Clear, 1, now);
     }
   }
 
-  void attempt(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity* entity, std::size_t index,
-               Phase phase, int attempt_number, Timestamp now) {
-    Status outcome = run_action(rt, entity_id, state, entity, index, phase, now);
+  void attempt(Runtime& rt, EntityState& state, const Entity* entity, std::size_t index, Phase phase, int attempt_number,
+               Timestamp now) {
+    Status outcome = run_action(rt, state, entity, index, phase, now);
     std::lock_guard lock(rt.health->mutex);
     auto& h = rt.health->value;
     if (outcome) {
@@ -712,7 +965,7 @@ struct RulesEngine::Impl {
     if (h.consecutive_failures >= options.failing_after) h.failing = true;
     if (attempt_number < options.max_action_attempts) {
       const auto backoff = options.first_retry.count() << (attempt_number - 1);
-      retries.push(Retry{now + backoff, rt.tenant, rt.rule->id, entity_id, rt.serial, index, phase, attempt_number + 1});
+      retries.push(Retry{now + backoff, rt.serial, rt.index_of(state), state.entity, index, phase, attempt_number + 1});
     } else {
       spdlog::warn("rule {}: {} gave up after {} attempts: {}", rt.rule->id, action_name(rt.rule->actions[index].kind),
                    attempt_number, outcome.problem().detail);
@@ -722,24 +975,14 @@ struct RulesEngine::Impl {
   void run_retries() {
     const Timestamp now = now_ms();
     while (!retries.empty() && retries.top().due <= now) {
-      Retry r = retries.top();
+      const Retry r = retries.top();
       retries.pop();
-      auto t = runtimes.find(r.tenant);
-      if (t == runtimes.end()) continue;
-      auto rule = t->second.rules.find(r.rule);
-      if (rule == t->second.rules.end() || rule->second->serial != r.serial) continue;
-      auto s = rule->second->states.find(r.entity);
-      if (s == rule->second->states.end()) continue;
-      attempt(*rule->second, r.entity, s->second, latest_of(r.tenant, r.entity), r.action, r.phase,
-              r.attempt, now);
+      auto found = live.find(r.serial);
+      if (found == live.end()) continue;
+      Runtime& rt = *found->second;
+      if (r.state >= rt.states.size() || rt.states[r.state].entity != r.entity) continue;
+      attempt(rt, rt.states[r.state], rt.home->entities[r.entity].latest.get(), r.action, r.phase, r.attempt, now);
     }
-  }
-
-  const Entity* latest_of(const std::string& tenant, const std::string& id) const {
-    auto t = latest.find(tenant);
-    if (t == latest.end()) return nullptr;
-    auto e = t->second.find(id);
-    return e == t->second.end() ? nullptr : e->second.get();
   }
 
   const json::value* location_of(const Entity* entity) const {
@@ -749,9 +992,10 @@ struct RulesEngine::Impl {
     return a && a->kind == model::AttributeKind::GeoProperty ? &a->value : nullptr;
   }
 
-  Status run_action(Runtime& rt, const std::string& entity_id, EntityState& state, const Entity* entity,
-                    std::size_t index, Phase phase, Timestamp now) {
+  Status run_action(Runtime& rt, EntityState& state, const Entity* entity, std::size_t index, Phase phase,
+                    Timestamp now) {
     const Rule& rule = *rt.rule;
+    const std::string& entity_id = rt.home->entities[state.entity].id;
     const Action& action = rule.actions[index];
     switch (action.kind) {
       case ActionKind::Alert:
@@ -846,9 +1090,11 @@ struct RulesEngine::Impl {
   void publish_counts() {
     for (auto& [tenant, tr] : runtimes)
       for (auto& [id, rt] : tr.rules) {
+        if (!rt->counts_changed) continue;
+        rt->counts_changed = false;
         std::lock_guard lock(rt->health->mutex);
         rt->health->value.active = rt->active;
-        rt->health->value.watched = rt->states.size();
+        rt->health->value.watched = rt->watched;
       }
   }
 };
@@ -906,6 +1152,7 @@ void RulesEngine::stop() {
     std::lock_guard lock(impl_->queue_mutex);
     impl_->stopping = true;
     impl_->queue_cv.notify_all();
+    impl_->space_cv.notify_all();
   }
   if (impl_->thread.joinable()) impl_->thread.join();
   impl_->dispatcher.stop();
@@ -979,20 +1226,31 @@ void RulesEngine::on_change(const twin::ChangeEvent& event) {
   bool watched = false;
   for (auto type : event.entity->types) watched = watched || types->second.count(type) > 0;
   if (!watched) return;
-  if (impl_->events.size() >= impl_->options.event_queue_capacity) {
-    ++impl_->dropped;
-    return;
-  }
-  // Without `previous`: rules do not read it, and the queue need not keep old states alive.
-  impl_->events.push_back(twin::ChangeEvent{event.kind, event.tenant, event.entity, nullptr, event.written,
-                                            event.removed, event.at, event.sequence});
+  impl_->events.push_back(QueuedChange{event.kind, event.tenant, event.entity,
+                                       QueuedChange::Instances(event.written.begin(), event.written.end()),
+                                       QueuedChange::Instances(event.removed.begin(), event.removed.end()), event.at,
+                                       event.sequence});
   ++impl_->queued;
   // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
   if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
 }
 
+void RulesEngine::after_write() {
+  // The rules thread's own writes (alerts, updates) must not wait for the queue it alone drains.
+  const auto rules_thread = impl_->rules_thread_id.load(std::memory_order_relaxed);
+  if (rules_thread == std::thread::id{} || std::this_thread::get_id() == rules_thread) return;  // not started; or its own
+  std::unique_lock lock(impl_->queue_mutex);
+  const auto capacity = impl_->options.event_queue_capacity;
+  if (impl_->events.size() < capacity || impl_->stopping) return;
+  ++impl_->writer_waits;
+  ++impl_->writers_waiting;
+  impl_->space_cv.wait_for(lock, impl_->options.queue_full_wait,
+                           [&] { return impl_->stopping || impl_->events.size() < capacity; });
+  --impl_->writers_waiting;
+}
+
 EngineStats RulesEngine::stats() const {
-  return {impl_->queued.load(), impl_->dropped.load(), impl_->processed.load(), impl_->evaluations.load()};
+  return {impl_->queued.load(), impl_->writer_waits.load(), impl_->processed.load(), impl_->evaluations.load()};
 }
 
 json::object render_rule(const RulesEngine::View& view) {

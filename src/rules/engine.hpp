@@ -2,8 +2,10 @@
 // The rules engine: rule definitions per tenant (durable in Collection::Rules), and their
 // evaluation off the write path.
 //
-// - on_change() (under the twin's write lock) only appends the event to a bounded queue, and only
-//   when some rule of the tenant watches one of the entity's types.
+// - on_change() (under the twin's write lock) only appends the event to a queue, and only when some
+//   rule of the tenant watches one of the entity's types. No change is ever dropped: when more than
+//   event_queue_capacity events wait, the writer waits in after_write() (after the twin released its
+//   lock, up to queue_full_wait per write call) until the rules thread has taken some: back-pressure.
 // - One rules thread takes the queued events in batches, waits until they are durable, and hands
 //   each to the rules that can match it: those filed under the entity's type and one of the
 //   attributes the change wrote (or, for rules that count every update or watch an area, under the
@@ -20,6 +22,7 @@
 //   only, and a raised alert is not cleared before new values arrive or one window length has
 //   passed); `for` timers start again. The same applies to a rule just created or changed.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,7 +46,8 @@ inline constexpr std::string_view kAlertContextUrl =
 inline constexpr std::size_t kMaxRulesPerTenant = 10'000;
 
 struct EngineOptions {
-  std::size_t event_queue_capacity = 200'000;
+  std::size_t event_queue_capacity = 200'000;                // events queued before writers wait
+  std::chrono::milliseconds queue_full_wait{1000};           // the longest one write call waits
   int max_action_attempts = 5;
   std::chrono::milliseconds first_retry{200};
   int failing_after = 2;  // consecutive failed attempts before a rule shows failing
@@ -63,7 +67,9 @@ struct RuleHealth {
 };
 
 struct EngineStats {
-  std::uint64_t events_queued = 0, events_dropped = 0, events_processed = 0, evaluations = 0;
+  std::uint64_t events_queued = 0;
+  std::uint64_t writer_waits = 0;  // write calls that waited because the queue was full
+  std::uint64_t events_processed = 0, evaluations = 0;
 };
 
 class RulesEngine final : public twin::ChangeObserver {
@@ -92,6 +98,7 @@ class RulesEngine final : public twin::ChangeObserver {
   std::vector<View> list(const std::string& tenant, std::size_t offset, std::size_t limit, std::size_t& total) const;
 
   void on_change(const twin::ChangeEvent& event) override;
+  void after_write() override;
   EngineStats stats() const;
 
  private:

@@ -19,8 +19,8 @@ void Series::prune(Timestamp before) {
   points_.erase(points_.begin(), keep);
 }
 
-std::pair<std::vector<Point>::const_iterator, std::vector<Point>::const_iterator> Series::range(
-    Timestamp now, std::int64_t window_ms) const {
+std::pair<Series::Points::const_iterator, Series::Points::const_iterator> Series::range(Timestamp now,
+                                                                                         std::int64_t window_ms) const {
   const Timestamp from = now - window_ms;
   auto first = std::upper_bound(points_.begin(), points_.end(), from, [](Timestamp t, const Point& p) { return t < p.at; });
   auto last = std::upper_bound(first, points_.end(), now, [](Timestamp t, const Point& p) { return t < p.at; });

@@ -36,6 +36,10 @@ class ChangeObserver {
   }
   // After the change is queued, still in order: hand the event on (to a queue); never block.
   virtual void on_change(const ChangeEvent& event) { (void)event; }
+  // Once per write call that produced changes, on the writing thread, after the tenant's lock is
+  // released: an observer whose queue is full may make the writer wait here (bounded), which slows
+  // the producers down instead of losing changes. Must not hold the writer forever.
+  virtual void after_write() {}
 };
 
 }  // namespace ct::twin

@@ -361,6 +361,10 @@ storage::Sequence Twin::commit(Pending& pending) {
 
 void Twin::add_observer(ChangeObserver* observer) { observers_.push_back(observer); }
 
+void Twin::after_write() {
+  for (auto* observer : observers_) observer->after_write();
+}
+
 // ---- single writes ----------------------------------------------------------------------------
 
 Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
@@ -370,6 +374,8 @@ Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEnti
   if (auto st = create_locked(t, tenant, std::move(decoded), pending); !st) return st.problem();
   WriteOutcome outcome;
   outcome.sequence = commit(pending);
+  lock.unlock();
+  after_write();
   return outcome;
 }
 
@@ -381,6 +387,8 @@ Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& 
   std::unique_lock lock(t->mutex);
   if (auto st = modify_locked(*t, tenant, id, change, outcome, pending); !st) return st.problem();
   outcome.sequence = commit(pending);
+  lock.unlock();
+  after_write();
   return outcome;
 }
 
@@ -438,6 +446,8 @@ Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& 
   if (auto st = remove_locked(*t, tenant, id, pending); !st) return st.problem();
   WriteOutcome outcome;
   outcome.sequence = commit(pending);
+  lock.unlock();
+  after_write();
   return outcome;
 }
 
@@ -459,6 +469,8 @@ BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::strin
   for (std::size_t i = 0; i < count; ++i)
     if (auto st = apply(*t, i, outcome.items[i], pending); !st) outcome.items[i].error = st.problem();
   outcome.sequence = commit(pending);
+  lock.unlock();
+  after_write();
   return outcome;
 }
 

@@ -156,6 +156,8 @@ class Twin {
   Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
   // Lets observers add their writes, queues everything as one group, then hands the events on.
   storage::Sequence commit(Pending& pending);
+  // Lets the observers slow the writer down (ChangeObserver::after_write), outside every lock.
+  void after_write();
 
   Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change);
   // Runs `apply` once per entity of a batch under one lock and queues every write as one group.

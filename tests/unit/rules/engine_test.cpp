@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -44,8 +45,8 @@ class EngineTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void make_engine(const HistorySource* history) {
-    engine_ = std::make_unique<RulesEngine>(*twin_, *store_, contexts_, *incidents_, history);
+  void make_engine(const HistorySource* history, EngineOptions options = {}) {
+    engine_ = std::make_unique<RulesEngine>(*twin_, *store_, contexts_, *incidents_, history, std::move(options));
     twin_->add_observer(engine_.get());
   }
   void write(const char* text) {
@@ -179,6 +180,57 @@ TEST_F(EngineTest, ManyTimersDueAtOnceAllRunAndDisabledRulesLeaveNone) {
   EXPECT_TRUE(wait_for(all_active, 10'000));
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // when the first rule's timers were due
   EXPECT_EQ(alerts().size(), static_cast<std::size_t>(kSensors));
+}
+
+// A queue far smaller than one write call: no change is lost (the writer waits for room instead of
+// the engine dropping changes), every one is evaluated, and the alerts the rules thread writes while
+// the queue is over its capacity do not wait for it.
+TEST_F(EngineTest, AFullQueueLosesNoChange) {
+  // Without fsync: with a queue of 4 the changes are made durable a few at a time, and a loaded
+  // machine's fsyncs would make the test slow, not more telling.
+  incidents_.reset();
+  twin_.reset();
+  store_.reset();
+  std::filesystem::remove_all(dir_);
+  store_ = std::move(storage::open_rocksdb_store({dir_, /*sync=*/false}).value());
+  twin_ = std::make_unique<twin::Twin>(*store_);
+  ASSERT_TRUE(twin_->load().ok());
+  incidents_ = std::make_unique<Incidents>(*twin_, contexts_.core(), roads_);
+  EngineOptions options;
+  options.event_queue_capacity = 4;
+  make_engine(nullptr, options);
+  engine_->start();
+  rule(R"({"id":"q","watch":{"type":"Sensor"},"when":"level>5","actions":[{"alert":{"category":"test"}}]})");
+  constexpr int kSensors = 300;
+  auto write_all = [&](int level) {
+    std::vector<jsonld::DecodedEntity> batch;
+    for (int i = 0; i < kSensors; ++i) {
+      json::object body{{"id", "urn:ngsi-ld:Sensor:q" + std::to_string(i)},
+                        {"type", "Sensor"},
+                        {"level", json::object{{"type", "Property"}, {"value", level}}}};
+      batch.push_back(jsonld::decode_entity(body, *contexts_.core(), {}).value());
+    }
+    return twin_->batch_upsert("", std::move(batch), twin::UpsertMode::Update);
+  };
+  write_all(1);  // 300 creations in one call: 75 times the queue's capacity
+  write_all(9);  // 300 updates that make the condition hold
+  constexpr int kSingle = 50;
+  for (int i = 0; i < kSingle; ++i) {  // and single writes, each waiting for room (each change is made durable first)
+    json::object body{{"id", "urn:ngsi-ld:Sensor:q" + std::to_string(i)},
+                      {"type", "Sensor"},
+                      {"level", json::object{{"type", "Property"}, {"value", 10}}}};
+    auto fragment = jsonld::decode_entity(body, *contexts_.core(), {}).value();
+    fragment.header = {};
+    ASSERT_TRUE(twin_->merge("", "urn:ngsi-ld:Sensor:q" + std::to_string(i), std::move(fragment)).ok());
+  }
+  EXPECT_TRUE(wait_for(std::vector<std::string>(kSensors, "active"), 20'000))
+      << alerts().size() << " alerts, " << std::count(alerts().begin(), alerts().end(), "active") << " active";
+  for (int waited = 0; waited < 5000 && engine_->stats().events_processed < 2 * kSensors + kSingle; waited += 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto stats = engine_->stats();
+  EXPECT_EQ(stats.events_queued, 2u * kSensors + kSingle);  // the alerts' own changes are not watched by any rule
+  EXPECT_EQ(stats.events_processed, stats.events_queued);
+  EXPECT_GE(stats.evaluations, 2u * kSensors + kSingle);
 }
 
 }  // namespace ct::rules
