@@ -51,7 +51,8 @@ void notify_metrics(const Services& s, MetricsText& m) {
   const auto stats = s.subscriptions->stats();
   m.gauge("citytwin_notify_subscriptions", "Subscriptions, all tenants.", static_cast<double>(stats.subscriptions));
   m.counter("citytwin_notify_events_queued_total", "Change events queued for subscription matching.", stats.events_queued);
-  m.counter("citytwin_notify_events_dropped_total", "Change events dropped because the queue was full.", stats.events_dropped);
+  m.counter("citytwin_notify_writer_waits_total", "Write calls that waited for the notification queue to drain.",
+            stats.writer_waits);
   m.counter("citytwin_notify_notifications_total", "Notifications produced.", stats.notifications);
   m.family("citytwin_notify_deliveries_total", "counter", "Notification delivery attempts by outcome.");
   m.sample(static_cast<double>(stats.delivery.delivered), "outcome=\"delivered\"");

@@ -46,12 +46,13 @@ struct Subscriptions::Impl {
   // What the matcher thread is handed.
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
+  std::condition_variable space_cv;  // writers waiting for the matcher to take the queue
   std::vector<twin::ChangeEvent> events;
   std::vector<std::string> to_schedule;  // keys of periodic subscriptions created or changed
   bool stopping = false;
   std::thread matcher;
-  std::atomic<std::uint64_t> events_queued{0}, events_dropped{0}, notifications{0};
-  std::uint64_t drops_reported = 0;  // matcher thread
+  std::atomic<bool> matcher_started{false};  // read by writers in after_write()
+  std::atomic<std::uint64_t> events_queued{0}, writer_waits{0}, notifications{0};
 
   // The matcher thread's own: when each subscription was last notified and what throttling holds.
   struct Pacing {
@@ -133,6 +134,7 @@ struct Subscriptions::Impl {
         batch.swap(events);
         scheduled.swap(to_schedule);
       }
+      space_cv.notify_all();
       for (const auto& key : scheduled) start_periodic(key);
       scheduled.clear();
       if (!batch.empty()) {
@@ -147,17 +149,7 @@ struct Subscriptions::Impl {
         batch.clear();
       }
       run_timers(now_ms());
-      report_drops();
     }
-  }
-
-  // Logged here rather than in on_change, which runs under a tenant's lock.
-  void report_drops() {
-    const std::uint64_t dropped = events_dropped.load(std::memory_order_relaxed);
-    if (dropped == drops_reported) return;
-    spdlog::warn("notifications: {} change events dropped, the queue of {} was full", dropped - drops_reported,
-                 options.event_queue_capacity);
-    drops_reported = dropped;
   }
 
   void match(const twin::ChangeEvent& event, std::vector<const Registration*>& candidates) {
@@ -334,6 +326,7 @@ Status Subscriptions::restore() {
 void Subscriptions::start() {
   impl_->dispatcher.start();
   if (!impl_->matcher.joinable()) impl_->matcher = std::thread([this] { impl_->run(); });
+  impl_->matcher_started = true;
 }
 
 void Subscriptions::stop() {
@@ -342,6 +335,7 @@ void Subscriptions::stop() {
     impl_->stopping = true;
   }
   impl_->queue_cv.notify_all();
+  impl_->space_cv.notify_all();
   if (impl_->matcher.joinable()) impl_->matcher.join();
   impl_->dispatcher.stop();
 }
@@ -414,20 +408,26 @@ void Subscriptions::stream(boost::asio::ip::tcp::socket socket, UpgradeRequest r
 void Subscriptions::on_change(const twin::ChangeEvent& event) {
   if (impl_->count.load(std::memory_order_relaxed) == 0) return;
   std::lock_guard lock(impl_->queue_mutex);
-  if (impl_->events.size() >= impl_->options.event_queue_capacity) {
-    impl_->events_dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
   impl_->events.push_back(event);
   impl_->events_queued.fetch_add(1, std::memory_order_relaxed);
   if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
+}
+
+void Subscriptions::after_write() {
+  if (impl_->count.load(std::memory_order_relaxed) == 0) return;
+  std::unique_lock lock(impl_->queue_mutex);
+  const auto capacity = impl_->options.event_queue_capacity;
+  if (impl_->events.size() < capacity || impl_->stopping || !impl_->matcher_started) return;
+  impl_->writer_waits.fetch_add(1, std::memory_order_relaxed);
+  impl_->space_cv.wait_for(lock, impl_->options.queue_full_wait,
+                           [&] { return impl_->stopping || impl_->events.size() < capacity; });
 }
 
 NotifierStats Subscriptions::stats() const {
   NotifierStats out;
   out.subscriptions = impl_->count.load();
   out.events_queued = impl_->events_queued.load();
-  out.events_dropped = impl_->events_dropped.load();
+  out.writer_waits = impl_->writer_waits.load();
   out.notifications = impl_->notifications.load();
   out.delivery = impl_->dispatcher.stats();
   return out;

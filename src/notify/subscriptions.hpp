@@ -3,8 +3,9 @@
 // clauses 5.8 and 6.10–6.11): the registry the HTTP handlers call, and the twin's change observer.
 //
 // - The write path pays only for a queue: the twin calls on_change() under the tenant's lock, and
-//   it appends the event to a bounded queue (an event that does not fit is dropped and counted;
-//   with no subscription at all nothing is queued).
+//   it appends the event to a queue (with no subscription at all nothing is queued). No event is
+//   ever dropped: beyond event_queue_capacity queued events, a writer waits in after_write() (after
+//   the twin released its lock, at most queue_full_wait per write call) for the matcher to catch up.
 // - One matcher thread takes the queued events in batches, waits until the batch is durable (a
 //   change that a crash loses is never notified), finds the candidate subscriptions in the index
 //   (matching.hpp), checks them, renders the notifications and hands them to the dispatcher
@@ -24,6 +25,7 @@
 //   tenant_key(tenant, id)) before a create, update or delete is acknowledged, and restored at
 //   start. Delivery counters live in memory and start again from 0 after a restart.
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,7 +43,8 @@
 namespace ct::notify {
 
 struct NotifierOptions {
-  std::size_t event_queue_capacity = 100'000;
+  std::size_t event_queue_capacity = 100'000;           // events queued before writers wait
+  std::chrono::milliseconds queue_full_wait{1000};      // the longest one write call waits
   std::size_t max_entities_per_notification = 1000;
   DeliveryOptions delivery;
 };
@@ -49,7 +52,7 @@ struct NotifierOptions {
 struct NotifierStats {
   std::size_t subscriptions = 0;
   std::uint64_t events_queued = 0;
-  std::uint64_t events_dropped = 0;  // the queue was full
+  std::uint64_t writer_waits = 0;  // write calls that waited because the queue was full
   std::uint64_t notifications = 0;  // produced (each may take several delivery attempts)
   DeliveryStats delivery;
 };
@@ -94,6 +97,7 @@ class Subscriptions final : public twin::ChangeObserver {
               const std::string& id);
 
   void on_change(const twin::ChangeEvent& event) override;
+  void after_write() override;
 
   NotifierStats stats() const;
 

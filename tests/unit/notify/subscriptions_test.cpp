@@ -73,5 +73,31 @@ TEST_F(NotifyTest, PauseAndResumeApplyToChangesQueuedMeanwhile) {
   subscriptions.stop();
 }
 
+// A full queue holds the writers back instead of losing changes: every change is notified, both
+// those queued before the matcher started and those written while it runs.
+TEST_F(NotifyTest, AFullQueueLosesNoChange) {
+  NotifierOptions options;
+  options.event_queue_capacity = 4;
+  Subscriptions subscriptions(*twin_, *store_, contexts_, options);
+  twin_->add_observer(&subscriptions);
+  ASSERT_TRUE(subscriptions
+                  .create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Station"}],
+                            "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core())
+                  .ok());
+  constexpr int kChanges = 200;
+  const auto write = [&](int i) {
+    const std::string text = R"({"id":"urn:ngsi-ld:Station:s)" + std::to_string(i) +
+                             R"(","type":"Station","pm25":{"type":"Property","value":)" + std::to_string(i) + "}}";
+    ASSERT_TRUE(twin_->create("", decode(text.c_str())).ok());
+  };
+  for (int i = 0; i < kChanges; ++i) write(i);  // queued while no matcher runs
+  subscriptions.start();
+  for (int i = kChanges; i < 2 * kChanges; ++i) write(i);
+  for (int i = 0; i < 10 && !notifications_reach(subscriptions, 2 * kChanges); ++i) {
+  }
+  EXPECT_EQ(subscriptions.stats().notifications, 2u * kChanges);
+  subscriptions.stop();
+}
+
 }  // namespace
 }  // namespace ct::notify
