@@ -126,6 +126,8 @@ void append_text(std::string& out, const json::value& value) {
   }
 }
 
+void append_json_string(std::string& out, std::string_view text) { append_string(out, text); }
+
 std::string to_text(const json::value& value) {
   std::string out;
   out.reserve(256);
