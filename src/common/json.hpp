@@ -12,7 +12,10 @@ namespace json = boost::json;
 
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+// `storage` holds the parsed value (the default heap when empty); a json::monotonic_resource suits
+// a large body read once and dropped whole.
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth,
+                               json::storage_ptr storage = {});
 
 // Serializes compactly. Unlike json::serialize in Boost 1.81 (which prints 0.54 as 5.4E-1), numbers
 // are written in their shortest round-trip decimal form, as people and other tools expect.
