@@ -52,10 +52,6 @@ Indexes::~Indexes() = default;
 
 namespace {
 
-}  // namespace
-
-namespace {
-
 // Keys are sets: an entity appears once per distinct key, however many instances share it. An
 // update can then move only the keys that changed, and each stored entry is removed exactly once.
 template <class Key>
@@ -125,9 +121,7 @@ void Indexes::erase(const Entity* entity, const Keys& keys) {
     if (auto it = strings.find(std::pair<std::string_view, const Entity*>(text, entity)); it != strings.end())
       strings.erase(it);
   }
-  for (Term attribute : keys.unindexed) {
-    values_.at(attribute)->unindexed.erase(entity);
-  }
+  for (Term attribute : keys.unindexed) values_.at(attribute)->unindexed.erase(entity);
   for (const auto& [attribute, box] : keys.boxes) spatial_.at(attribute)->tree.remove({SpatialIndex::to_box(box), entity});
 }
 
