@@ -26,11 +26,12 @@ bool all_numbers_finite(const json::value& v) {
 
 }  // namespace
 
-Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth, json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = max_depth;
   options.allow_invalid_utf8 = false;
   json::parser parser({}, options);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   const std::size_t consumed = parser.write(text.data(), text.size(), ec);
   if (ec) {
@@ -125,6 +126,8 @@ void append_text(std::string& out, const json::value& value) {
     }
   }
 }
+
+void append_json_string(std::string& out, std::string_view text) { append_string(out, text); }
 
 std::string to_text(const json::value& value) {
   std::string out;

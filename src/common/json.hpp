@@ -12,11 +12,16 @@ namespace json = boost::json;
 
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+// `storage` holds the parsed value (the default heap when empty); a json::monotonic_resource suits
+// a large body read once and dropped whole.
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth,
+                               json::storage_ptr storage = {});
 
 // Serializes compactly. Unlike json::serialize in Boost 1.81 (which prints 0.54 as 5.4E-1), numbers
 // are written in their shortest round-trip decimal form, as people and other tools expect.
 std::string to_text(const json::value& value);
 void append_text(std::string& out, const json::value& value);
+// Appends `text` as a JSON string literal (quoted and escaped as to_text does).
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace ct

@@ -64,7 +64,7 @@ Result<RequestContext> link_context(const Call& call, jsonld::ContextStore& cont
   return RequestContext{*ctx, *url};
 }
 
-Result<json::value> read_json_value(const Call& call, bool allow_merge_patch) {
+Result<json::value> read_json_value(const Call& call, bool allow_merge_patch, json::storage_ptr storage) {
   const std::string type = media_type(call.header(beast_http::field::content_type));
   if (type != "application/json" && type != "application/ld+json" &&
       !(allow_merge_patch && type == "application/merge-patch+json"))
@@ -72,7 +72,7 @@ Result<json::value> read_json_value(const Call& call, bool allow_merge_patch) {
                    type.empty() ? "a Content-Type is required: application/json or application/ld+json"
                                 : "Content-Type " + type + " is not supported; use application/json or application/ld+json"};
   if (call.request.body().empty()) return bad_request("the request body is empty");
-  return parse_json(call.request.body());
+  return parse_json(call.request.body(), kMaxJsonDepth, std::move(storage));
 }
 
 Result<JsonBody> read_json_body(const Call& call, jsonld::ContextStore& contexts, bool allow_merge_patch) {

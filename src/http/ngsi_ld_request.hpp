@@ -45,8 +45,8 @@ struct JsonBody {
   RequestContext context;
 };
 Result<JsonBody> read_json_body(const Call& call, jsonld::ContextStore& contexts, bool allow_merge_patch = false);
-// The same for a body whose top level is an array (batch operations).
-Result<json::value> read_json_value(const Call& call, bool allow_merge_patch = false);
+// The same for a body whose top level is an array (batch operations), parsed into `storage`.
+Result<json::value> read_json_value(const Call& call, bool allow_merge_patch = false, json::storage_ptr storage = {});
 
 // A paging parameter (limit, offset): a non-negative integer, `fallback` when absent. Above `maximum`
 // a limit is TooManyResults (403), anything else BadRequestData.

@@ -43,9 +43,13 @@ bool attribute_kind_of(std::string_view type, const Context& ctx, AttributeKind&
 }
 
 Result<Term> expand_name(std::string_view name, const Context& ctx, std::string_view what, const DecodeOptions& options) {
+  if (options.names)
+    if (const Term* known = options.names->find(ctx, name)) return *known;
   if (!options.trusted && !model::is_valid_term(name))
     return bad_request(std::string(what) + " name \"" + std::string(name.substr(0, 80)) + "\" is not a valid name");
-  return Term::intern(ctx.expand(name));
+  const Term expanded = Term::intern(ctx.expand(name));
+  if (options.names) options.names->remember(name, expanded);
+  return expanded;
 }
 
 Status check_value(const Attribute& a, std::string_view name) {
@@ -216,6 +220,18 @@ Result<std::vector<std::string>> string_or_strings(const json::value& v, std::st
 }
 
 }  // namespace
+
+const Term* NameCache::find(const Context& ctx, std::string_view name) {
+  if (context_ != &ctx) {
+    names_.clear();
+    context_ = &ctx;
+    return nullptr;
+  }
+  auto it = names_.find(name);
+  return it == names_.end() ? nullptr : &it->second;
+}
+
+void NameCache::remember(std::string_view name, Term expanded) { names_.emplace(std::string(name), expanded); }
 
 Result<std::vector<Attribute>> decode_attribute(Term name, const json::value& value, const Context& ctx,
                                                 const DecodeOptions& options) {

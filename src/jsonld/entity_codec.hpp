@@ -6,6 +6,7 @@
 // with the inferable members left out); the simplified (keyValues) form is read when asked for.
 // Output: normalized, concise or simplified, with optional system attributes and attribute filter.
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -18,6 +19,24 @@ namespace ct::jsonld {
 
 enum class Form { Normalized, Concise, Simplified };
 
+// The expanded names of one request, remembered across its entities: a batch repeats the same few
+// attribute names thousands of times, and expanding one costs a context lookup, an IRI built and
+// interned. Holds names of one context at a time (another clears it). One request, one thread.
+class NameCache {
+ public:
+  // The expanded term of `name` under `ctx`, if seen (and accepted) before.
+  const model::Term* find(const Context& ctx, std::string_view name);
+  void remember(std::string_view name, model::Term expanded);
+
+ private:
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>()(text); }
+  };
+  const Context* context_ = nullptr;
+  std::unordered_map<std::string, model::Term, TextHash, std::equal_to<>> names_;
+};
+
 struct DecodeOptions {
   bool simplified = false;               // the body is in the simplified (keyValues) form
   // A document this process wrote (reloading the store): keep createdAt/modifiedAt, and skip the
@@ -27,6 +46,7 @@ struct DecodeOptions {
   // A partial attribute update may leave out the value: the attribute then comes back with a null
   // value, meaning "keep the current one".
   bool partial = false;
+  NameCache* names = nullptr;  // optional: expansions shared by the entities of one request
 };
 
 // The null that merge-patch uses to delete an attribute or sub-attribute.

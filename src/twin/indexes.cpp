@@ -11,10 +11,31 @@ namespace bgi = boost::geometry::index;
 using model::Entity;
 using model::Term;
 
+namespace {
+
+// Orders (value, entity) entries by value, then entity: erasing one entity's entry is a lookup, not
+// a walk over every entity with the same value (a reading such as 42.0 may be shared by thousands).
+// Transparent, so that lookups by value alone find the range of every entity holding it.
+struct ByValueThenEntity {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const std::pair<A, const Entity*>& a, const std::pair<B, const Entity*>& b) const {
+    if (a.first < b.first) return true;
+    if (b.first < a.first) return false;
+    return std::less<const Entity*>()(a.second, b.second);
+  }
+  template <class A, class Value>
+  bool operator()(const std::pair<A, const Entity*>& a, const Value& b) const { return a.first < b; }
+  template <class Value, class B>
+  bool operator()(const Value& a, const std::pair<B, const Entity*>& b) const { return a < b.first; }
+};
+
+}  // namespace
+
 struct Indexes::ValueIndex {
-  std::multimap<double, const Entity*> numbers;
-  std::multimap<std::string, const Entity*, std::less<>> strings;
-  std::multiset<const Entity*> unindexed;  // one entry per instance whose value is neither
+  std::set<std::pair<double, const Entity*>, ByValueThenEntity> numbers;
+  std::set<std::pair<std::string, const Entity*>, ByValueThenEntity> strings;
+  std::set<const Entity*> unindexed;  // entities with an instance whose value is neither
 };
 
 struct Indexes::SpatialIndex {
@@ -31,6 +52,17 @@ Indexes::~Indexes() = default;
 
 namespace {
 
+// Keys are sets: an entity appears once per distinct key, however many instances share it. An
+// update can then move only the keys that changed, and each stored entry is removed exactly once.
+template <class Key>
+void add_key(std::vector<Key>& keys, Key key) {
+  if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+}
+
+bool same_box(const query::Box& a, const query::Box& b) {
+  return a.min_lon == b.min_lon && a.min_lat == b.min_lat && a.max_lon == b.max_lon && a.max_lat == b.max_lat;
+}
+
 }  // namespace
 
 // Each instance of `attribute` contributes its number or string (a Relationship's object is a
@@ -40,18 +72,24 @@ void Indexes::add_value_keys(const Entity& entity, Term attribute, Keys& keys) {
   for (const auto& a : entity.attributes) {
     if (a.name != attribute) continue;
     const json::value& v = a.value;
-    if (v.is_double()) keys.numbers.emplace_back(attribute, v.get_double());
-    else if (v.is_int64()) keys.numbers.emplace_back(attribute, static_cast<double>(v.get_int64()));
-    else if (v.is_uint64()) keys.numbers.emplace_back(attribute, static_cast<double>(v.get_uint64()));
-    else if (v.is_string()) keys.strings.emplace_back(attribute, std::string(v.get_string()));
-    else keys.unindexed.push_back(attribute);
+    if (v.is_double()) add_key(keys.numbers, {attribute, v.get_double()});
+    else if (v.is_int64()) add_key(keys.numbers, {attribute, static_cast<double>(v.get_int64())});
+    else if (v.is_uint64()) add_key(keys.numbers, {attribute, static_cast<double>(v.get_uint64())});
+    else if (v.is_string()) add_key(keys.strings, {attribute, std::string(v.get_string())});
+    else add_key(keys.unindexed, attribute);
   }
 }
 
 void Indexes::add_box_keys(const Entity& entity, Term attribute, Keys& keys) {
-  for (const auto& a : entity.attributes)
-    if (a.name == attribute && a.kind == model::AttributeKind::GeoProperty)
-      if (auto box = query::bounding_box(a.value)) keys.boxes.emplace_back(attribute, *box);
+  for (const auto& a : entity.attributes) {
+    if (a.name != attribute || a.kind != model::AttributeKind::GeoProperty) continue;
+    auto box = query::bounding_box(a.value);
+    if (!box) continue;
+    const bool known = std::any_of(keys.boxes.begin(), keys.boxes.end(), [&](const auto& key) {
+      return key.first == attribute && same_box(key.second, *box);
+    });
+    if (!known) keys.boxes.emplace_back(attribute, *box);
+  }
 }
 
 Indexes::Keys Indexes::keys_of(const Entity& entity) const {
@@ -77,25 +115,38 @@ void Indexes::erase(const Entity* entity, const Keys& keys) {
     it->second.erase(entity);
     if (it->second.empty()) by_type_.erase(it);
   }
-  auto erase_one = [entity](auto& map, const auto& key) {
-    for (auto [it, end] = map.equal_range(key); it != end; ++it)
-      if (it->second == entity) {
-        map.erase(it);
-        return;
-      }
-  };
-  for (const auto& [attribute, number] : keys.numbers) erase_one(values_.at(attribute)->numbers, number);
-  for (const auto& [attribute, text] : keys.strings) erase_one(values_.at(attribute)->strings, text);
-  for (Term attribute : keys.unindexed) {
-    auto& unindexed = values_.at(attribute)->unindexed;
-    if (auto it = unindexed.find(entity); it != unindexed.end()) unindexed.erase(it);
+  for (const auto& [attribute, number] : keys.numbers) values_.at(attribute)->numbers.erase({number, entity});
+  for (const auto& [attribute, text] : keys.strings) {
+    auto& strings = values_.at(attribute)->strings;
+    if (auto it = strings.find(std::pair<std::string_view, const Entity*>(text, entity)); it != strings.end())
+      strings.erase(it);
   }
+  for (Term attribute : keys.unindexed) values_.at(attribute)->unindexed.erase(entity);
   for (const auto& [attribute, box] : keys.boxes) spatial_.at(attribute)->tree.remove({SpatialIndex::to_box(box), entity});
 }
 
 void Indexes::update(const Entity* entity, const Keys& before, const Keys& after) {
-  erase(entity, before);
-  insert(entity, after);
+  // Most writes change a few values and keep the entity's types and most of its values: only the
+  // keys that differ are moved (an R-tree removal and insertion is the dearest step of a write).
+  Keys gone, added;
+  auto diff = [](const auto& from, const auto& to, auto& out, auto same) {
+    for (const auto& key : from)
+      if (std::none_of(to.begin(), to.end(), [&](const auto& other) { return same(key, other); })) out.push_back(key);
+  };
+  auto equal = [](const auto& a, const auto& b) { return a == b; };
+  auto equal_box = [](const auto& a, const auto& b) { return a.first == b.first && same_box(a.second, b.second); };
+  diff(before.types, after.types, gone.types, equal);
+  diff(after.types, before.types, added.types, equal);
+  diff(before.numbers, after.numbers, gone.numbers, equal);
+  diff(after.numbers, before.numbers, added.numbers, equal);
+  diff(before.strings, after.strings, gone.strings, equal);
+  diff(after.strings, before.strings, added.strings, equal);
+  diff(before.unindexed, after.unindexed, gone.unindexed, equal);
+  diff(after.unindexed, before.unindexed, added.unindexed, equal);
+  diff(before.boxes, after.boxes, gone.boxes, equal_box);
+  diff(after.boxes, before.boxes, added.boxes, equal_box);
+  erase(entity, gone);
+  insert(entity, added);
 }
 
 const EntitySet* Indexes::of_type(Term type) const {

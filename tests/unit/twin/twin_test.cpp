@@ -4,7 +4,10 @@
 
 #include "json_printer.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "jsonld/context_store.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
@@ -166,4 +169,63 @@ TEST_F(TwinTest, DeletedEntitiesStayDeletedAfterRestart) {
   EXPECT_EQ(twin_->stats().entities, 0u);
 }
 
+}  // namespace ct::twin
+
+namespace ct::twin {
+namespace {
+
+// The value and spatial indexes (built by the first query on 2,000 entities or more) stay exact
+// through upserts that share values among many entities, repeat a value in two instances, move
+// or keep locations, and through deletions: every answer equals a scan of the same entities.
+TEST_F(TwinTest, IndexesStayExactThroughBatchUpsertsAndDeletes) {
+  const auto& ctx = *contexts_.core();
+  auto body = [](int i, int value, double lon) {
+    return "{\"id\":\"urn:ngsi-ld:Sensor:" + std::to_string(i) + "\",\"type\":\"Sensor\"," +
+           "\"speed\":[{\"type\":\"Property\",\"value\":" + std::to_string(value) + "}," +
+           "{\"type\":\"Property\",\"value\":" + std::to_string(value) + ",\"datasetId\":\"urn:ngsi-ld:Dataset:b\"}]," +
+           "\"location\":{\"type\":\"GeoProperty\",\"value\":{\"type\":\"Point\",\"coordinates\":[" +
+           std::to_string(lon) + ",39.9]}}}";
+  };
+  auto upsert = [&](int from, int to, auto value_of, auto lon_of) {
+    std::vector<jsonld::DecodedEntity> batch;
+    for (int i = from; i < to; ++i) batch.push_back(decode(body(i, value_of(i), lon_of(i)).c_str()));
+    auto outcome = twin_->batch_upsert("", std::move(batch), UpsertMode::Replace);
+    for (const auto& item : outcome.items) ASSERT_FALSE(item.error) << item.error->detail;
+    ASSERT_TRUE(store_->wait_durable(outcome.sequence).ok());
+  };
+  auto ids = [&](const std::string& q, bool near) {
+    EntityQuery query;
+    query.q = query::parse_q(q, ctx).value();
+    if (near)
+      query.geo = query::parse_geo_query("near;maxDistance==20000", "Point", "[116.0,39.9]", "", ctx).value();
+    std::set<std::string> out;
+    EXPECT_TRUE(twin_->query("", query, 0, 100000, [&](const model::Entity& e) { out.insert(e.id); }).ok());
+    return out;
+  };
+  upsert(0, 2100, [](int i) { return i % 5; }, [](int i) { return 116.0 + (i % 2) * 0.5; });
+  (void)ids("speed>2", true);  // builds both indexes
+  std::map<int, std::pair<int, double>> truth;
+  for (int i = 0; i < 2100; ++i) truth[i] = {i % 5, 116.0 + (i % 2) * 0.5};
+  // Half move to other values and every third location moves; then some are deleted.
+  upsert(0, 1050, [](int i) { return (i + 1) % 7; }, [](int i) { return i % 3 ? 116.0 + (i % 2) * 0.5 : 116.5; });
+  for (int i = 0; i < 1050; ++i) truth[i] = {(i + 1) % 7, i % 3 ? 116.0 + (i % 2) * 0.5 : 116.5};
+  std::vector<std::string> gone;
+  for (int i = 0; i < 2100; i += 10) gone.push_back("urn:ngsi-ld:Sensor:" + std::to_string(i));
+  ASSERT_TRUE(store_->wait_durable(twin_->batch_delete("", gone).sequence).ok());
+  for (int i = 0; i < 2100; i += 10) truth.erase(i);
+
+  for (int threshold : {-1, 0, 2, 4, 6}) {
+    for (bool near : {false, true}) {
+      std::set<std::string> expected;
+      for (const auto& [i, state] : truth)
+        if (state.first > threshold && (!near || state.second < 116.1)) expected.insert("urn:ngsi-ld:Sensor:" + std::to_string(i));
+      EXPECT_EQ(ids("speed>" + std::to_string(threshold), near), expected) << threshold << " near " << near;
+    }
+  }
+  EXPECT_EQ(ids("speed==3", false).size(), static_cast<std::size_t>(std::count_if(truth.begin(), truth.end(), [](const auto& t) {
+              return t.second.first == 3;
+            })));
+}
+
+}  // namespace
 }  // namespace ct::twin
