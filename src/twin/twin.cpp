@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "jsonld/entity_writer.hpp"
 #include "twin/tenant.hpp"
 
 namespace ct::twin {
@@ -144,8 +145,9 @@ Twin::~Twin() = default;
 storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
   jsonld::EncodeOptions options;
   options.sys_attrs = true;
-  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id),
-                        to_text(jsonld::encode_entity(entity, *identity_context_, options))};
+  std::string document;
+  jsonld::EntityWriter(*identity_context_, options).entity(document, entity);
+  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id), std::move(document)};
 }
 
 storage::Write Twin::deletion_write(const std::string& tenant, const std::string& id) const {
