@@ -433,6 +433,25 @@ bool GeoQuery::matches(const json::value& geojson_geometry) const {
   }
 }
 
+std::optional<bool> GeoQuery::decide_point(double lon, double lat) const {
+  if (relation_ != GeoRel::Near) return std::nullopt;
+  const ReferenceShape& reference = *shape_;
+  if (reference.candidates && !box_contains(*reference.candidates, lon, lat)) return false;
+  // A geometry whose box is one point lies at that point (a Point, or one repeated vertex), but
+  // matches() may measure it with another formula: only a clear margin decides here.
+  constexpr double kMargin = 0.01;  // metres
+  double d = 0;
+  try {
+    d = geodesic_distance_m(bg::get<0>(reference.reference), bg::get<1>(reference.reference), lon, lat);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!std::isfinite(d)) return std::nullopt;
+  if ((max_distance_ && d > *max_distance_ + kMargin) || (min_distance_ && d < *min_distance_ - kMargin)) return false;
+  if ((!max_distance_ || d < *max_distance_ - kMargin) && (!min_distance_ || d > *min_distance_ + kMargin)) return true;
+  return std::nullopt;
+}
+
 std::optional<Box> GeoQuery::candidate_box() const { return shape_->candidates; }
 
 }  // namespace ct::query
