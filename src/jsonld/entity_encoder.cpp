@@ -47,6 +47,32 @@ class TextSink {
     append_quoted(out_, s);
     comma_ = true;
   }
+  // Keys and strings the encoder itself chooses ("type", "Property", …): nothing to escape.
+  void plain_key(std::string_view k) {
+    separate();
+    out_.push_back('"');
+    out_.append(k);
+    out_.append("\":", 2);
+    comma_ = false;
+  }
+  void plain_string(std::string_view s) {
+    separate();
+    out_.push_back('"');
+    out_.append(s);
+    out_.push_back('"');
+    comma_ = true;
+  }
+  void key(const CompactNames::Name& name) {
+    separate();
+    out_.append(name.quoted);
+    out_.push_back(':');
+    comma_ = false;
+  }
+  void string(const CompactNames::Name& name) {
+    separate();
+    out_.append(name.quoted);
+    comma_ = true;
+  }
   void value(const json::value& v) {
     separate();
     append_text(out_, v);
@@ -83,6 +109,10 @@ class TreeSink {
   void end_array() { close(); }
   void key(std::string_view k) { key_.assign(k); }
   void string(std::string_view s) { put(json::value(s)); }
+  void plain_key(std::string_view k) { key(k); }
+  void plain_string(std::string_view s) { string(s); }
+  void key(const CompactNames::Name& name) { key(name.text); }
+  void string(const CompactNames::Name& name) { string(name.text); }
   void value(const json::value& v) { put(v); }
   void null() { put(nullptr); }
   json::value release() { return std::move(result_); }
@@ -149,15 +179,15 @@ class Renderer {
   void entity(const model::Entity& e, std::string_view embedded_context) {
     sink_.begin_object();
     if (!options_.omit_id) {
-      sink_.key("id");
+      sink_.plain_key("id");
       sink_.string(e.id);
     }
     if (!options_.omit_type) {
-      sink_.key("type");
+      sink_.plain_key("type");
       types(e);
     }
     if (!e.scopes.empty() && !options_.omit_scope) {
-      sink_.key("scope");
+      sink_.plain_key("scope");
       if (e.scopes.size() == 1) {
         sink_.string(e.scopes.front());
       } else {
@@ -172,7 +202,7 @@ class Renderer {
     }
     attributes(e);
     if (!embedded_context.empty()) {
-      sink_.key("@context");
+      sink_.plain_key("@context");
       sink_.string(embedded_context);
     }
     sink_.end_object();
@@ -180,11 +210,11 @@ class Renderer {
 
   void feature(const model::Entity& e, Term geometry_property) {
     sink_.begin_object();
-    sink_.key("id");
+    sink_.plain_key("id");
     sink_.string(e.id);
-    sink_.key("type");
-    sink_.string("Feature");
-    sink_.key("geometry");
+    sink_.plain_key("type");
+    sink_.plain_string("Feature");
+    sink_.plain_key("geometry");
     const auto geometry = std::find_if(e.attributes.begin(), e.attributes.end(), [&](const Attribute& a) {
       return a.name == geometry_property && a.kind == AttributeKind::GeoProperty;
     });
@@ -192,9 +222,9 @@ class Renderer {
       sink_.value(geometry->value);
     else
       sink_.null();
-    sink_.key("properties");
+    sink_.plain_key("properties");
     sink_.begin_object();
-    sink_.key("type");
+    sink_.plain_key("type");
     types(e);
     attributes(e);
     sink_.end_object();
@@ -203,16 +233,23 @@ class Renderer {
 
  private:
   void types(const model::Entity& e) {
-    if (e.types.size() == 1) return sink_.string(names_.of(e.types.front()).text);
+    if (e.types.size() == 1) return sink_.string(names_.of(e.types.front()));
     sink_.begin_array();
-    for (Term t : e.types) sink_.string(names_.of(t).text);
+    for (Term t : e.types) sink_.string(names_.of(t));
     sink_.end_array();
   }
 
   void time_member(std::string_view key, Timestamp t) {
     if (t == kNoTimestamp) return;
-    sink_.key(key);
-    sink_.string(format_datetime(t));
+    sink_.plain_key(key);
+    sink_.plain_string(format_datetime(t));
+  }
+
+  void attribute_key(Term name, bool sub_attribute) {
+    if (const auto* compacted = names_.key_of(name, sub_attribute))
+      sink_.key(*compacted);
+    else
+      sink_.key(name.str());
   }
 
   bool selected(Term name) const {
@@ -225,15 +262,17 @@ class Renderer {
   // order the attribute first appears.
   void attributes(const model::Entity& e) {
     const auto& all = e.attributes;
+    // The names side by side, so that finding the other instances of each does not walk the attributes.
+    names_of_attributes_.clear();
+    for (const auto& a : all) names_of_attributes_.push_back(a.name);
+    const auto names_begin = names_of_attributes_.begin();
     for (std::size_t i = 0; i < all.size(); ++i) {
       const Term name = all[i].name;
+      const auto at = names_begin + static_cast<std::ptrdiff_t>(i);
+      if (std::find(names_begin, at, name) != at) continue;  // rendered with its first instance
       if (!selected(name)) continue;
-      if (std::any_of(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(i),
-                      [&](const Attribute& a) { return a.name == name; }))
-        continue;  // rendered with its first instance
-      const auto count = std::count_if(all.begin() + static_cast<std::ptrdiff_t>(i), all.end(),
-                                       [&](const Attribute& a) { return a.name == name; });
-      sink_.key(names_.key_of(name, /*sub_attribute=*/false));
+      const auto count = std::count(at, names_of_attributes_.end(), name);
+      attribute_key(name, /*sub_attribute=*/false);
       if (count == 1) {
         instance(all[i], /*alone=*/true);
         continue;
@@ -255,7 +294,7 @@ class Renderer {
       case AttributeKind::Relationship: return sink_.value(a.value);
       default:
         sink_.begin_object();
-        sink_.key(model::kind_value_member(a.kind));
+        sink_.plain_key(model::kind_value_member(a.kind));
         sink_.value(a.value);
         sink_.end_object();
     }
@@ -269,26 +308,26 @@ class Renderer {
     sink_.begin_object();
     const bool one_language = renders_one_language(a, options_);
     if (options_.form == Form::Normalized) {
-      sink_.key("type");
-      sink_.string(one_language ? std::string_view("Property") : model::kind_name(a.kind));
+      sink_.plain_key("type");
+      sink_.plain_string(one_language ? std::string_view("Property") : model::kind_name(a.kind));
     }
     if (one_language) {
       const auto language = chosen_language(a, options_.lang);
-      sink_.key("value");
+      sink_.plain_key("value");
       sink_.value(a.value.get_object().at(language));
-      sink_.key("lang");
+      sink_.plain_key("lang");
       sink_.string(language);
     } else {
-      sink_.key(model::kind_value_member(a.kind));
+      sink_.plain_key(model::kind_value_member(a.kind));
       sink_.value(a.value);
     }
     time_member("observedAt", a.observed_at);
     if (!a.unit_code.empty()) {
-      sink_.key("unitCode");
+      sink_.plain_key("unitCode");
       sink_.string(a.unit_code.str());
     }
     if (!a.dataset_id.empty()) {
-      sink_.key("datasetId");
+      sink_.plain_key("datasetId");
       sink_.string(a.dataset_id.str());
     }
     if (options_.sys_attrs) {
@@ -306,7 +345,7 @@ class Renderer {
       std::size_t last = i;
       for (std::size_t j = i + 1; j < subs.size(); ++j)
         if (subs[j].name == name) last = j;
-      sink_.key(names_.key_of(name, /*sub_attribute=*/true));
+      attribute_key(name, /*sub_attribute=*/true);
       instance(subs[last], /*alone=*/true);
     }
     sink_.end_object();
@@ -315,6 +354,7 @@ class Renderer {
   Sink& sink_;
   const EncodeOptions& options_;
   CompactNames& names_;
+  std::vector<Term> names_of_attributes_;
 };
 
 }  // namespace
@@ -324,6 +364,7 @@ const CompactNames::Name& CompactNames::of(Term iri) {
     if (term == iri) return name;
   Name name;
   name.text = ctx_.compact(iri.str());
+  append_quoted(name.quoted, name.text);
   name.clashes_with_entity_member = is_entity_member(name.text);
   name.clashes_with_attribute_member = is_attribute_member(name.text);
   constexpr std::size_t kMaxCached = 64;  // beyond, a hostile response of many names stays linear
@@ -335,10 +376,10 @@ const CompactNames::Name& CompactNames::of(Term iri) {
   return names_.back().second;
 }
 
-std::string_view CompactNames::key_of(Term iri, bool sub_attribute) {
+const CompactNames::Name* CompactNames::key_of(Term iri, bool sub_attribute) {
   const Name& name = of(iri);
   const bool clashes = sub_attribute ? name.clashes_with_attribute_member : name.clashes_with_entity_member;
-  return clashes ? iri.str() : std::string_view(name.text);
+  return clashes ? nullptr : &name;
 }
 
 EntityWriter::EntityWriter(const Context& ctx, const EncodeOptions& options, std::string embedded_context)

@@ -19,13 +19,15 @@ class CompactNames {
  public:
   struct Name {
     std::string text;
+    std::string quoted;  // text as a JSON string literal, for writers that print it often
     bool clashes_with_entity_member = false;
     bool clashes_with_attribute_member = false;
   };
   explicit CompactNames(const Context& ctx) : ctx_(ctx) {}
   const Name& of(model::Term iri);
-  // The key an attribute (or, with `sub_attribute`, a sub-attribute) named `iri` is written under.
-  std::string_view key_of(model::Term iri, bool sub_attribute);
+  // The name an attribute (or, with `sub_attribute`, a sub-attribute) named `iri` is written under;
+  // nullptr when it is written as its IRI.
+  const Name* key_of(model::Term iri, bool sub_attribute);
 
  private:
   const Context& ctx_;
