@@ -173,8 +173,9 @@ bool is_bare_in_concise(const Attribute& a, const EncodeOptions& options) {
 template <class Sink>
 class Renderer {
  public:
-  Renderer(Sink& sink, const EncodeOptions& options, CompactNames& names)
-      : sink_(sink), options_(options), names_(names) {}
+  // `scratch` is reused from one entity to the next (see attributes()).
+  Renderer(Sink& sink, const EncodeOptions& options, CompactNames& names, std::vector<Term>& scratch)
+      : sink_(sink), options_(options), names_(names), names_of_attributes_(scratch) {}
 
   void entity(const model::Entity& e, std::string_view embedded_context) {
     sink_.begin_object();
@@ -354,7 +355,7 @@ class Renderer {
   Sink& sink_;
   const EncodeOptions& options_;
   CompactNames& names_;
-  std::vector<Term> names_of_attributes_;
+  std::vector<Term>& names_of_attributes_;
 };
 
 }  // namespace
@@ -387,26 +388,19 @@ EntityWriter::EntityWriter(const Context& ctx, const EncodeOptions& options, std
 
 void EntityWriter::entity(std::string& out, const model::Entity& entity) {
   TextSink sink(out);
-  Renderer<TextSink>(sink, options_, names_).entity(entity, embedded_context_);
+  Renderer<TextSink>(sink, options_, names_, scratch_).entity(entity, embedded_context_);
 }
 
 void EntityWriter::feature(std::string& out, const model::Entity& entity, Term geometry_property) {
   TextSink sink(out);
-  Renderer<TextSink>(sink, options_, names_).feature(entity, geometry_property);
+  Renderer<TextSink>(sink, options_, names_, scratch_).feature(entity, geometry_property);
 }
 
 json::object encode_entity(const model::Entity& entity, const Context& ctx, const EncodeOptions& options) {
   TreeSink sink;
   CompactNames names(ctx);
-  Renderer<TreeSink>(sink, options, names).entity(entity, {});
-  return std::move(sink.release().as_object());
-}
-
-json::object encode_feature(const model::Entity& entity, const Context& ctx, const EncodeOptions& options,
-                            Term geometry_property) {
-  TreeSink sink;
-  CompactNames names(ctx);
-  Renderer<TreeSink>(sink, options, names).feature(entity, geometry_property);
+  std::vector<Term> scratch;
+  Renderer<TreeSink>(sink, options, names, scratch).entity(entity, {});
   return std::move(sink.release().as_object());
 }
 

@@ -51,6 +51,7 @@ class EntityWriter {
   EncodeOptions options_;
   std::string embedded_context_;
   CompactNames names_;
+  std::vector<model::Term> scratch_;  // the attribute names of the entity being printed
 };
 
 }  // namespace ct::jsonld
