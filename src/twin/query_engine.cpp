@@ -61,6 +61,18 @@ void prefetch_ahead(const std::vector<const Entity*>& entities, std::size_t i) {
   }
 }
 
+// Rendering reads every attribute of an entity: fetch the attribute array of the entity a few
+// places ahead while the current one is rendered.
+void prefetch_attributes(const std::vector<const Entity*>& entities, std::size_t i) {
+  constexpr std::size_t kRenderDistance = 4;
+  constexpr std::size_t kCacheLine = 64;
+  if (i + kRenderDistance >= entities.size()) return;
+  const auto& attributes = entities[i + kRenderDistance]->attributes;
+  const auto* begin = reinterpret_cast<const char*>(attributes.data());
+  const auto* end = reinterpret_cast<const char*>(attributes.data() + attributes.size());
+  for (const char* line = begin; line < end; line += kCacheLine) __builtin_prefetch(line);
+}
+
 }  // namespace
 
 bool matches(const Entity& entity, const EntityQuery& q) {
@@ -204,7 +216,10 @@ Result<std::size_t> Twin::query(const std::string& tenant, const EntityQuery& q,
   }
   found.resize(kept);
   std::sort(found.begin(), found.end(), ById());
-  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) visit(*found[i]);
+  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
+    prefetch_attributes(found, i);
+    visit(*found[i]);
+  }
   if (!q.paging_key.empty() && found.size() > offset + limit) {
     auto ids = std::make_shared<std::vector<std::string>>();
     ids->reserve(found.size());
