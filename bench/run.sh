@@ -53,8 +53,10 @@ curl -s "$URL/ngsi-ld/v1/entities?type=Sensor&q=pm25%3E199&limit=1" >/dev/null
 curl -s "$URL/ngsi-ld/v1/entities?type=Sensor&georel=near%3BmaxDistance%3D%3D1000&geometry=Point&coordinates=%5B116.4,39.9%5D&limit=1" >/dev/null
 q=$(wrk -t2 -c16 -d"$DURATION" --latency -s bench/query_q.lua "$URL" | grep RESULT)
 row "query type + selective q (pm25>199.x, ~0.5% of $ENTITIES), 16 connections" "$q" "p99 ≤ 20 ms"
-near=$(wrk -t2 -c16 -d"$DURATION" --latency -s bench/query_near.lua "$URL" | grep RESULT)
-row "query near;maxDistance==1000 (≈700 of $ENTITIES), 16 connections" "$near" "p99 ≤ 10 ms"
+near=$(NEAR_LIMIT=1000 wrk -t2 -c16 -d"$DURATION" --latency -s bench/query_near.lua "$URL" | grep RESULT)
+row "query near;maxDistance==1000 (≈700 of $ENTITIES, all rendered: limit=1000), 16 connections" "$near" "p99 ≤ 10 ms"
+near=$(NEAR_LIMIT=100 wrk -t2 -c16 -d"$DURATION" --latency -s bench/query_near.lua "$URL" | grep RESULT)
+row "query near;maxDistance==1000 (first page: limit=100), 16 connections" "$near" "p99 ≤ 10 ms"
 fi
 # The upsert keeps the value and spatial indexes the queries built up to date, as in a city that queries.
 curl -s "$URL/ngsi-ld/v1/entities?type=Sensor&q=pm25%3E199&limit=1" >/dev/null

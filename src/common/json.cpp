@@ -47,9 +47,7 @@ Result<json::value> parse_json(std::string_view text, std::size_t max_depth, jso
 }
 
 
-namespace {
-
-void append_string(std::string& out, std::string_view s) {
+void append_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t clean_from = 0;  // runs of characters that need no escaping are copied whole
@@ -76,6 +74,8 @@ void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
 template <class Number>
 void append_number(std::string& out, Number n) {
   char buf[32];
@@ -99,7 +99,7 @@ void append_text(std::string& out, const json::value& value) {
         out += "null";  // JSON has no NaN or infinity
       break;
     }
-    case json::kind::string: append_string(out, value.get_string()); break;
+    case json::kind::string: append_quoted(out, value.get_string()); break;
     case json::kind::array: {
       out.push_back('[');
       bool first = true;
@@ -117,7 +117,7 @@ void append_text(std::string& out, const json::value& value) {
       for (const auto& [key, item] : value.get_object()) {
         if (!first) out.push_back(',');
         first = false;
-        append_string(out, key);
+        append_quoted(out, key);
         out.push_back(':');
         append_text(out, item);
       }
@@ -127,7 +127,6 @@ void append_text(std::string& out, const json::value& value) {
   }
 }
 
-void append_json_string(std::string& out, std::string_view text) { append_string(out, text); }
 
 std::string to_text(const json::value& value) {
   std::string out;

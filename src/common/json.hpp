@@ -21,7 +21,8 @@ Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kM
 // are written in their shortest round-trip decimal form, as people and other tools expect.
 std::string to_text(const json::value& value);
 void append_text(std::string& out, const json::value& value);
-// Appends `text` as a JSON string literal (quoted and escaped as to_text does).
-void append_json_string(std::string& out, std::string_view text);
+// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped;
+// UTF-8 passes through as it is).
+void append_quoted(std::string& out, std::string_view text);
 
 }  // namespace ct

@@ -64,13 +64,16 @@ void get_entity(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
   const model::Term geometry = model::Term::intern(ctx.context->expand(
       call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
-  json::value body;
+  auto writer = entity_writer(type, ctx, options);
+  std::string body;
   auto status = s.twin.read(tenant, id, [&](const model::Entity& entity) {
-    body = type == MediaType::GeoJson ? jsonld::encode_feature(entity, *ctx.context, options, geometry)
-                                      : jsonld::encode_entity(entity, *ctx.context, options);
+    if (type == MediaType::GeoJson)
+      writer.feature(body, entity, geometry);
+    else
+      writer.entity(body, entity);
   });
   if (!status) return reply(problem_response(status.problem()));
-  reply(json_response(200, std::move(body), type, ctx));
+  reply(printed_json_response(200, std::move(body), type, ctx));
 }
 
 void delete_entity(Services& s, Call& call, Reply reply) {

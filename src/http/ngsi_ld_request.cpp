@@ -207,21 +207,35 @@ Result<jsonld::EncodeOptions> render_options(const Call& call, const jsonld::Con
   return options;
 }
 
+namespace {
+std::string context_url_of(const RequestContext& ctx) {
+  return ctx.url.empty() ? std::string(jsonld::kCoreContextUrl) : ctx.url;
+}
+}  // namespace
+
 Response json_response(unsigned status, json::value body, MediaType type, const RequestContext& ctx) {
-  const std::string context_url = ctx.url.empty() ? std::string(jsonld::kCoreContextUrl) : ctx.url;
   if (type == MediaType::JsonLd) {
+    const std::string context_url = context_url_of(ctx);
     auto add_context = [&](json::object& o) { o["@context"] = context_url; };
     if (body.is_object()) add_context(body.as_object());
     if (body.is_array())
       for (auto& item : body.as_array())
         if (item.is_object()) add_context(item.as_object());
-    return make_response(status, to_text(body), "application/ld+json");
   }
+  return printed_json_response(status, to_text(body), type, ctx);
+}
+
+Response printed_json_response(unsigned status, std::string body, MediaType type, const RequestContext& ctx) {
+  if (type == MediaType::JsonLd) return make_response(status, std::move(body), "application/ld+json");
   Response response =
-      make_response(status, to_text(body), type == MediaType::GeoJson ? "application/geo+json" : "application/json");
-  response.set(beast_http::field::link, "<" + context_url + ">; rel=\"" + std::string(kJsonLdContextRel) +
+      make_response(status, std::move(body), type == MediaType::GeoJson ? "application/geo+json" : "application/json");
+  response.set(beast_http::field::link, "<" + context_url_of(ctx) + ">; rel=\"" + std::string(kJsonLdContextRel) +
                                             "\"; type=\"application/ld+json\"");
   return response;
+}
+
+jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, const jsonld::EncodeOptions& options) {
+  return jsonld::EntityWriter(*ctx.context, options, type == MediaType::JsonLd ? context_url_of(ctx) : std::string());
 }
 
 void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {

@@ -10,6 +10,7 @@
 #include "http/router.hpp"
 #include "jsonld/context_store.hpp"
 #include "jsonld/entity_codec.hpp"
+#include "jsonld/entity_writer.hpp"
 #include "storage/store.hpp"
 
 namespace ct::http {
@@ -66,6 +67,9 @@ bool has_option(const Call& call, std::string_view option);
 // A JSON response in the negotiated media type: the @context goes in the body for JSON-LD, in a
 // Link header otherwise.
 Response json_response(unsigned status, json::value body, MediaType type, const RequestContext& ctx);
+// The same for a body already printed by `entity_writer` (which embeds the @context for JSON-LD).
+Response printed_json_response(unsigned status, std::string body, MediaType type, const RequestContext& ctx);
+jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, const jsonld::EncodeOptions& options);
 
 // Sends `response` once `sequence` is durable (or a 500 problem if the store failed).
 void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response);

@@ -110,15 +110,19 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
   }
   const model::Term geometry = model::Term::intern(ctx.context->expand(
       call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
-  json::array entities;
+  auto writer = entity_writer(type, ctx, options);
+  std::string body = type == MediaType::GeoJson ? R"({"type":"FeatureCollection","features":[)" : "[";
+  bool first = true;
   CT_TRY_OR_REPLY(total, s.twin.query(tenant, query, offset, limit, [&](const model::Entity& entity) {
-    entities.push_back(type == MediaType::GeoJson ? jsonld::encode_feature(entity, *ctx.context, options, geometry)
-                                                  : jsonld::encode_entity(entity, *ctx.context, options));
+    if (!first) body.push_back(',');
+    first = false;
+    if (type == MediaType::GeoJson)
+      writer.feature(body, entity, geometry);
+    else
+      writer.entity(body, entity);
   }));
-  json::value body = std::move(entities);
-  if (type == MediaType::GeoJson)
-    body = json::object{{"type", "FeatureCollection"}, {"features", std::move(body)}};
-  Response response = json_response(200, std::move(body), type, ctx);
+  body += type == MediaType::GeoJson ? "]}" : "]";
+  Response response = printed_json_response(200, std::move(body), type, ctx);
   if (want_count) response.set("NGSILD-Results-Count", std::to_string(total));
   response.prepare_payload();
   reply(std::move(response));

@@ -86,10 +86,8 @@ struct EncodeOptions {
   std::string lang;  // for LanguageProperty: render the value in this language
 };
 
+// The entity as a tree, for callers that edit or embed it; to print it, use EntityWriter
+// (entity_writer.hpp), which gives the same JSON without building the tree.
 json::object encode_entity(const model::Entity& entity, const Context& ctx, const EncodeOptions& options);
-
-// A GeoJSON Feature: geometry from the GeoProperty `geometry_property` (expanded), the rest as properties.
-json::object encode_feature(const model::Entity& entity, const Context& ctx, const EncodeOptions& options,
-                            model::Term geometry_property);
 
 }  // namespace ct::jsonld

@@ -96,6 +96,11 @@ class GeoQuery {
   // contains when one member contains it (sufficient, not necessary); never equals or overlaps.
   bool matches(const json::value& geojson_geometry) const;
 
+  // near only: whether an entity geometry whose bounding_box() is the single point (lon, lat)
+  // matches, without reading the geometry; nullopt for other relations, and where the distance is
+  // so close to a bound (a centimetre) that the geometry itself must decide.
+  std::optional<bool> decide_point(double lon, double lat) const;
+
   // A box that the bounding_box() of every matching entity geometry intersects, to pre-select
   // candidates from a spatial index; nullopt when no box bounds the matches (disjoint, and near
   // with only a minDistance).

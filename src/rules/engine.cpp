@@ -506,13 +506,15 @@ struct RulesEngine::Impl {
       auto& bucket = tr.index[rule.type];
       bucket.all.push_back(rt.get());
       std::vector<Term> attributes = rule.when.attributes();
-      bool every = rule.watch.geo.has_value() || rule.when.window_attributes().end() !=
-                                                     std::find(rule.when.window_attributes().begin(),
-                                                               rule.when.window_attributes().end(), Term{});
+      // A window over no attribute (count(PT5M)) counts every change of the entity.
+      const auto counts_every_change = [](const Condition& condition) {
+        const auto windows = condition.window_attributes();
+        return std::find(windows.begin(), windows.end(), Term{}) != windows.end();
+      };
+      bool every = rule.watch.geo.has_value() || counts_every_change(rule.when);
       if (rule.clear_when) {
         for (auto a : rule.clear_when->attributes()) attributes.push_back(a);
-        auto wa = rule.clear_when->window_attributes();
-        if (std::find(wa.begin(), wa.end(), Term{}) != wa.end()) every = true;
+        if (counts_every_change(*rule.clear_when)) every = true;
       }
       if (attributes.empty()) every = true;
       if (every) {

@@ -235,12 +235,25 @@ std::optional<std::vector<const Entity*>> Indexes::lookup(const query::Indexable
   return out;
 }
 
-std::optional<std::vector<const Entity*>> Indexes::lookup(Term attribute, const query::Box& box) const {
-  auto it = spatial_.find(attribute);
-  if (it == spatial_.end()) return std::nullopt;
+std::optional<std::vector<const Entity*>> Indexes::lookup(const query::GeoQuery& geo, bool& decided) const {
+  decided = false;
+  const auto box = geo.candidate_box();
+  auto it = spatial_.find(geo.geoproperty());
+  if (!box || it == spatial_.end()) return std::nullopt;
   std::vector<const Entity*> out;
-  it->second->tree.query(bgi::intersects(SpatialIndex::to_box(box)),
-                         boost::make_function_output_iterator([&](const SpatialIndex::Item& item) { out.push_back(item.second); }));
+  bool all_accepted = true;
+  it->second->tree.query(bgi::intersects(SpatialIndex::to_box(*box)),
+                         boost::make_function_output_iterator([&](const SpatialIndex::Item& item) {
+                           const auto& min = item.first.min_corner();
+                           const auto& max = item.first.max_corner();
+                           std::optional<bool> accepted;
+                           if (bg::get<0>(min) == bg::get<0>(max) && bg::get<1>(min) == bg::get<1>(max))
+                             accepted = geo.decide_point(bg::get<0>(min), bg::get<1>(min));
+                           if (accepted == false) return;
+                           all_accepted = all_accepted && accepted.has_value();
+                           out.push_back(item.second);
+                         }));
+  decided = all_accepted;
   return out;
 }
 

@@ -57,8 +57,11 @@ class Indexes {
   // entities with values the index cannot hold, such as language maps, are always included). nullopt
   // if the term cannot use the value index (a date-time, a string range) or there is none.
   std::optional<std::vector<const model::Entity*>> lookup(const query::IndexableTerm& term) const;
-  // The entities whose `attribute` bounding box intersects `box`; nullopt without a spatial index.
-  std::optional<std::vector<const model::Entity*>> lookup(model::Term attribute, const query::Box& box) const;
+  // The entities whose bounding box of `geo`'s GeoProperty intersects geo's candidate box, leaving
+  // out those whose box is a point that `geo` rejects (GeoQuery::decide_point); nullopt without a
+  // spatial index or a candidate box. `decided` tells whether decide_point accepted every entity
+  // listed, so that the geo criterion holds for each without reading its geometry.
+  std::optional<std::vector<const model::Entity*>> lookup(const query::GeoQuery& geo, bool& decided) const;
 
  private:
   struct ValueIndex;

@@ -32,9 +32,7 @@ bool selected(const Entity& entity, const EntitySelector& s) {
   return true;
 }
 
-}  // namespace
-
-bool matches(const Entity& entity, const EntityQuery& q) {
+bool matches_apart_from_geo(const Entity& entity, const EntityQuery& q) {
   if (!q.selectors.empty() &&
       std::none_of(q.selectors.begin(), q.selectors.end(), [&](const EntitySelector& s) { return selected(entity, s); }))
     return false;
@@ -43,8 +41,42 @@ bool matches(const Entity& entity, const EntityQuery& q) {
     return false;
   if (q.scope && !q.scope->matches(entity.scopes)) return false;
   if (q.q && !q.q->matches(entity)) return false;
-  if (q.geo && !geo_matches(entity, *q.geo)) return false;
   return true;
+}
+
+// The candidates are scattered over a large heap, and checking them waits on memory more than it
+// computes: fetch the entities a few places ahead, and their type and id arrays (which need the
+// entity itself first) a little less far ahead.
+void prefetch_ahead(const std::vector<const Entity*>& entities, std::size_t i) {
+  constexpr std::size_t kEntityDistance = 16, kMembersDistance = 8;
+  if (i + kEntityDistance < entities.size()) {
+    const Entity* e = entities[i + kEntityDistance];
+    __builtin_prefetch(&e->id);
+    __builtin_prefetch(&e->types);
+  }
+  if (i + kMembersDistance < entities.size()) {
+    const Entity* e = entities[i + kMembersDistance];
+    __builtin_prefetch(e->types.data());
+    __builtin_prefetch(e->id.data());
+  }
+}
+
+// Rendering reads every attribute of an entity: fetch the attribute array of the entity a few
+// places ahead while the current one is rendered.
+void prefetch_attributes(const std::vector<const Entity*>& entities, std::size_t i) {
+  constexpr std::size_t kRenderDistance = 4;
+  constexpr std::size_t kCacheLine = 64;
+  if (i + kRenderDistance >= entities.size()) return;
+  const auto& attributes = entities[i + kRenderDistance]->attributes;
+  const auto* begin = reinterpret_cast<const char*>(attributes.data());
+  const auto* end = reinterpret_cast<const char*>(attributes.data() + attributes.size());
+  for (const char* line = begin; line < end; line += kCacheLine) __builtin_prefetch(line);
+}
+
+}  // namespace
+
+bool matches(const Entity& entity, const EntityQuery& q) {
+  return matches_apart_from_geo(entity, q) && (!q.geo || geo_matches(entity, *q.geo));
 }
 
 void Twin::prepare_indexes(Tenant& t, const EntityQuery& q) {
@@ -104,21 +136,30 @@ std::vector<const Entity*> selector_candidates(const Tenant& t, const std::vecto
 
 }  // namespace
 
-std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q) const {
+std::vector<const Entity*> Twin::candidates(const Tenant& t, const EntityQuery& q, bool& geo_decided) const {
   // The narrowest of: the spatial index, a value index, what the selectors can match; else everything.
   // Index lookups are materialized (they are usually small); the selectors' candidates only when
   // their size, known from the type index without walking it, is smaller still.
   std::optional<std::vector<const Entity*>> best;
-  auto consider = [&](std::optional<std::vector<const Entity*>> c) {
-    if (c && (!best || c->size() < best->size())) best = std::move(c);
+  geo_decided = false;
+  auto consider = [&](std::optional<std::vector<const Entity*>> c, bool decided = false) {
+    if (c && (!best || c->size() < best->size())) {
+      best = std::move(c);
+      geo_decided = decided;
+    }
   };
-  if (q.geo)
-    if (auto box = q.geo->candidate_box()) consider(t.indexes.lookup(q.geo->geoproperty(), *box));
+  if (q.geo) {
+    bool decided = false;
+    auto spatial = t.indexes.lookup(*q.geo, decided);
+    consider(std::move(spatial), decided);
+  }
   if (q.q)
     for (const auto& term : q.q->required_terms()) consider(t.indexes.lookup(term));
   if (!q.selectors.empty())
-    if (auto bound = selector_bound(t, q.selectors); bound && (!best || *bound < best->size()))
+    if (auto bound = selector_bound(t, q.selectors); bound && (!best || *bound < best->size())) {
       best = selector_candidates(t, q.selectors);
+      geo_decided = false;
+    }
   return best ? std::move(*best) : t.population();
 }
 
@@ -163,12 +204,22 @@ Result<std::size_t> Twin::query(const std::string& tenant, const EntityQuery& q,
   }
   prepare_indexes(*t, q);
   std::shared_lock lock(t->mutex);
-  auto found = candidates(*t, q);
+  bool geo_decided = false;
+  auto found = candidates(*t, q, geo_decided);
   std::sort(found.begin(), found.end());  // index lookups may list an entity once per matching instance
   found.erase(std::unique(found.begin(), found.end()), found.end());
-  std::erase_if(found, [&](const Entity* e) { return !matches(*e, q); });
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    prefetch_ahead(found, i);
+    const Entity& e = *found[i];
+    if (geo_decided ? matches_apart_from_geo(e, q) : matches(e, q)) found[kept++] = &e;
+  }
+  found.resize(kept);
   std::sort(found.begin(), found.end(), ById());
-  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) visit(*found[i]);
+  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
+    prefetch_attributes(found, i);
+    visit(*found[i]);
+  }
   if (!q.paging_key.empty() && found.size() > offset + limit) {
     auto ids = std::make_shared<std::vector<std::string>>();
     ids->reserve(found.size());

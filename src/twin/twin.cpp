@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "twin/stored_document.hpp"
+#include "jsonld/entity_writer.hpp"
 #include "twin/tenant.hpp"
 
 namespace ct::twin {
@@ -143,9 +143,10 @@ Twin::Twin(storage::Store& store) : store_(store) {
 Twin::~Twin() = default;
 
 storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
+  jsonld::EncodeOptions options;
+  options.sys_attrs = true;
   std::string document;
-  document.reserve(128 + 128 * entity.attributes.size());
-  append_stored_document(document, entity);
+  jsonld::EntityWriter(*identity_context_, options).entity(document, entity);
   return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id), std::move(document)};
 }
 

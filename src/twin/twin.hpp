@@ -166,7 +166,8 @@ class Twin {
 
   // Builds the indexes `query` could use that the tenant does not have yet.
   void prepare_indexes(Tenant& t, const EntityQuery& query);
-  std::vector<const model::Entity*> candidates(const Tenant& t, const EntityQuery& query) const;
+  // `geo_decided`: the spatial index answered and already checked the geo criterion for every candidate.
+  std::vector<const model::Entity*> candidates(const Tenant& t, const EntityQuery& query, bool& geo_decided) const;
 
   using SnapshotIds = std::shared_ptr<const std::vector<std::string>>;
   struct Snapshot {

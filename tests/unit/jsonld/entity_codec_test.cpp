@@ -5,6 +5,7 @@
 #include "json_printer.hpp"
 
 #include "jsonld/context_store.hpp"
+#include "jsonld/entity_writer.hpp"
 
 namespace ct::jsonld {
 namespace {
@@ -133,8 +134,9 @@ TEST_F(EntityCodec, MergePatchNullDeletes) {
 TEST_F(EntityCodec, GeoJsonFeatureUsesTheChosenGeometry) {
   EncodeOptions options;
   options.form = Form::Simplified;
-  auto feature = encode_feature(entity_of(decode(kStation)), *ctx, options,
-                                model::Term::intern("https://uri.etsi.org/ngsi-ld/location"));
+  std::string text;
+  EntityWriter(*ctx, options).feature(text, entity_of(decode(kStation)), model::Term::intern("https://uri.etsi.org/ngsi-ld/location"));
+  const json::object feature = json::parse(text).as_object();
   EXPECT_EQ(feature.at("type"), "Feature");
   EXPECT_EQ(feature.at("geometry"), json::parse(R"({"type":"Point","coordinates":[116.417,39.929]})"));
   EXPECT_EQ(feature.at("properties").as_object().at("pm25"), 75.5);

@@ -640,3 +640,35 @@ TEST(GeoQuery, OneQueryServesManyThreadsAndCandidates) {
 
 }  // namespace
 }  // namespace ct::query
+
+namespace ct::query {
+
+// decide_point is how the spatial index spares reading Point geometries: where it decides, it
+// must agree with matches() on that Point, near the bounds included.
+TEST(GeoQueryDecidePoint, AgreesWithMatchesWhereverItDecides) {
+  std::mt19937 random(7);
+  int decided = 0, undecided = 0;
+  for (const char* georel : {"near;maxDistance==1000", "near;minDistance==500", "near;maxDistance==2000;minDistance==1990"}) {
+    for (double ref_lat : {0.0, 39.9, 78.0, -60.0}) {
+      const std::string coordinates = "[116.4," + std::to_string(ref_lat) + "]";
+      const GeoQuery q = geo_query(georel, "Point", coordinates);
+      std::uniform_real_distribution<double> offset(-0.04, 0.04);
+      for (int i = 0; i < 3000; ++i) {
+        const double lon = 116.4 + offset(random) / std::max(0.1, std::cos(ref_lat * std::numbers::pi / 180));
+        const double lat = ref_lat + offset(random);
+        const auto verdict = q.decide_point(lon, lat);
+        if (!verdict) {
+          ++undecided;
+          continue;
+        }
+        ++decided;
+        json::value point = {{"type", "Point"}, {"coordinates", json::array{lon, lat}}};
+        ASSERT_EQ(*verdict, q.matches(point)) << georel << " at " << lon << "," << lat;
+      }
+    }
+  }
+  EXPECT_GT(decided, 20 * undecided);  // the margin leaves few to the geometry
+  EXPECT_FALSE(geo_query("within", "Polygon", "[[[116,39],[117,39],[117,40],[116,39]]]").decide_point(116.5, 39.2));
+}
+
+}  // namespace ct::query

@@ -1,0 +1,57 @@
+#pragma once
+// Prints entities as JSON text straight into a response body, in any of the representations
+// encode_entity gives as a tree (the two share one set of rendering rules, and give the same JSON).
+// One writer serves a whole response: it remembers how it compacted each name.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jsonld/context.hpp"
+#include "jsonld/entity_codec.hpp"
+#include "model/entity.hpp"
+
+namespace ct::jsonld {
+
+// The compacted form of names, computed once per name for the life of one writer, and whether it
+// would clash with a member the encoder writes itself ("type", "value", "@context", …): a name
+// that clashes is written as its IRI, so that no member is written twice.
+class CompactNames {
+ public:
+  struct Name {
+    std::string text;
+    std::string quoted;  // text as a JSON string literal, for writers that print it often
+    bool clashes_with_entity_member = false;
+    bool clashes_with_attribute_member = false;
+  };
+  explicit CompactNames(const Context& ctx) : ctx_(ctx) {}
+  const Name& of(model::Term iri);
+  // The name an attribute (or, with `sub_attribute`, a sub-attribute) named `iri` is written under;
+  // nullptr when it is written as its IRI.
+  const Name* key_of(model::Term iri, bool sub_attribute);
+
+ private:
+  const Context& ctx_;
+  // A response names a handful of attributes: a linear search beats hashing here.
+  std::vector<std::pair<model::Term, Name>> names_;
+  Name uncached_;
+};
+
+class EntityWriter {
+ public:
+  // With `embedded_context` (application/ld+json), each entity ends with "@context": that URL.
+  EntityWriter(const Context& ctx, const EncodeOptions& options, std::string embedded_context = {});
+
+  // Appends one entity object to `out`.
+  void entity(std::string& out, const model::Entity& entity);
+  // Appends one GeoJSON Feature: the geometry from the GeoProperty `geometry_property` (expanded),
+  // the type and attributes as properties.
+  void feature(std::string& out, const model::Entity& entity, model::Term geometry_property);
+
+ private:
+  EncodeOptions options_;
+  std::string embedded_context_;
+  CompactNames names_;
+  std::vector<model::Term> scratch_;  // the attribute names of the entity being printed
+};
+
+}  // namespace ct::jsonld
