@@ -752,11 +752,15 @@ struct RulesEngine::Impl {
     if (!event.entity || !n.tenant) return;
     TenantRuntime& tr = *n.tenant;
     const auto number = n.number;
-    // A change queued before a rule was seeded may be older than the snapshot the seed kept.
+    // A change queued before a rule was seeded may be older than the snapshot the seed kept, its
+    // creation included: revisions order the writes of one incarnation of an entity, creation
+    // times order incarnations (a deleted and re-created entity starts again at revision 1).
     auto& latest = tr.entities[number].latest;
+    auto at_least_as_new = [](const Entity& a, const Entity& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.revision >= b.revision;
+    };
     if (event.kind == twin::ChangeEvent::Kind::Deleted) latest = nullptr;
-    else if (!latest || event.kind == twin::ChangeEvent::Kind::Created || latest->revision <= event.entity->revision)
-      latest = event.entity;
+    else if (!latest || at_least_as_new(*event.entity, *latest)) latest = event.entity;
     candidates.clear();
     candidates_of(tr, event, candidates);
     if (candidates.empty()) return;
