@@ -94,8 +94,9 @@ void create_groups(Services& s, Call& call, Reply reply) {
   }
   storage::Sequence last = 0;
   for (auto& g : groups) {
-    CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(g), /*create=*/true));
-    last = std::max(last, sequence);
+    CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(g), /*create=*/true));
+    CT_TRY_OR_REPLY(written, ingestor->materialize(change));  // devices already using the apikey
+    last = std::max(last, written);
   }
   reply_when_durable(s.store, last, std::move(reply), make_response(201));
 }
@@ -122,8 +123,11 @@ void update_group(Services& s, Call& call, Reply reply) {
   if (!existing) return reply(problem_response(not_found("no service group with apikey " + apikey + " in this service")));
   CT_TRY_OR_REPLY(group, ingest::parse_service_group(ingest::merged(existing->original, changes), tenant, path));
   group.apikey = apikey;
-  CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(group), /*create=*/false));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+  CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(group), /*create=*/false));
+  // The group's devices take the new configuration now (their next message maps with it); their
+  // entities get the group's new static attributes and commands.
+  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
+  reply_when_durable(s.store, written, std::move(reply), make_response(204));
 }
 
 void delete_group(Services& s, Call& call, Reply reply) {
@@ -131,8 +135,10 @@ void delete_group(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   const std::string apikey = call.param("apikey");
   if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
-  CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_group(tenant, apikey));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+  // As in the IoT Agents, the group's devices stay provisioned, with their own configuration only.
+  CT_TRY_OR_REPLY(change, ingestor->registry().remove_group(tenant, apikey));
+  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
+  reply_when_durable(s.store, written, std::move(reply), make_response(204));
 }
 
 // ---- /iot/devices ----------------------------------------------------------------------------
@@ -185,12 +191,12 @@ void update_device(Services& s, Call& call, Reply reply) {
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
   if (!existing)
     return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
-  json::object body = ingest::merged(existing->device.original, changes);
+  json::object body = ingest::merged(existing->own.original, changes);
   body["device_id"] = existing->device.device_id;
   CT_TRY_OR_REPLY(device, ingest::parse_device(body, tenant, existing->device.service_path));
   CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
                                                                existing->autoprovisioned));
-  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device));
+  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device, existing.get()));
   reply_when_durable(s.store, std::max(registered.sequence, written), std::move(reply), make_response(204));
 }
 

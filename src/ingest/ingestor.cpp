@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ingest/batch_writer.hpp"
+#include "ingest/http_command_client.hpp"
 #include "ingest/json_payload.hpp"
 #include "ingest/ultralight.hpp"
 #include "model/names.hpp"
@@ -110,13 +111,14 @@ Ingestor::Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<c
   controlled_asset_ = Term::intern(names_->expand("controlledAsset"));
   last_reported_ = Term::intern(names_->expand("dateLastValueReported"));
   device_name_ = Term::intern(names_->expand("name"));
+  restore_liveness();
 }
 
 Ingestor::~Ingestor() { stop(); }
 
 // ---- provisioning ------------------------------------------------------------------------------
 
-Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
+Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d, const ProvisionedDevice* before) {
   auto entity = fragment_of(d.entity_id, d.entity_type);
   for (const auto& s : d.device.mapping.static_attributes) {
     const Term name = Term::intern(names_->expand(s.name));
@@ -141,6 +143,7 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
     entity.attributes.push_back(property(name, std::move(*value), kind_for(type)));
   }
   for (const auto& c : d.commands) {
+    if (before && before->command(c.name)) continue;  // keeps its last value and status
     entity.attributes.push_back(property(c.attribute, ""));
     entity.attributes.push_back(property(c.status, "UNKNOWN"));
     entity.attributes.push_back(property(c.info, ""));
@@ -158,6 +161,16 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
   for (const auto& item : outcome.items)
     if (item.error) return *item.error;
   return outcome.sequence;
+}
+
+Result<storage::Sequence> Ingestor::materialize(const GroupChange& change) {
+  storage::Sequence last = change.sequence;
+  for (const auto& [before, after] : change.devices) {
+    auto written = materialize(*after, before.get());
+    if (!written) return written.problem();
+    last = std::max(last, *written);
+  }
+  return last;
 }
 
 Result<storage::Sequence> Ingestor::forget(const ProvisionedDevice& d) {
@@ -390,40 +403,92 @@ void Ingestor::on_change(const twin::ChangeEvent& event) {
     const Attribute* attribute = event.entity->find(name);
     if (!attribute) continue;
     OutgoingCommand out{d->device.tenant, d->device.apikey, d->device.device_id, d->entity_id, command->name,
-                        command_payload(*d, command->name, attribute->value)};
+                        command_payload(*d, command->name, attribute->value), speaks_ultralight(d->device),
+                        speaks_http(d->device) ? d->device.endpoint : std::string()};
     std::lock_guard lock(mutex_);
-    if (commands_.size() >= options_.command_queue) {
+    auto& queue = out.endpoint.empty() ? commands_ : http_commands_;
+    if (queue.size() >= options_.command_queue) {
       commands_failed_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    commands_.push_back(std::move(out));
+    queue.push_back(std::move(out));
     wake_.notify_all();
   }
 }
 
-void Ingestor::run_commands() {
+void Ingestor::run_commands(std::deque<OutgoingCommand>& queue) {
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !commands_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !queue.empty(); });
     if (stopping_) return;
-    OutgoingCommand command = std::move(commands_.front());
-    commands_.pop_front();
+    OutgoingCommand command = std::move(queue.front());
+    queue.pop_front();
     lock.unlock();
-    const bool sent = sink_ && sink_->send(command);
-    (sent ? commands_sent_ : commands_failed_).fetch_add(1, std::memory_order_relaxed);
-    if (DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id)) {
-      if (const ResolvedCommand* c = d->command(command.command)) {
-        auto entity = fragment_of(d->entity_id, d->entity_type);
-        entity.attributes.push_back(property(c->status, sent ? "PENDING" : "ERROR"));
-        if (!sent) entity.attributes.push_back(property(c->info, "the device cannot be reached: no MQTT broker connected"));
-        OwnWrite own;
-        std::vector<jsonld::DecodedEntity> batch;
-        batch.push_back(std::move(entity));
-        (void)twin_.batch_update(d->device.tenant, std::move(batch), false);
-      }
-    }
+    deliver(command);
     lock.lock();
   }
+}
+
+void Ingestor::deliver(const OutgoingCommand& command) {
+  if (command.endpoint.empty()) {
+    const bool sent = sink_ && sink_->send(command);
+    (sent ? commands_sent_ : commands_failed_).fetch_add(1, std::memory_order_relaxed);
+    if (sent) set_command_status(command, "PENDING", std::nullopt);
+    else set_command_status(command, "ERROR", "the device cannot be reached: no MQTT broker connected");
+    return;
+  }
+  auto answer = post_command(command.endpoint, command.ultralight ? "text/plain" : "application/json",
+                             command.payload, options_.command_timeout, options_.max_payload_bytes);
+  if (!answer) {
+    commands_failed_.fetch_add(1, std::memory_order_relaxed);
+    return set_command_status(command, "ERROR", "the device cannot be reached: " + answer.problem().detail);
+  }
+  commands_sent_.fetch_add(1, std::memory_order_relaxed);
+  DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id);
+  if (!d) return;
+  std::vector<CommandResult> results;
+  if (command.ultralight) {
+    auto decoded = decode_ultralight_command_result(*answer, options_.max_payload_bytes);
+    if (decoded && decoded->device == command.device_id) results.push_back(std::move(*decoded));
+  } else if (auto decoded = decode_json_command_results(*answer, options_.max_payload_bytes)) {
+    results = std::move(*decoded);
+  }
+  auto entity = fragment_of(d->entity_id, d->entity_type);
+  if (results.empty() || !add_command_results(*d, results, entity))
+    return set_command_status(command, "ERROR",
+                              "the device's answer is not a result of " + command.command + ": " + describe_text(*answer, 200));
+  command_results_.fetch_add(results.size(), std::memory_order_relaxed);
+  std::vector<jsonld::DecodedEntity> batch;
+  batch.push_back(std::move(entity));
+  note_alive(*d, batch, now_ms());
+  OwnWrite own;
+  (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+}
+
+void Ingestor::set_command_status(const OutgoingCommand& command, std::string_view status,
+                                  std::optional<std::string> info) {
+  DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id);
+  if (!d) return;
+  const ResolvedCommand* c = d->command(command.command);
+  if (!c) return;
+  auto entity = fragment_of(d->entity_id, d->entity_type);
+  entity.attributes.push_back(property(c->status, json::value(status)));
+  if (info) entity.attributes.push_back(property(c->info, json::value(*info)));
+  OwnWrite own;
+  std::vector<jsonld::DecodedEntity> batch;
+  batch.push_back(std::move(entity));
+  (void)twin_.batch_update(d->device.tenant, std::move(batch), false);
+}
+
+Status Ingestor::add_command_results(const ProvisionedDevice& d, std::vector<CommandResult>& results,
+                                     jsonld::DecodedEntity& entity) {
+  for (auto& r : results) {
+    const ResolvedCommand* c = d.command(r.command);
+    if (!c) return bad_request("the device has no command " + describe_text(r.command));
+    entity.attributes.push_back(property(c->status, "OK"));
+    entity.attributes.push_back(property(c->info, std::move(r.result)));
+  }
+  return {};
 }
 
 Result<IngestOutcome> Ingestor::command_result(Transport transport, std::string_view apikey,
@@ -449,12 +514,8 @@ Result<IngestOutcome> Ingestor::command_result(Transport transport, std::string_
     results.push_back(std::move(*decoded));
   }
   auto entity = fragment_of(d->entity_id, d->entity_type);
-  for (auto& r : results) {
-    const ResolvedCommand* c = d->command(r.command);
-    if (!c) return fail(transport, DropReason::UnknownCommand, who, bad_request("the device has no command " + describe_text(r.command)));
-    entity.attributes.push_back(property(c->status, "OK"));
-    entity.attributes.push_back(property(c->info, std::move(r.result)));
-  }
+  if (auto st = add_command_results(*d, results, entity); !st)
+    return fail(transport, DropReason::UnknownCommand, who, std::move(st).problem());
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
   note_alive(*d, batch, now_ms());
@@ -487,13 +548,30 @@ void Ingestor::check_liveness(Timestamp now) {
   }
 }
 
+void Ingestor::restore_liveness() {
+  for (const DevicePtr& d : registry_.all_devices()) {
+    (void)twin_.read(d->device.tenant, device_entity_id(d->device.device_id), [&](const model::Entity& e) {
+      const Attribute* a = e.find(device_state_);
+      if (!a || !a->value.is_string()) return;
+      const auto& state = a->value.as_string();
+      if (state == state_name(DeviceState::Online)) d->liveness->state.store(static_cast<int>(DeviceState::Online));
+      else if (state == state_name(DeviceState::Offline)) d->liveness->state.store(static_cast<int>(DeviceState::Offline));
+    });
+  }
+}
+
 void Ingestor::run_liveness() {
   std::unique_lock lock(mutex_);
+  auto persisted = std::chrono::steady_clock::now();
   while (!stopping_) {
     wake_.wait_for(lock, options_.liveness_tick, [&] { return stopping_; });
     if (stopping_) return;
     lock.unlock();
     check_liveness(now_ms());
+    if (std::chrono::steady_clock::now() - persisted >= options_.liveness_persist_interval) {
+      registry_.persist_liveness();
+      persisted = std::chrono::steady_clock::now();
+    }
     lock.lock();
   }
 }
@@ -503,7 +581,8 @@ void Ingestor::start() {
   if (liveness_thread_.joinable()) return;
   stopping_ = false;
   liveness_thread_ = std::thread([this] { run_liveness(); });
-  command_thread_ = std::thread([this] { run_commands(); });
+  command_thread_ = std::thread([this] { run_commands(commands_); });
+  http_command_thread_ = std::thread([this] { run_commands(http_commands_); });
 }
 
 void Ingestor::stop() {
@@ -513,8 +592,12 @@ void Ingestor::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (liveness_thread_.joinable()) liveness_thread_.join();
+  if (liveness_thread_.joinable()) {
+    liveness_thread_.join();
+    registry_.persist_liveness();  // stopped cleanly: every device's last-seen time
+  }
   if (command_thread_.joinable()) command_thread_.join();
+  if (http_command_thread_.joinable()) http_command_thread_.join();
 }
 
 IngestStats Ingestor::stats() const {
