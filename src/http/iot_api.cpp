@@ -1,5 +1,7 @@
 // The FIWARE IoT Agent APIs: provisioning (/iot/services, /iot/devices) and the HTTP southbound
-// (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>). The registry, decoding and the
+// (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>; &getCmd=1 for a device that polls its
+// commands, which GET /iot/d and /iot/json also answer; the answers to polled commands in an
+// UltraLight body "<device>@<cmd>|<result>" on /iot/d, or JSON on POST /iot/json/commands). The registry, decoding and the
 // writes into the twin are in ingest/; this file only speaks HTTP.
 #include <algorithm>
 #include <limits>
@@ -215,6 +217,23 @@ void delete_device(Services& s, Call& call, Reply reply) {
 
 // ---- southbound ------------------------------------------------------------------------------
 
+// An UltraLight body that is a command's answer ("<device>@<command>|<result>") rather than measures:
+// how a device that polls its commands answers them over HTTP.
+bool is_command_answer(std::string_view body) {
+  const auto bar = body.find('|');
+  return body.substr(0, bar).find('@') != std::string_view::npos;
+}
+
+std::string_view commands_content_type(const ingest::ProvisionedDevice& d) {
+  return ingest::speaks_ultralight(d.device) ? "text/plain" : "application/json";
+}
+
+void command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, Reply reply, ingest::PayloadFormat format) {
+  CT_TRY_OR_REPLY(outcome, ingestor.command_result(ingest::Transport::Http, call.param("k"), call.param("i"), format,
+                                                   call.request.body()));
+  reply_when_durable(s.store, outcome.sequence, std::move(reply), make_response(200));
+}
+
 void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
   CT_TRY_OR_REPLY(ingestor, wired(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
@@ -223,12 +242,41 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
                    "k (apikey) and i (device id) are required");
     return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
   }
+  if (format == ingest::PayloadFormat::UltraLight && is_command_answer(call.request.body()))
+    return command_answer(s, *ingestor, call, std::move(reply), format);
   CT_TRY_OR_REPLY(prepared, ingestor->prepare(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
+  // A device that polls its commands gets them in the answer to its measures.
+  std::string commands;
+  std::string_view content_type = "application/json";
+  if (call.param("getCmd") == "1") {
+    commands = ingestor->take_commands(*prepared.device);
+    content_type = commands_content_type(*prepared.device);
+  }
   // Decoded here, on the connection's thread; written with what other connections posted meanwhile.
-  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply)](const ingest::PreparedMessage& m) mutable {
+  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply), commands = std::move(commands),
+                                         content_type](const ingest::PreparedMessage& m) mutable {
     if (m.write_error) return reply(problem_response(*m.write_error));
-    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200));
+    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200, std::move(commands), content_type));
   });
+}
+
+// GET /iot/d and /iot/json with getCmd=1: a device asks for its commands without sending measures.
+void poll_commands(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  const std::string apikey = call.param("k"), device_id = call.param("i");
+  if (apikey.empty() || device_id.empty() || call.param("getCmd") != "1")
+    return reply(problem_response(bad_request("the query parameters k (apikey), i (device id) and getCmd=1 are required")));
+  auto d = ingestor->registry().device_for_message(apikey, device_id);
+  if (!d) return reply(problem_response(not_found("device " + device_id + " is not provisioned with this apikey")));
+  reply(make_response(200, ingestor->take_commands(*d), commands_content_type(*d)));
+}
+
+// POST /iot/json/commands: a JSON device's answer to the commands it polled.
+void json_command_answer(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  if (call.param("k").empty() || call.param("i").empty())
+    return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
+  command_answer(s, *ingestor, call, std::move(reply), ingest::PayloadFormat::Json);
 }
 
 }  // namespace
@@ -245,6 +293,9 @@ void add_iot_routes(Router& router, Services& s) {
   router.add(verb::delete_, "/iot/devices/{id}", [&s](Call& c, Reply r) { delete_device(s, c, std::move(r)); });
   router.add(verb::post, "/iot/json", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::Json); });
   router.add(verb::post, "/iot/d", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
+  router.add(verb::get, "/iot/json", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
+  router.add(verb::get, "/iot/d", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/json/commands", [&s](Call& c, Reply r) { json_command_answer(s, c, std::move(r)); });
 }
 
 }  // namespace ct::http

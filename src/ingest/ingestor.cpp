@@ -402,9 +402,10 @@ void Ingestor::on_change(const twin::ChangeEvent& event) {
     if (!command) continue;
     const Attribute* attribute = event.entity->find(name);
     if (!attribute) continue;
+    const bool http = speaks_http(d->device);
     OutgoingCommand out{d->device.tenant, d->device.apikey, d->device.device_id, d->entity_id, command->name,
                         command_payload(*d, command->name, attribute->value), speaks_ultralight(d->device),
-                        speaks_http(d->device) ? d->device.endpoint : std::string()};
+                        http ? d->device.endpoint : std::string(), http && d->device.endpoint.empty(), attribute->value};
     std::lock_guard lock(mutex_);
     auto& queue = out.endpoint.empty() ? commands_ : http_commands_;
     if (queue.size() >= options_.command_queue) {
@@ -430,6 +431,20 @@ void Ingestor::run_commands(std::deque<OutgoingCommand>& queue) {
 }
 
 void Ingestor::deliver(const OutgoingCommand& command) {
+  if (command.polled) {
+    bool kept = false;
+    {
+      std::lock_guard lock(polled_mutex_);
+      auto& waiting = polled_[storage::tenant_key(command.tenant, command.device_id)];
+      if (waiting.size() < options_.polled_commands_per_device) {
+        waiting.push_back(command);
+        kept = true;
+      }
+    }
+    if (kept) return set_command_status(command, "PENDING", std::nullopt);
+    commands_failed_.fetch_add(1, std::memory_order_relaxed);
+    return set_command_status(command, "ERROR", "too many commands wait for the device to poll them");
+  }
   if (command.endpoint.empty()) {
     const bool sent = sink_ && sink_->send(command);
     (sent ? commands_sent_ : commands_failed_).fetch_add(1, std::memory_order_relaxed);
@@ -463,6 +478,31 @@ void Ingestor::deliver(const OutgoingCommand& command) {
   note_alive(*d, batch, now_ms());
   OwnWrite own;
   (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+}
+
+std::string Ingestor::take_commands(const ProvisionedDevice& d) {
+  std::vector<OutgoingCommand> waiting;
+  {
+    std::lock_guard lock(polled_mutex_);
+    auto it = polled_.find(storage::tenant_key(d.device.tenant, d.device.device_id));
+    if (it == polled_.end()) return {};
+    waiting = std::move(it->second);
+    polled_.erase(it);
+  }
+  std::string out;
+  json::object merged;
+  for (const auto& c : waiting) {
+    if (c.ultralight) {
+      if (!out.empty()) out.push_back('#');
+      out += c.payload;
+    } else {
+      merged[c.command] = c.value;
+    }
+    set_command_status(c, "DELIVERED", std::nullopt);
+    commands_sent_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!merged.empty()) out = to_text(merged);
+  return out;
 }
 
 void Ingestor::set_command_status(const OutgoingCommand& command, std::string_view status,
@@ -550,6 +590,12 @@ void Ingestor::check_liveness(Timestamp now) {
 
 void Ingestor::restore_liveness() {
   for (const DevicePtr& d : registry_.all_devices()) {
+    // Last-seen times reach the store every few seconds: after a kill -9, the last write to the
+    // device's entity (durable, as every acknowledged measure) may be later than the stored time.
+    (void)twin_.read(d->device.tenant, d->entity_id, [&](const model::Entity& e) {
+      if (e.modified_at != kNoTimestamp && e.modified_at > d->liveness->last_seen.load())
+        d->liveness->last_seen.store(e.modified_at);
+    });
     (void)twin_.read(d->device.tenant, device_entity_id(d->device.device_id), [&](const model::Entity& e) {
       const Attribute* a = e.find(device_state_);
       if (!a || !a->value.is_string()) return;

@@ -16,7 +16,9 @@
 //   - watches the twin (a ChangeObserver) for command attributes written through NGSI-LD and sends
 //     them to the device on a thread of their own, never on the write path: to a CommandSink (the
 //     MQTT adapter, <cmd>_status PENDING until the device answers on /cmdexe), or, for a device with
-//     transport HTTP and an endpoint, POSTed to the endpoint (its answer in the response body). The
+//     transport HTTP and an endpoint, POSTed to the endpoint (its answer in the response body); a
+//     device with transport HTTP and no endpoint polls: its commands wait (PENDING) until it asks
+//     for them (take_commands(), DELIVERED) and it answers like a measure. The
 //     device's answer updates <cmd>_status (OK) and <cmd>_info; a command that cannot be delivered
 //     sets <cmd>_status to ERROR and says why in <cmd>_info.
 #include <array>
@@ -86,6 +88,8 @@ struct OutgoingCommand {
   std::string payload;  // UltraLight "<device>@<cmd>|<value>" or JSON {"<cmd>": value}
   bool ultralight = false;
   std::string endpoint;  // set: POSTed there (HTTP push) rather than handed to the CommandSink
+  bool polled = false;   // kept until the device asks for it (an HTTP device without an endpoint)
+  json::value value;     // the command's value (to merge polled JSON commands into one object)
 };
 
 class CommandSink {
@@ -102,6 +106,7 @@ struct IngestOptions {
   std::size_t command_queue = 10000;
   std::chrono::milliseconds command_timeout{5000};          // an HTTP device's answer to a pushed command
   std::chrono::milliseconds liveness_persist_interval{5000};  // how often last-seen times reach the store
+  std::size_t polled_commands_per_device = 100;  // waiting for an HTTP device that polls; more are refused
 };
 
 struct IngestOutcome {
@@ -157,6 +162,10 @@ class Ingestor final : public twin::ChangeObserver {
   // Writes a prepared message with those other threads submit meanwhile (a BatchWriter without a
   // thread, see batch_writer.hpp) and calls `written` once it is in the twin, on the writing thread.
   void submit(PreparedMessage message, std::function<void(const PreparedMessage&)> written);
+  // The commands waiting for a device that polls (transport HTTP, no endpoint), as the answer to its
+  // request with getCmd=1: UltraLight "<device>@<cmd>|<value>" joined by '#', or one JSON object
+  // {"<cmd>": value, ...}; empty when none waits. Their <cmd>_status becomes DELIVERED.
+  std::string take_commands(const ProvisionedDevice& device);
   // A device's answer to commands (/cmdexe).
   Result<IngestOutcome> command_result(Transport transport, std::string_view apikey, std::string_view device_id,
                                        PayloadFormat format, std::string_view payload);
@@ -216,6 +225,8 @@ class Ingestor final : public twin::ChangeObserver {
   std::deque<OutgoingCommand> http_commands_;  // POSTed to devices' endpoints: a slow device delays no MQTT one
   bool stopping_ = false;
   std::thread liveness_thread_, command_thread_, http_command_thread_;
+  std::mutex polled_mutex_;
+  std::unordered_map<std::string, std::vector<OutgoingCommand>> polled_;  // tenant_key(tenant, device_id)
   std::unique_ptr<BatchWriter> writer_;  // for submit()
 };
 
