@@ -1,8 +1,9 @@
 // The FIWARE IoT Agent APIs: provisioning (/iot/services, /iot/devices) and the HTTP southbound
 // (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>; &getCmd=1 for a device that polls its
 // commands, which GET /iot/d and /iot/json also answer; the answers to polled commands in an
-// UltraLight body "<device>@<cmd>|<result>" on /iot/d, or JSON on POST /iot/json/commands). The registry, decoding and the
-// writes into the twin are in ingest/; this file only speaks HTTP.
+// UltraLight body "<device>@<cmd>|<result>" on /iot/d, or on POST /iot/d/commands and
+// /iot/json/commands). The registry, decoding and the writes into the twin are in ingest/; this
+// file only speaks HTTP.
 #include <algorithm>
 #include <limits>
 
@@ -248,7 +249,7 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
   // A device that polls its commands gets them in the answer to its measures.
   std::string commands;
   std::string_view content_type = "application/json";
-  if (call.param("getCmd") == "1") {
+  if (call.has_param("getCmd") && call.param("getCmd") == "1") {
     commands = ingestor->take_commands(*prepared.device);
     content_type = commands_content_type(*prepared.device);
   }
@@ -271,12 +272,12 @@ void poll_commands(Services& s, Call& call, Reply reply) {
   reply(make_response(200, ingestor->take_commands(*d), commands_content_type(*d)));
 }
 
-// POST /iot/json/commands: a JSON device's answer to the commands it polled.
-void json_command_answer(Services& s, Call& call, Reply reply) {
+// POST /iot/json/commands and /iot/d/commands: a device's answer to the commands it polled.
+void posted_command_answer(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
   CT_TRY_OR_REPLY(ingestor, wired(s));
   if (call.param("k").empty() || call.param("i").empty())
     return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
-  command_answer(s, *ingestor, call, std::move(reply), ingest::PayloadFormat::Json);
+  command_answer(s, *ingestor, call, std::move(reply), format);
 }
 
 }  // namespace
@@ -295,7 +296,10 @@ void add_iot_routes(Router& router, Services& s) {
   router.add(verb::post, "/iot/d", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
   router.add(verb::get, "/iot/json", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
   router.add(verb::get, "/iot/d", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
-  router.add(verb::post, "/iot/json/commands", [&s](Call& c, Reply r) { json_command_answer(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/json/commands",
+             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::Json); });
+  router.add(verb::post, "/iot/d/commands",
+             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
 }
 
 }  // namespace ct::http

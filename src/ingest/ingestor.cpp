@@ -481,6 +481,12 @@ void Ingestor::deliver(const OutgoingCommand& command) {
 }
 
 std::string Ingestor::take_commands(const ProvisionedDevice& d) {
+  std::vector<jsonld::DecodedEntity> alive;  // asking for commands is speaking
+  note_alive(d, alive, now_ms());
+  if (!alive.empty()) {
+    OwnWrite own;
+    (void)twin_.batch_upsert(d.device.tenant, std::move(alive), twin::UpsertMode::Update);
+  }
   std::vector<OutgoingCommand> waiting;
   {
     std::lock_guard lock(polled_mutex_);

@@ -394,7 +394,9 @@ class HttpDevice {
     });
   }
   ~HttpDevice() {
-    acceptor_.close();
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket wake(io_);  // unblocks accept() if no command came
+    wake.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/cmd"; }
