@@ -1,5 +1,7 @@
 #include "ingest/ingestor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "ingest/batch_writer.hpp"
@@ -164,8 +166,19 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d, cons
 }
 
 Result<storage::Sequence> Ingestor::materialize(const GroupChange& change) {
+  // Only what an entity shows: a change of mapping alone writes nothing (and wakes no rule).
+  auto same_on_entity = [](const ProvisionedDevice& a, const ProvisionedDevice& b) {
+    const auto& x = a.device.mapping.static_attributes;
+    const auto& y = b.device.mapping.static_attributes;
+    return a.device.mapping.commands.size() == b.device.mapping.commands.size() &&
+           std::all_of(a.commands.begin(), a.commands.end(), [&](const ResolvedCommand& c) { return b.command(c.name); }) &&
+           std::equal(x.begin(), x.end(), y.begin(), y.end(), [](const StaticAttribute& l, const StaticAttribute& r) {
+             return l.name == r.name && l.type == r.type && l.value == r.value;
+           });
+  };
   storage::Sequence last = change.sequence;
   for (const auto& [before, after] : change.devices) {
+    if (same_on_entity(*before, *after)) continue;
     auto written = materialize(*after, before.get());
     if (!written) return written.problem();
     last = std::max(last, *written);
