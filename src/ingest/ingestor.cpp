@@ -465,6 +465,7 @@ void Ingestor::deliver(const OutgoingCommand& command) {
     else set_command_status(command, "ERROR", "the device cannot be reached: no MQTT broker connected");
     return;
   }
+  set_command_status(command, "PENDING", std::nullopt);  // while the device works on it (up to the timeout)
   auto answer = post_command(command.endpoint, command.ultralight ? "text/plain" : "application/json",
                              command.payload, options_.command_timeout, options_.max_payload_bytes);
   if (!answer) {
