@@ -106,11 +106,17 @@ Status DeviceRegistry::load() {
       spdlog::warn("ingest: skipping a stored device: {}", resolved.problem().detail);
       continue;
     }
-    // Silence is counted from when the device was last seen; from the restart if that is unknown.
+    // Silence is counted from when the device was last seen, as stored (the Ingestor may find a
+    // later time in the twin); from the restart if that is unknown.
     auto it = seen.find(storage::tenant_key(tenant, (*resolved)->device.device_id));
-    const Timestamp last = it == seen.end() ? now : it->second;
-    (*resolved)->liveness->last_seen.store(last);
-    (*resolved)->liveness->persisted_seen.store(it == seen.end() ? kNoTimestamp : last);
+    if (it != seen.end()) {
+      (*resolved)->liveness->last_seen.store(it->second);
+      (*resolved)->liveness->persisted_seen.store(it->second);
+    } else {
+      (*resolved)->liveness->last_seen.store(now);
+      (*resolved)->liveness->persisted_seen.store(kNoTimestamp);
+      (*resolved)->liveness->seen_from_store = false;
+    }
     index_locked(*resolved);
   }
   spdlog::info("ingest: {} service groups and {} devices provisioned", groups, devices_.size());

@@ -42,6 +42,7 @@ struct Liveness {
   std::atomic<Timestamp> last_seen{kNoTimestamp};
   std::atomic<int> state{static_cast<int>(DeviceState::Unknown)};
   std::atomic<Timestamp> persisted_seen{kNoTimestamp};  // what the store has
+  bool seen_from_store = true;  // false: load() found no stored time and took the restart's
 };
 
 // A device attribute with its names expanded once, at provisioning.

@@ -613,7 +613,8 @@ void Ingestor::restore_liveness() {
     // Last-seen times reach the store every few seconds: after a kill -9, the last write to the
     // device's entity (durable, as every acknowledged measure) may be later than the stored time.
     (void)twin_.read(d->device.tenant, d->entity_id, [&](const model::Entity& e) {
-      if (e.modified_at != kNoTimestamp && e.modified_at > d->liveness->last_seen.load())
+      if (e.modified_at != kNoTimestamp &&
+          (!d->liveness->seen_from_store || e.modified_at > d->liveness->last_seen.load()))
         d->liveness->last_seen.store(e.modified_at);
     });
     (void)twin_.read(d->device.tenant, device_entity_id(d->device.device_id), [&](const model::Entity& e) {
