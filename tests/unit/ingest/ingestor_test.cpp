@@ -307,10 +307,27 @@ TEST_F(IngestorTest, AGroupChangeReachesItsProvisionedDevices) {
   EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "particles").is_null());
   EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "airTemperature"), json::value(30.0));
 
+  // A change of mapping alone writes nothing to the entities (no change event for rules).
+  Timestamp modified = kNoTimestamp;
+  auto read_modified = [&] {
+    (void)twin_->read("haidian", "urn:ngsi-ld:Air:s2", [&](const model::Entity& e) { modified = e.modified_at; });
+    return modified;
+  };
+  const Timestamp before = read_modified();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  update_group(R"({"apikey":"k1","entity_type":"Weather","timeout":30,
+    "attributes":[{"object_id":"t","name":"airTemperature","type":"Number","expression":"@value * 100"},
+                  {"object_id":"p","name":"particles","type":"Number"}],
+    "static_attributes":[{"name":"district","type":"Text","value":"Haidian"}],
+    "commands":[{"name":"reboot"}]})");
+  EXPECT_EQ(read_modified(), before);
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(200.0));
+
   close();  // the effective configuration is the same after a restart
   open();
   ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|5").ok());
-  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(50.0));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(500.0));
 
   // Deleting the group leaves the devices with their own configuration only.
   auto removed = registry_->remove_group("haidian", "k1");
