@@ -1,6 +1,9 @@
 // The FIWARE IoT Agent APIs: provisioning (/iot/services, /iot/devices) and the HTTP southbound
-// (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>). The registry, decoding and the
-// writes into the twin are in ingest/; this file only speaks HTTP.
+// (POST /iot/json and /iot/d with ?k=<apikey>&i=<device_id>; &getCmd=1 for a device that polls its
+// commands, which GET /iot/d and /iot/json also answer; the answers to polled commands in an
+// UltraLight body "<device>@<cmd>|<result>" on /iot/d, or on POST /iot/d/commands and
+// /iot/json/commands). The registry, decoding and the writes into the twin are in ingest/; this
+// file only speaks HTTP.
 #include <algorithm>
 #include <limits>
 
@@ -94,8 +97,9 @@ void create_groups(Services& s, Call& call, Reply reply) {
   }
   storage::Sequence last = 0;
   for (auto& g : groups) {
-    CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(g), /*create=*/true));
-    last = std::max(last, sequence);
+    CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(g), /*create=*/true));
+    CT_TRY_OR_REPLY(written, ingestor->materialize(change));  // devices already using the apikey
+    last = std::max(last, written);
   }
   reply_when_durable(s.store, last, std::move(reply), make_response(201));
 }
@@ -122,8 +126,11 @@ void update_group(Services& s, Call& call, Reply reply) {
   if (!existing) return reply(problem_response(not_found("no service group with apikey " + apikey + " in this service")));
   CT_TRY_OR_REPLY(group, ingest::parse_service_group(ingest::merged(existing->original, changes), tenant, path));
   group.apikey = apikey;
-  CT_TRY_OR_REPLY(sequence, ingestor->registry().put_group(std::move(group), /*create=*/false));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+  CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(group), /*create=*/false));
+  // The group's devices take the new configuration now (their next message maps with it); their
+  // entities get the group's new static attributes and commands.
+  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
+  reply_when_durable(s.store, written, std::move(reply), make_response(204));
 }
 
 void delete_group(Services& s, Call& call, Reply reply) {
@@ -131,8 +138,10 @@ void delete_group(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   const std::string apikey = call.param("apikey");
   if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
-  CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_group(tenant, apikey));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+  // As in the IoT Agents, the group's devices stay provisioned, with their own configuration only.
+  CT_TRY_OR_REPLY(change, ingestor->registry().remove_group(tenant, apikey));
+  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
+  reply_when_durable(s.store, written, std::move(reply), make_response(204));
 }
 
 // ---- /iot/devices ----------------------------------------------------------------------------
@@ -185,12 +194,12 @@ void update_device(Services& s, Call& call, Reply reply) {
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
   if (!existing)
     return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
-  json::object body = ingest::merged(existing->device.original, changes);
+  json::object body = ingest::merged(existing->own.original, changes);
   body["device_id"] = existing->device.device_id;
   CT_TRY_OR_REPLY(device, ingest::parse_device(body, tenant, existing->device.service_path));
   CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
                                                                existing->autoprovisioned));
-  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device));
+  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device, existing.get()));
   reply_when_durable(s.store, std::max(registered.sequence, written), std::move(reply), make_response(204));
 }
 
@@ -209,6 +218,23 @@ void delete_device(Services& s, Call& call, Reply reply) {
 
 // ---- southbound ------------------------------------------------------------------------------
 
+// An UltraLight body that is a command's answer ("<device>@<command>|<result>") rather than measures:
+// how a device that polls its commands answers them over HTTP.
+bool is_command_answer(std::string_view body) {
+  const auto bar = body.find('|');
+  return body.substr(0, bar).find('@') != std::string_view::npos;
+}
+
+std::string_view commands_content_type(const ingest::ProvisionedDevice& d) {
+  return ingest::speaks_ultralight(d.device) ? "text/plain" : "application/json";
+}
+
+void command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, Reply reply, ingest::PayloadFormat format) {
+  CT_TRY_OR_REPLY(outcome, ingestor.command_result(ingest::Transport::Http, call.param("k"), call.param("i"), format,
+                                                   call.request.body()));
+  reply_when_durable(s.store, outcome.sequence, std::move(reply), make_response(200));
+}
+
 void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
   CT_TRY_OR_REPLY(ingestor, wired(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
@@ -217,12 +243,41 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
                    "k (apikey) and i (device id) are required");
     return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
   }
+  if (format == ingest::PayloadFormat::UltraLight && is_command_answer(call.request.body()))
+    return command_answer(s, *ingestor, call, std::move(reply), format);
   CT_TRY_OR_REPLY(prepared, ingestor->prepare(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
+  // A device that polls its commands gets them in the answer to its measures.
+  std::string commands;
+  std::string_view content_type = "application/json";
+  if (call.has_param("getCmd") && call.param("getCmd") == "1") {
+    commands = ingestor->take_commands(*prepared.device);
+    content_type = commands_content_type(*prepared.device);
+  }
   // Decoded here, on the connection's thread; written with what other connections posted meanwhile.
-  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply)](const ingest::PreparedMessage& m) mutable {
+  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply), commands = std::move(commands),
+                                         content_type](const ingest::PreparedMessage& m) mutable {
     if (m.write_error) return reply(problem_response(*m.write_error));
-    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200));
+    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200, std::move(commands), content_type));
   });
+}
+
+// GET /iot/d and /iot/json with getCmd=1: a device asks for its commands without sending measures.
+void poll_commands(Services& s, Call& call, Reply reply) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  const std::string apikey = call.param("k"), device_id = call.param("i");
+  if (apikey.empty() || device_id.empty() || call.param("getCmd") != "1")
+    return reply(problem_response(bad_request("the query parameters k (apikey), i (device id) and getCmd=1 are required")));
+  auto d = ingestor->registry().device_for_message(apikey, device_id);
+  if (!d) return reply(problem_response(not_found("device " + device_id + " is not provisioned with this apikey")));
+  reply(make_response(200, ingestor->take_commands(*d), commands_content_type(*d)));
+}
+
+// POST /iot/json/commands and /iot/d/commands: a device's answer to the commands it polled.
+void posted_command_answer(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
+  CT_TRY_OR_REPLY(ingestor, wired(s));
+  if (call.param("k").empty() || call.param("i").empty())
+    return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
+  command_answer(s, *ingestor, call, std::move(reply), format);
 }
 
 }  // namespace
@@ -239,6 +294,12 @@ void add_iot_routes(Router& router, Services& s) {
   router.add(verb::delete_, "/iot/devices/{id}", [&s](Call& c, Reply r) { delete_device(s, c, std::move(r)); });
   router.add(verb::post, "/iot/json", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::Json); });
   router.add(verb::post, "/iot/d", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
+  router.add(verb::get, "/iot/json", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
+  router.add(verb::get, "/iot/d", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/json/commands",
+             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::Json); });
+  router.add(verb::post, "/iot/d/commands",
+             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
 }
 
 }  // namespace ct::http

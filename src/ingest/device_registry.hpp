@@ -7,6 +7,17 @@
 // lookup hands out a shared pointer that stays valid however the registry changes meanwhile. Its
 // liveness is the one mutable part, shared by the versions of one device.
 //
+// What a device does with a message is its own configuration over its service group's as the group
+// is now (as the IoT Agents resolve it): a change to a group (PUT, DELETE, or a group created for an
+// apikey that devices already use) registers a new version of each of its devices, resolved anew,
+// so the per-message path only follows a pointer. A device's apikey, entity type and entity id are
+// fixed when it is first provisioned (a group's entity_type applies to devices provisioned after).
+// Deleting a group leaves its devices provisioned with their own configuration only: the IoT Agents
+// never remove devices with their group.
+//
+// Each device's last-seen time is kept in the store too (persist_liveness(), every few seconds and
+// at shutdown), so a device silent across a restart is judged by when it was last seen.
+//
 // Never call the twin while holding the registry's lock: the twin's observers read the registry
 // under the twin's lock.
 #include <atomic>
@@ -30,6 +41,8 @@ enum class DeviceState : int { Unknown = 0, Online = 1, Offline = 2 };
 struct Liveness {
   std::atomic<Timestamp> last_seen{kNoTimestamp};
   std::atomic<int> state{static_cast<int>(DeviceState::Unknown)};
+  std::atomic<Timestamp> persisted_seen{kNoTimestamp};  // what the store has
+  bool seen_from_store = true;  // false: load() found no stored time and took the restart's
 };
 
 // A device attribute with its names expanded once, at provisioning.
@@ -45,7 +58,8 @@ struct ResolvedCommand {
 };
 
 struct ProvisionedDevice {
-  Device device;               // with what it inherits from its service group
+  Device own;                  // as provisioned, with its apikey, entity type and id fixed
+  Device device;               // effective: `own` over what its service group has now
   std::string entity_id;       // the entity its measures update
   model::Term entity_type;
   std::vector<ResolvedAttribute> attributes;
@@ -64,6 +78,16 @@ struct RegisteredDevice {
   storage::Sequence sequence = 0;
 };
 
+// A device resolved anew because its service group changed.
+struct DeviceChange {
+  DevicePtr before, after;
+};
+
+struct GroupChange {
+  storage::Sequence sequence = 0;
+  std::vector<DeviceChange> devices;  // the group's devices, now with its new configuration
+};
+
 // The default entity type of devices provisioned without one, as in the IoT Agents.
 inline constexpr std::string_view kDefaultEntityType = "Thing";
 
@@ -78,8 +102,10 @@ class DeviceRegistry {
 
   // create: AlreadyExists if the apikey is taken (api keys are unique across tenants: a message
   // names only the key). Otherwise the group (tenant, apikey) must exist: ResourceNotFound.
-  Result<storage::Sequence> put_group(ServiceGroup group, bool create);
-  Result<storage::Sequence> remove_group(const std::string& tenant, const std::string& apikey);
+  // Either way the devices of this apikey in the tenant take the group's configuration at once.
+  Result<GroupChange> put_group(ServiceGroup group, bool create);
+  // The group's devices stay, with their own configuration only.
+  Result<GroupChange> remove_group(const std::string& tenant, const std::string& apikey);
   GroupPtr group(const std::string& tenant, const std::string& apikey) const;
   GroupPtr group_for_apikey(std::string_view apikey) const;
   std::vector<GroupPtr> groups(const std::string& tenant) const;
@@ -97,8 +123,21 @@ class DeviceRegistry {
   std::size_t device_count() const;
   std::size_t group_count() const;
 
+  // Writes the last-seen time of every device seen since the previous call (one store batch).
+  // Returns the batch's sequence, 0 when there was nothing to write.
+  storage::Sequence persist_liveness();
+
  private:
-  Result<std::shared_ptr<ProvisionedDevice>> resolve(Device device, bool autoprovisioned) const;
+  // The device's effective configuration over `group` (null: none). Takes no lock.
+  Result<std::shared_ptr<ProvisionedDevice>> resolve(const Device& own, const ServiceGroup* group,
+                                                     bool autoprovisioned) const;
+  GroupPtr group_for_locked(const Device& own) const;
+  // Fixes what a device keeps for good the first time it is provisioned (and keeps it on a PUT
+  // that leaves it out): apikey, entity type, entity id. Also written into own.original, so the
+  // stored body has it.
+  static void settle(Device& own, const ServiceGroup* group, const ProvisionedDevice* existing);
+  std::vector<DeviceChange> regroup_locked(const std::string& tenant, const std::string& apikey,
+                                           const ServiceGroup* group);
   void index_locked(const DevicePtr& d);
   void unindex_locked(const DevicePtr& d);
 

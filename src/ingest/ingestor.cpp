@@ -1,8 +1,11 @@
 #include "ingest/ingestor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "ingest/batch_writer.hpp"
+#include "ingest/http_command_client.hpp"
 #include "ingest/json_payload.hpp"
 #include "ingest/ultralight.hpp"
 #include "model/names.hpp"
@@ -110,13 +113,14 @@ Ingestor::Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<c
   controlled_asset_ = Term::intern(names_->expand("controlledAsset"));
   last_reported_ = Term::intern(names_->expand("dateLastValueReported"));
   device_name_ = Term::intern(names_->expand("name"));
+  restore_liveness();
 }
 
 Ingestor::~Ingestor() { stop(); }
 
 // ---- provisioning ------------------------------------------------------------------------------
 
-Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
+Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d, const ProvisionedDevice* before) {
   auto entity = fragment_of(d.entity_id, d.entity_type);
   for (const auto& s : d.device.mapping.static_attributes) {
     const Term name = Term::intern(names_->expand(s.name));
@@ -141,6 +145,7 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
     entity.attributes.push_back(property(name, std::move(*value), kind_for(type)));
   }
   for (const auto& c : d.commands) {
+    if (before && before->command(c.name)) continue;  // keeps its last value and status
     entity.attributes.push_back(property(c.attribute, ""));
     entity.attributes.push_back(property(c.status, "UNKNOWN"));
     entity.attributes.push_back(property(c.info, ""));
@@ -158,6 +163,27 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d) {
   for (const auto& item : outcome.items)
     if (item.error) return *item.error;
   return outcome.sequence;
+}
+
+Result<storage::Sequence> Ingestor::materialize(const GroupChange& change) {
+  // Only what an entity shows: a change of mapping alone writes nothing (and wakes no rule).
+  auto same_on_entity = [](const ProvisionedDevice& a, const ProvisionedDevice& b) {
+    const auto& x = a.device.mapping.static_attributes;
+    const auto& y = b.device.mapping.static_attributes;
+    return a.device.mapping.commands.size() == b.device.mapping.commands.size() &&
+           std::all_of(a.commands.begin(), a.commands.end(), [&](const ResolvedCommand& c) { return b.command(c.name); }) &&
+           std::equal(x.begin(), x.end(), y.begin(), y.end(), [](const StaticAttribute& l, const StaticAttribute& r) {
+             return l.name == r.name && l.type == r.type && l.value == r.value;
+           });
+  };
+  storage::Sequence last = change.sequence;
+  for (const auto& [before, after] : change.devices) {
+    if (same_on_entity(*before, *after)) continue;
+    auto written = materialize(*after, before.get());
+    if (!written) return written.problem();
+    last = std::max(last, *written);
+  }
+  return last;
 }
 
 Result<storage::Sequence> Ingestor::forget(const ProvisionedDevice& d) {
@@ -389,41 +415,140 @@ void Ingestor::on_change(const twin::ChangeEvent& event) {
     if (!command) continue;
     const Attribute* attribute = event.entity->find(name);
     if (!attribute) continue;
+    const bool http = speaks_http(d->device);
     OutgoingCommand out{d->device.tenant, d->device.apikey, d->device.device_id, d->entity_id, command->name,
-                        command_payload(*d, command->name, attribute->value)};
+                        command_payload(*d, command->name, attribute->value), speaks_ultralight(d->device),
+                        http ? d->device.endpoint : std::string(), http && d->device.endpoint.empty(), attribute->value};
     std::lock_guard lock(mutex_);
-    if (commands_.size() >= options_.command_queue) {
+    auto& queue = out.endpoint.empty() ? commands_ : http_commands_;
+    if (queue.size() >= options_.command_queue) {
       commands_failed_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    commands_.push_back(std::move(out));
+    queue.push_back(std::move(out));
     wake_.notify_all();
   }
 }
 
-void Ingestor::run_commands() {
+void Ingestor::run_commands(std::deque<OutgoingCommand>& queue) {
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [&] { return stopping_ || !commands_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !queue.empty(); });
     if (stopping_) return;
-    OutgoingCommand command = std::move(commands_.front());
-    commands_.pop_front();
+    OutgoingCommand command = std::move(queue.front());
+    queue.pop_front();
     lock.unlock();
-    const bool sent = sink_ && sink_->send(command);
-    (sent ? commands_sent_ : commands_failed_).fetch_add(1, std::memory_order_relaxed);
-    if (DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id)) {
-      if (const ResolvedCommand* c = d->command(command.command)) {
-        auto entity = fragment_of(d->entity_id, d->entity_type);
-        entity.attributes.push_back(property(c->status, sent ? "PENDING" : "ERROR"));
-        if (!sent) entity.attributes.push_back(property(c->info, "the device cannot be reached: no MQTT broker connected"));
-        OwnWrite own;
-        std::vector<jsonld::DecodedEntity> batch;
-        batch.push_back(std::move(entity));
-        (void)twin_.batch_update(d->device.tenant, std::move(batch), false);
-      }
-    }
+    deliver(command);
     lock.lock();
   }
+}
+
+void Ingestor::deliver(const OutgoingCommand& command) {
+  if (command.polled) {
+    bool kept = false;
+    {
+      std::lock_guard lock(polled_mutex_);
+      auto& waiting = polled_[storage::tenant_key(command.tenant, command.device_id)];
+      if (waiting.size() < options_.polled_commands_per_device) {
+        waiting.push_back(command);
+        kept = true;
+      }
+    }
+    if (kept) return set_command_status(command, "PENDING", std::nullopt);
+    commands_failed_.fetch_add(1, std::memory_order_relaxed);
+    return set_command_status(command, "ERROR", "too many commands wait for the device to poll them");
+  }
+  if (command.endpoint.empty()) {
+    const bool sent = sink_ && sink_->send(command);
+    (sent ? commands_sent_ : commands_failed_).fetch_add(1, std::memory_order_relaxed);
+    if (sent) set_command_status(command, "PENDING", std::nullopt);
+    else set_command_status(command, "ERROR", "the device cannot be reached: no MQTT broker connected");
+    return;
+  }
+  set_command_status(command, "PENDING", std::nullopt);  // while the device works on it (up to the timeout)
+  auto answer = post_command(command.endpoint, command.ultralight ? "text/plain" : "application/json",
+                             command.payload, options_.command_timeout, options_.max_payload_bytes);
+  if (!answer) {
+    commands_failed_.fetch_add(1, std::memory_order_relaxed);
+    return set_command_status(command, "ERROR", "the device cannot be reached: " + answer.problem().detail);
+  }
+  commands_sent_.fetch_add(1, std::memory_order_relaxed);
+  DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id);
+  if (!d) return;
+  std::vector<CommandResult> results;
+  if (command.ultralight) {
+    auto decoded = decode_ultralight_command_result(*answer, options_.max_payload_bytes);
+    if (decoded && decoded->device == command.device_id) results.push_back(std::move(*decoded));
+  } else if (auto decoded = decode_json_command_results(*answer, options_.max_payload_bytes)) {
+    results = std::move(*decoded);
+  }
+  auto entity = fragment_of(d->entity_id, d->entity_type);
+  if (results.empty() || !add_command_results(*d, results, entity))
+    return set_command_status(command, "ERROR",
+                              "the device's answer is not a result of " + command.command + ": " + describe_text(*answer, 200));
+  command_results_.fetch_add(results.size(), std::memory_order_relaxed);
+  std::vector<jsonld::DecodedEntity> batch;
+  batch.push_back(std::move(entity));
+  note_alive(*d, batch, now_ms());
+  OwnWrite own;
+  (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+}
+
+std::string Ingestor::take_commands(const ProvisionedDevice& d) {
+  std::vector<jsonld::DecodedEntity> alive;  // asking for commands is speaking
+  note_alive(d, alive, now_ms());
+  if (!alive.empty()) {
+    OwnWrite own;
+    (void)twin_.batch_upsert(d.device.tenant, std::move(alive), twin::UpsertMode::Update);
+  }
+  std::vector<OutgoingCommand> waiting;
+  {
+    std::lock_guard lock(polled_mutex_);
+    auto it = polled_.find(storage::tenant_key(d.device.tenant, d.device.device_id));
+    if (it == polled_.end()) return {};
+    waiting = std::move(it->second);
+    polled_.erase(it);
+  }
+  std::string out;
+  json::object merged;
+  for (const auto& c : waiting) {
+    if (c.ultralight) {
+      if (!out.empty()) out.push_back('#');
+      out += c.payload;
+    } else {
+      merged[c.command] = c.value;
+    }
+    set_command_status(c, "DELIVERED", std::nullopt);
+    commands_sent_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!merged.empty()) out = to_text(merged);
+  return out;
+}
+
+void Ingestor::set_command_status(const OutgoingCommand& command, std::string_view status,
+                                  std::optional<std::string> info) {
+  DevicePtr d = registry_.device_for_entity(command.tenant, command.entity_id);
+  if (!d) return;
+  const ResolvedCommand* c = d->command(command.command);
+  if (!c) return;
+  auto entity = fragment_of(d->entity_id, d->entity_type);
+  entity.attributes.push_back(property(c->status, json::value(status)));
+  if (info) entity.attributes.push_back(property(c->info, json::value(*info)));
+  OwnWrite own;
+  std::vector<jsonld::DecodedEntity> batch;
+  batch.push_back(std::move(entity));
+  (void)twin_.batch_update(d->device.tenant, std::move(batch), false);
+}
+
+Status Ingestor::add_command_results(const ProvisionedDevice& d, std::vector<CommandResult>& results,
+                                     jsonld::DecodedEntity& entity) {
+  for (auto& r : results) {
+    const ResolvedCommand* c = d.command(r.command);
+    if (!c) return bad_request("the device has no command " + describe_text(r.command));
+    entity.attributes.push_back(property(c->status, "OK"));
+    entity.attributes.push_back(property(c->info, std::move(r.result)));
+  }
+  return {};
 }
 
 Result<IngestOutcome> Ingestor::command_result(Transport transport, std::string_view apikey,
@@ -449,12 +574,8 @@ Result<IngestOutcome> Ingestor::command_result(Transport transport, std::string_
     results.push_back(std::move(*decoded));
   }
   auto entity = fragment_of(d->entity_id, d->entity_type);
-  for (auto& r : results) {
-    const ResolvedCommand* c = d->command(r.command);
-    if (!c) return fail(transport, DropReason::UnknownCommand, who, bad_request("the device has no command " + describe_text(r.command)));
-    entity.attributes.push_back(property(c->status, "OK"));
-    entity.attributes.push_back(property(c->info, std::move(r.result)));
-  }
+  if (auto st = add_command_results(*d, results, entity); !st)
+    return fail(transport, DropReason::UnknownCommand, who, std::move(st).problem());
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
   note_alive(*d, batch, now_ms());
@@ -487,13 +608,37 @@ void Ingestor::check_liveness(Timestamp now) {
   }
 }
 
+void Ingestor::restore_liveness() {
+  for (const DevicePtr& d : registry_.all_devices()) {
+    // Last-seen times reach the store every few seconds: after a kill -9, the last write to the
+    // device's entity (durable, as every acknowledged measure) may be later than the stored time.
+    (void)twin_.read(d->device.tenant, d->entity_id, [&](const model::Entity& e) {
+      if (e.modified_at != kNoTimestamp &&
+          (!d->liveness->seen_from_store || e.modified_at > d->liveness->last_seen.load()))
+        d->liveness->last_seen.store(e.modified_at);
+    });
+    (void)twin_.read(d->device.tenant, device_entity_id(d->device.device_id), [&](const model::Entity& e) {
+      const Attribute* a = e.find(device_state_);
+      if (!a || !a->value.is_string()) return;
+      const auto& state = a->value.as_string();
+      if (state == state_name(DeviceState::Online)) d->liveness->state.store(static_cast<int>(DeviceState::Online));
+      else if (state == state_name(DeviceState::Offline)) d->liveness->state.store(static_cast<int>(DeviceState::Offline));
+    });
+  }
+}
+
 void Ingestor::run_liveness() {
   std::unique_lock lock(mutex_);
+  auto persisted = std::chrono::steady_clock::now();
   while (!stopping_) {
     wake_.wait_for(lock, options_.liveness_tick, [&] { return stopping_; });
     if (stopping_) return;
     lock.unlock();
     check_liveness(now_ms());
+    if (std::chrono::steady_clock::now() - persisted >= options_.liveness_persist_interval) {
+      registry_.persist_liveness();
+      persisted = std::chrono::steady_clock::now();
+    }
     lock.lock();
   }
 }
@@ -503,7 +648,8 @@ void Ingestor::start() {
   if (liveness_thread_.joinable()) return;
   stopping_ = false;
   liveness_thread_ = std::thread([this] { run_liveness(); });
-  command_thread_ = std::thread([this] { run_commands(); });
+  command_thread_ = std::thread([this] { run_commands(commands_); });
+  http_command_thread_ = std::thread([this] { run_commands(http_commands_); });
 }
 
 void Ingestor::stop() {
@@ -513,8 +659,12 @@ void Ingestor::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (liveness_thread_.joinable()) liveness_thread_.join();
+  if (liveness_thread_.joinable()) {
+    liveness_thread_.join();
+    registry_.persist_liveness();  // stopped cleanly: every device's last-seen time
+  }
   if (command_thread_.joinable()) command_thread_.join();
+  if (http_command_thread_.joinable()) http_command_thread_.join();
 }
 
 IngestStats Ingestor::stats() const {

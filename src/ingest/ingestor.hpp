@@ -9,11 +9,18 @@
 // by (apikey, device_id) and writes only the entity it was provisioned with.
 //
 // It also
-//   - keeps every device's last-seen time, and marks its Device entity online / offline
-//     (deviceState) when it speaks again / stays silent longer than its timeout;
-//   - watches the twin (a ChangeObserver) for command attributes written through NGSI-LD and hands
-//     them to a CommandSink (the MQTT adapter) on its own thread, never on the write path; the
-//     device's answer updates <cmd>_status and <cmd>_info.
+//   - keeps every device's last-seen time (in the store too, every few seconds and at stop()), and
+//     marks its Device entity online / offline (deviceState) when it speaks again / stays silent
+//     longer than its timeout; across a restart a device keeps the state its Device entity has and
+//     its silence counts from when it was last seen;
+//   - watches the twin (a ChangeObserver) for command attributes written through NGSI-LD and sends
+//     them to the device on a thread of their own, never on the write path: to a CommandSink (the
+//     MQTT adapter, <cmd>_status PENDING until the device answers on /cmdexe), or, for a device with
+//     transport HTTP and an endpoint, POSTed to the endpoint (its answer in the response body); a
+//     device with transport HTTP and no endpoint polls: its commands wait (PENDING) until it asks
+//     for them (take_commands(), DELIVERED) and it answers like a measure. The
+//     device's answer updates <cmd>_status (OK) and <cmd>_info; a command that cannot be delivered
+//     sets <cmd>_status to ERROR and says why in <cmd>_info.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -30,6 +37,7 @@
 
 #include "common/result.hpp"
 #include "ingest/device_registry.hpp"
+#include "ingest/measure.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::ingest {
@@ -78,6 +86,10 @@ struct OutgoingCommand {
   std::string entity_id;
   std::string command;
   std::string payload;  // UltraLight "<device>@<cmd>|<value>" or JSON {"<cmd>": value}
+  bool ultralight = false;
+  std::string endpoint;  // set: POSTed there (HTTP push) rather than handed to the CommandSink
+  bool polled = false;   // kept until the device asks for it (an HTTP device without an endpoint)
+  json::value value;     // the command's value (to merge polled JSON commands into one object)
 };
 
 class CommandSink {
@@ -92,6 +104,9 @@ struct IngestOptions {
   std::chrono::milliseconds liveness_tick{1000};
   std::chrono::seconds log_interval{60};  // one log line per device and reason at most this often
   std::size_t command_queue = 10000;
+  std::chrono::milliseconds command_timeout{5000};          // an HTTP device's answer to a pushed command
+  std::chrono::milliseconds liveness_persist_interval{5000};  // how often last-seen times reach the store
+  std::size_t polled_commands_per_device = 100;  // waiting for an HTTP device that polls; more are refused
 };
 
 struct IngestOutcome {
@@ -114,6 +129,8 @@ class BatchWriter;
 
 class Ingestor final : public twin::ChangeObserver {
  public:
+  // Reads each provisioned device's state (online / offline) back from its Device entity: construct
+  // it once the twin and the registry are loaded, before messages flow.
   Ingestor(twin::Twin& twin, DeviceRegistry& registry, std::shared_ptr<const jsonld::Context> names,
            IngestOptions options = {});
   ~Ingestor() override;
@@ -123,8 +140,11 @@ class Ingestor final : public twin::ChangeObserver {
   DeviceRegistry& registry() { return registry_; }
 
   // Writes what a newly (re)provisioned device shows in the twin: its entity (static attributes,
-  // commands with their status) and its Smart Data Model Device entity.
-  Result<storage::Sequence> materialize(const ProvisionedDevice& device);
+  // commands with their status) and its Smart Data Model Device entity. The commands `before` (the
+  // device's previous version) already had keep their value and status.
+  Result<storage::Sequence> materialize(const ProvisionedDevice& device, const ProvisionedDevice* before = nullptr);
+  // materialize() for each device a service group change resolved anew; the last sequence.
+  Result<storage::Sequence> materialize(const GroupChange& change);
   // Removes the Device entity of a device no longer provisioned (its data entity stays).
   Result<storage::Sequence> forget(const ProvisionedDevice& device);
 
@@ -142,6 +162,10 @@ class Ingestor final : public twin::ChangeObserver {
   // Writes a prepared message with those other threads submit meanwhile (a BatchWriter without a
   // thread, see batch_writer.hpp) and calls `written` once it is in the twin, on the writing thread.
   void submit(PreparedMessage message, std::function<void(const PreparedMessage&)> written);
+  // The commands waiting for a device that polls (transport HTTP, no endpoint), as the answer to its
+  // request with getCmd=1: UltraLight "<device>@<cmd>|<value>" joined by '#', or one JSON object
+  // {"<cmd>": value, ...}; empty when none waits. Their <cmd>_status becomes DELIVERED.
+  std::string take_commands(const ProvisionedDevice& device);
   // A device's answer to commands (/cmdexe).
   Result<IngestOutcome> command_result(Transport transport, std::string_view apikey, std::string_view device_id,
                                        PayloadFormat format, std::string_view payload);
@@ -169,8 +193,15 @@ class Ingestor final : public twin::ChangeObserver {
   void note_alive(const ProvisionedDevice& device, std::vector<jsonld::DecodedEntity>& batch, Timestamp now);
   void mark_state(const ProvisionedDevice& device, DeviceState state, std::vector<jsonld::DecodedEntity>& batch,
                   Timestamp at);
+  void restore_liveness();
   void run_liveness();
-  void run_commands();
+  void run_commands(std::deque<OutgoingCommand>& queue);
+  void deliver(const OutgoingCommand& command);
+  // <cmd>_status (and <cmd>_info when given) of the command's device.
+  void set_command_status(const OutgoingCommand& command, std::string_view status, std::optional<std::string> info);
+  // Adds <cmd>_status OK and <cmd>_info for each answer to `entity`; BadRequestData naming an unknown command.
+  Status add_command_results(const ProvisionedDevice& device, std::vector<CommandResult>& results,
+                             jsonld::DecodedEntity& entity);
 
   twin::Twin& twin_;
   DeviceRegistry& registry_;
@@ -188,11 +219,14 @@ class Ingestor final : public twin::ChangeObserver {
   std::mutex log_mutex_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_logged_;
 
-  std::mutex mutex_;  // guards commands_ and stopping_
+  std::mutex mutex_;  // guards commands_, http_commands_ and stopping_
   std::condition_variable wake_;
-  std::deque<OutgoingCommand> commands_;
+  std::deque<OutgoingCommand> commands_;       // to the CommandSink
+  std::deque<OutgoingCommand> http_commands_;  // POSTed to devices' endpoints: a slow device delays no MQTT one
   bool stopping_ = false;
-  std::thread liveness_thread_, command_thread_;
+  std::thread liveness_thread_, command_thread_, http_command_thread_;
+  std::mutex polled_mutex_;
+  std::unordered_map<std::string, std::vector<OutgoingCommand>> polled_;  // tenant_key(tenant, device_id)
   std::unique_ptr<BatchWriter> writer_;  // for submit()
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/url/parse.hpp>
+
 #include "model/names.hpp"
 
 namespace ct::ingest {
@@ -159,6 +161,15 @@ Result<Device> parse_device(const json::object& body, std::string tenant, std::s
   auto transport = text_member(body, "transport", false, "device");
   if (!transport) return transport.problem();
   d.transport = *transport;
+  auto endpoint = text_member(body, "endpoint", false, "device");
+  if (!endpoint) return endpoint.problem();
+  if (!endpoint->empty()) {
+    auto url = boost::urls::parse_absolute_uri(*endpoint);
+    if (!url || url->scheme_id() != boost::urls::scheme::http || url->host().empty())
+      return bad_request("device: endpoint must be an http:// URL (https is not supported for device commands), got " +
+                         *endpoint);
+    d.endpoint = *endpoint;
+  }
   if (auto st = read_mapping(body, "device", d.mapping); !st) return st.problem();
   d.original = body;
   return d;
@@ -183,6 +194,18 @@ bool speaks_ultralight(const Device& device) {
   std::string p = device.protocol;
   std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return p.find("ul") != std::string::npos || p.find("ultralight") != std::string::npos;
+}
+
+bool speaks_http(const Device& device) {
+  std::string t = device.transport;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return t == "http";
+}
+
+Device effective(const Device& own, const ServiceGroup* group) {
+  Device device = own;
+  if (group) inherit(device, *group);
+  return device;
 }
 
 void inherit(Device& device, const ServiceGroup& group) {

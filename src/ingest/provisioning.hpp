@@ -5,8 +5,8 @@
 //
 //   service group: apikey, resource, entity_type, attributes, lazy, commands, static_attributes,
 //                  autoprovision (create unknown devices of this apikey on first message), timeout
-//   device:        device_id, entity_name, entity_type, apikey, protocol, transport, attributes,
-//                  lazy, commands, static_attributes, timeout
+//   device:        device_id, entity_name, entity_type, apikey, protocol, transport, endpoint,
+//                  attributes, lazy, commands, static_attributes, timeout
 //   attribute:     {"object_id": "t", "name": "temperature", "type": "Number",
 //                   "expression": "${@value * 0.1}", "unitCode": "CEL"}
 //
@@ -73,6 +73,7 @@ struct Device {
   std::string apikey;
   std::string protocol;
   std::string transport;
+  std::string endpoint;  // http:// URL commands are POSTed to (transport HTTP); empty: the device polls
   Mapping mapping;
   json::object original;
 };
@@ -94,8 +95,16 @@ std::string device_entity_id(const std::string& device_id);
 // Whether the device asked for UltraLight answers (its protocol names UltraLight); JSON otherwise.
 bool speaks_ultralight(const Device& device);
 
+// Whether the device takes its commands over HTTP (transport "HTTP"): pushed to its endpoint, or
+// polled with its next measure when it has none.
+bool speaks_http(const Device& device);
+
 // Fills what the device left out from its service group (entity type, attributes and commands the
 // device does not redefine, timeout), as the IoT Agents do.
 void inherit(Device& device, const ServiceGroup& group);
+
+// A device's effective configuration: its own (`own`, as provisioned) over what its group has now
+// (none: the device's own only), as the IoT Agents resolve it when a message arrives.
+Device effective(const Device& own, const ServiceGroup* group);
 
 }  // namespace ct::ingest

@@ -9,6 +9,10 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include "jsonld/context_store.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 
@@ -77,6 +81,22 @@ class IngestorTest : public ::testing::Test {
     auto e = get(id);
     if (!e.is_object() || !e.as_object().contains(name)) return nullptr;
     return e.as_object().at(name);
+  }
+  json::value wait_for(const std::string& id, const char* name, const json::value& expected) {
+    for (int i = 0; i < 300 && attribute(id, name) != expected; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return attribute(id, name);
+  }
+  void update_group(const char* group, bool create = false) {
+    auto change = registry_->put_group(parse_service_group(json::parse(group).as_object(), "haidian", "/").value(), create);
+    ASSERT_TRUE(change.ok()) << change.problem().detail;
+    auto written = ingestor_->materialize(*change);
+    ASSERT_TRUE(written.ok()) << written.problem().detail;
+    ASSERT_TRUE(store_->wait_durable(*written).ok());
+  }
+  void write_command(const std::string& entity, const char* fragment_json) {
+    auto fragment = jsonld::decode_entity(json::parse(fragment_json).as_object(), *contexts_.core(), {});
+    ASSERT_TRUE(twin_->update("haidian", entity, std::move(*fragment)).ok());
   }
 
   std::filesystem::path dir_;
@@ -260,6 +280,178 @@ TEST_F(IngestorTest, TheRegistrySurvivesARestart) {
   ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "t|7|p|2").ok());
   EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(7.0));
   EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(4));
+}
+
+TEST_F(IngestorTest, AGroupChangeReachesItsProvisionedDevices) {
+  provision(kGroup, kStation);
+  provision(nullptr, R"({"device_id":"s2","apikey":"k1"})");
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|1").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(1.0));
+
+  update_group(R"({"apikey":"k1","entity_type":"Weather","timeout":30,
+    "attributes":[{"object_id":"t","name":"airTemperature","type":"Number","expression":"@value * 10"},
+                  {"object_id":"p","name":"particles","type":"Number"}],
+    "static_attributes":[{"name":"district","type":"Text","value":"Haidian"}],
+    "commands":[{"name":"reboot"}]})");
+  auto s2 = registry_->device_for_message("k1", "s2");
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(s2->entity_id, "urn:ngsi-ld:Air:s2") << "the entity a device feeds is fixed when it is provisioned";
+  EXPECT_EQ(s2->device.mapping.timeout_seconds, 30);
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(20.0)) << "the group's new mapping";
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "district"), json::value("Haidian")) << "its new static attribute";
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "reboot_status"), json::value("UNKNOWN")) << "its new command";
+  // s1 maps p itself: its own mapping wins over the group's; its command keeps its status.
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect, "t|3|p|4").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "pm25"), json::value(8));
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s1", "particles").is_null());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "airTemperature"), json::value(30.0));
+
+  // A change of mapping alone writes nothing to the entities (no change event for rules).
+  Timestamp modified = kNoTimestamp;
+  auto read_modified = [&] {
+    (void)twin_->read("haidian", "urn:ngsi-ld:Air:s2", [&](const model::Entity& e) { modified = e.modified_at; });
+    return modified;
+  };
+  const Timestamp before = read_modified();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  update_group(R"({"apikey":"k1","entity_type":"Weather","timeout":30,
+    "attributes":[{"object_id":"t","name":"airTemperature","type":"Number","expression":"@value * 100"},
+                  {"object_id":"p","name":"particles","type":"Number"}],
+    "static_attributes":[{"name":"district","type":"Text","value":"Haidian"}],
+    "commands":[{"name":"reboot"}]})");
+  EXPECT_EQ(read_modified(), before);
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(200.0));
+
+  close();  // the effective configuration is the same after a restart
+  open();
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|5").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "airTemperature"), json::value(500.0));
+
+  // Deleting the group leaves the devices with their own configuration only.
+  auto removed = registry_->remove_group("haidian", "k1");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->devices.size(), 2u);
+  ASSERT_TRUE(ingestor_->materialize(*removed).ok());
+  s2 = registry_->device_for_message("k1", "s2");
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(s2->device.mapping.timeout_seconds, 0);
+  EXPECT_EQ(s2->attribute_for("t"), nullptr);
+  EXPECT_EQ(s2->entity_id, "urn:ngsi-ld:Air:s2");
+  ASSERT_TRUE(registry_->device_for_message("k1", "s1")->attribute_for("p")) << "s1's own mapping stays";
+  EXPECT_EQ(registry_->device_for_message("k1", "s1")->attribute_for("t"), nullptr);
+  // A group created again for the apikey reaches the devices that use it.
+  update_group(R"({"apikey":"k1","attributes":[{"object_id":"t","name":"temperature","type":"Number"}]})", true);
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s2", PayloadFormat::Detect, "t|6").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s2", "temperature"), json::value(6.0));
+}
+
+TEST_F(IngestorTest, LivenessSurvivesARestart) {
+  provision(kGroup, R"({"device_id":"s3","timeout":5})");
+  provision(nullptr, R"({"device_id":"s4","apikey":"k1","timeout":5})");
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s3", PayloadFormat::Detect, "t|1").ok());
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s4", PayloadFormat::Detect, "t|1").ok());
+  const Timestamp seen = registry_->device_for_message("k1", "s3")->liveness->last_seen.load();
+  const Timestamp s4_seen = registry_->device_for_message("k1", "s4")->liveness->last_seen.load();
+  ingestor_->check_liveness(seen + 10000);  // s4 goes offline before the restart, s3 after
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s4", "deviceState"), json::value("offline"));
+  const auto persisted = registry_->persist_liveness();
+  ASSERT_GT(persisted, 0u);
+  ASSERT_TRUE(store_->wait_durable(persisted).ok());
+  EXPECT_EQ(registry_->persist_liveness(), 0u) << "nothing seen since";
+  // Seen again, and the process dies before the time reaches the store (the ingestor never started:
+  // nothing persists it at stop): the write of the measure itself tells when.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto written = ingestor_->ingest(Transport::Mqtt, "k1", "s3", PayloadFormat::Detect, "t|2");
+  ASSERT_TRUE(written.ok());
+  ASSERT_TRUE(store_->wait_durable(written->sequence).ok());
+  const Timestamp s3_seen = registry_->device_for_message("k1", "s3")->liveness->last_seen.load();
+  ASSERT_GT(s3_seen, seen);
+  close();
+  open();
+  auto s3 = registry_->device_for_message("k1", "s3");
+  EXPECT_GE(s3->liveness->last_seen.load(), s3_seen) << "silence counts from when it was last seen";
+  EXPECT_LE(s3->liveness->last_seen.load(), s3_seen + 1000);
+  EXPECT_EQ(s3->liveness->state.load(), static_cast<int>(DeviceState::Online));
+  EXPECT_EQ(registry_->device_for_message("k1", "s4")->liveness->state.load(), static_cast<int>(DeviceState::Offline));
+  EXPECT_NEAR(registry_->device_for_message("k1", "s4")->liveness->last_seen.load(), s4_seen, 5) << "from the store";
+  ingestor_->check_liveness(s3_seen + 3000);
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("online"));
+  ingestor_->check_liveness(s3_seen + 6100);
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("offline"));
+  EXPECT_EQ(ingestor_->stats().went_offline, 1u) << "s4 was offline already: no second event";
+  EXPECT_EQ(ingestor_->stats().devices_offline, 2u);
+}
+
+// A device listening over HTTP: answers each POST with `answer(body)`.
+class HttpDevice {
+ public:
+  explicit HttpDevice(std::function<std::string(const std::string&)> answer)
+      : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
+    thread_ = std::thread([this] {
+      namespace http = boost::beast::http;
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      boost::beast::flat_buffer buffer;
+      http::request<http::string_body> request;
+      http::read(socket, buffer, request, ec);
+      if (ec) return;
+      {
+        std::lock_guard lock(mutex);
+        received = request.body();
+        content_type = std::string(request[http::field::content_type]);
+      }
+      http::response<http::string_body> response{http::status::ok, 11};
+      response.body() = answer_(request.body());
+      response.prepare_payload();
+      http::write(socket, response, ec);
+    });
+  }
+  ~HttpDevice() {
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket wake(io_);  // unblocks accept() if no command came
+    wake.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/cmd"; }
+  std::mutex mutex;
+  std::string received, content_type;
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::function<std::string(const std::string&)> answer_;
+  std::thread thread_;
+};
+
+TEST_F(IngestorTest, CommandsArePostedToAnHttpDevicesEndpoint) {
+  HttpDevice device([](const std::string& body) { return body.substr(0, body.find('|')) + "|pong"; });
+  provision(kGroup, (R"({"device_id":"s5","protocol":"IoTA-UL","transport":"HTTP","endpoint":")" + device.url() +
+                     R"(","commands":[{"name":"ping"}]})").c_str());
+  provision(nullptr, R"({"device_id":"s6","apikey":"k1","transport":"HTTP","endpoint":"http://127.0.0.1:1/",
+                        "commands":[{"name":"ping"}]})");
+  RecordingSink sink;
+  ingestor_->set_command_sink(&sink);
+  ingestor_->start();
+  write_command("urn:ngsi-ld:Air:s5", R"({"ping":{"type":"Property","value":"42"}})");
+  EXPECT_EQ(wait_for("urn:ngsi-ld:Air:s5", "ping_status", json::value("OK")), json::value("OK"));
+  EXPECT_EQ(attribute("urn:ngsi-ld:Air:s5", "ping_info"), json::value("pong"));
+  {
+    std::lock_guard lock(device.mutex);
+    EXPECT_EQ(device.received, "s5@ping|42");
+    EXPECT_EQ(device.content_type, "text/plain");
+  }
+  write_command("urn:ngsi-ld:Air:s6", R"({"ping":{"type":"Property","value":"42"}})");
+  EXPECT_EQ(wait_for("urn:ngsi-ld:Air:s6", "ping_status", json::value("ERROR")), json::value("ERROR"));
+  EXPECT_TRUE(attribute("urn:ngsi-ld:Air:s6", "ping_info").as_string().starts_with("the device cannot be reached"));
+  ingestor_->stop();
+  std::lock_guard lock(sink.mutex);
+  EXPECT_TRUE(sink.sent.empty()) << "HTTP devices' commands do not go to the MQTT sink";
+  EXPECT_EQ(ingestor_->stats().commands_sent, 1u);
+  EXPECT_EQ(ingestor_->stats().commands_failed, 1u);
 }
 
 }  // namespace

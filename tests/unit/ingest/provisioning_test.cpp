@@ -67,6 +67,39 @@ TEST(Provisioning, ADeviceInheritsWhatItLeavesOutFromItsGroup) {
   EXPECT_EQ(default_entity_name("Air", "s1"), "urn:ngsi-ld:Air:s1");
 }
 
+TEST(Provisioning, TheEffectiveConfigurationIsTheDevicesOwnOverItsGroupAsItIsNow) {
+  auto own = parse_device(body(R"({"device_id":"s1","apikey":"k","timeout":10,
+      "attributes":[{"object_id":"t","name":"temp","type":"Integer"}]})"), "", "/");
+  ASSERT_TRUE(own.ok());
+  auto before = parse_service_group(body(R"({"apikey":"k","timeout":60,
+      "attributes":[{"object_id":"t","name":"temperature"},{"object_id":"h","name":"humidity"}]})"), "", "/");
+  auto after = parse_service_group(body(R"({"apikey":"k","attributes":[{"object_id":"w","name":"wind"}],
+      "static_attributes":[{"name":"district","value":"Haidian"}]})"), "", "/");
+  ASSERT_TRUE(before.ok() && after.ok());
+  auto a = effective(*own, &*before);
+  ASSERT_EQ(a.mapping.attributes.size(), 2u);
+  EXPECT_EQ(a.mapping.attributes[0].name, "temp");
+  EXPECT_EQ(a.mapping.timeout_seconds, 10) << "the device's own timeout wins";
+  auto b = effective(*own, &*after);
+  ASSERT_EQ(b.mapping.attributes.size(), 2u);
+  EXPECT_EQ(b.mapping.attributes[1].name, "wind") << "what the group has now, not what it had";
+  EXPECT_EQ(b.mapping.static_attributes.size(), 1u);
+  auto c = effective(*own, nullptr);
+  EXPECT_EQ(c.mapping.attributes.size(), 1u) << "without a group: the device's own only";
+  EXPECT_EQ(own->mapping.attributes.size(), 1u) << "the device's own configuration is untouched";
+}
+
+TEST(Provisioning, AnEndpointIsAnHttpUrl) {
+  auto d = parse_device(body(R"({"device_id":"s1","transport":"HTTP","endpoint":"http://10.0.0.7:8080/cmd"})"), "", "/");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->endpoint, "http://10.0.0.7:8080/cmd");
+  EXPECT_TRUE(speaks_http(*d));
+  for (const char* endpoint : {"ftp://x/", "not a url", "https://device.example/", "http:///nohost"}) {
+    const std::string text = std::string(R"({"device_id":"s1","endpoint":")") + endpoint + R"("})";
+    EXPECT_FALSE(parse_device(body(text.c_str()), "", "/").ok()) << endpoint;
+  }
+}
+
 TEST(MqttTopics, OnlyTheIotAgentSchemeIsIngested) {
   IngestTopic t;
   ASSERT_TRUE(parse_ingest_topic("/k/d/attrs", t));
