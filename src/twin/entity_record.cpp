@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <vector>
 
 // Layout of version 1 (varint: LEB128, unsigned; zigzag: a signed number as a varint, small
@@ -11,19 +12,22 @@
 //
 //   record    := 0x01 entity
 //   entity    := flags:u8 str(id) varint(types) name* varint(scopes) str* [zigzag(modifiedAt)]
-//                [time(createdAt)] varint(attributes) attribute*
-//   attribute := kind:u8 flags:u8 name [str(datasetId)] [str(unitCode)] [time(observedAt)]
-//                [time(createdAt)] [time(modifiedAt)] value [varint(subs) attribute*]
+//                [modified(createdAt)] varint(attributes) attribute*
+//   attribute := kind:u8 flags:u8 name [str(datasetId)] [str(unitCode)] [modified(observedAt)]
+//                [created(createdAt)] [modified(modifiedAt)] value [varint(subs) attribute*]
 //   name      := varint(bytes shared with the previous name of the record) str(the rest)
-//   time      := zigzag(t - the entity's modifiedAt, or t when it has none)
-//   value     := null | false | true | int zigzag | uint varint | double 8 bytes (little-endian)
+//   modified  := zigzag(t - the entity's modifiedAt (0 when it has none))
+//   created   := zigzag(t - the entity's createdAt (0 when it has none))
+//   value     := tag:u8, then per tag: null | false | true | int zigzag | uint varint
+//              | double 8 bytes (little-endian) | decimal varint(zigzag(n) << 4 | k): exactly n / 10^k
 //              | string str | array varint(n) value* | object varint(n) (str value)*
-//              | point 2 doubles   ({"type":"Point","coordinates":[lon,lat]}, both doubles)
+//              | point (double|decimal) (double|decimal): {"type":"Point","coordinates":[lon,lat]}
 //
 // Names (types, attribute and sub-attribute IRIs) share long prefixes ("https://uri.etsi.org/
 // ngsi-ld/default-context/"), so each is written as what it adds to the one before: a sensor of
 // ten attributes is about a quarter of its JSON document. Times are close to the entity's last
-// write, so they are written as differences from it.
+// write, so they are written as differences from it; most
+// readings are short decimals (21.5), written as their digits and scale.
 
 namespace ct::twin {
 namespace {
@@ -49,7 +53,12 @@ enum AttributeFlags : std::uint8_t {
 constexpr std::uint8_t kKnownAttributeFlags = 63;
 constexpr std::uint8_t kKindCount = static_cast<std::uint8_t>(AttributeKind::ListRelationship) + 1;
 
-enum ValueTag : std::uint8_t { kNull, kFalse, kTrue, kInt, kUint, kDouble, kString, kArray, kObject, kPoint };
+enum ValueTag : std::uint8_t { kNull, kFalse, kTrue, kInt, kUint, kDouble, kString, kArray, kObject, kPoint, kDecimal };
+
+constexpr unsigned kMaxDecimalScale = 13;
+constexpr double kPowersOfTen[kMaxDecimalScale + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,  1e5,  1e6,
+                                                       1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+constexpr double kExactIntegers = 9007199254740992.0;  // 2^53: every integer up to it is a double
 
 std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -69,7 +78,8 @@ class Writer {
   explicit Writer(std::string& out) : out_(out) {}
 
   void entity(const Entity& e) {
-    base_ = e.modified_at != kNoTimestamp ? e.modified_at : 0;
+    modified_base_ = e.modified_at != kNoTimestamp ? e.modified_at : 0;
+    created_base_ = e.created_at != kNoTimestamp ? e.created_at : 0;
     out_.push_back(static_cast<char>(kEntityRecordVersion));
     out_.push_back(static_cast<char>((e.created_at != kNoTimestamp ? kEntityCreated : 0) |
                                      (e.modified_at != kNoTimestamp ? kEntityModified : 0)));
@@ -79,7 +89,7 @@ class Writer {
     varint(e.scopes.size());
     for (const auto& s : e.scopes) str(s);
     if (e.modified_at != kNoTimestamp) varint(zigzag(e.modified_at));
-    if (e.created_at != kNoTimestamp) time(e.created_at);
+    if (e.created_at != kNoTimestamp) time(e.created_at, modified_base_);
     varint(e.attributes.size());
     for (const auto& a : e.attributes) attribute(a);
   }
@@ -95,9 +105,9 @@ class Writer {
     name(a.name);
     if (!a.dataset_id.empty()) str(a.dataset_id.str());
     if (!a.unit_code.empty()) str(a.unit_code.str());
-    if (a.observed_at != kNoTimestamp) time(a.observed_at);
-    if (a.created_at != kNoTimestamp) time(a.created_at);
-    if (a.modified_at != kNoTimestamp) time(a.modified_at);
+    if (a.observed_at != kNoTimestamp) time(a.observed_at, modified_base_);
+    if (a.created_at != kNoTimestamp) time(a.created_at, created_base_);
+    if (a.modified_at != kNoTimestamp) time(a.modified_at, modified_base_);
     value(a.value);
     if (!a.sub_attributes.empty()) {
       varint(a.sub_attributes.size());
@@ -122,8 +132,7 @@ class Writer {
         varint(v.get_uint64());
         return;
       case json::kind::double_:
-        tag(kDouble);
-        real(v.get_double());
+        number(v.get_double());
         return;
       case json::kind::string:
         tag(kString);
@@ -138,8 +147,8 @@ class Writer {
         const auto& o = v.get_object();
         if (const json::array* lon_lat = point_coordinates(o)) {
           tag(kPoint);
-          real((*lon_lat)[0].get_double());
-          real((*lon_lat)[1].get_double());
+          number((*lon_lat)[0].get_double());
+          number((*lon_lat)[1].get_double());
           return;
         }
         tag(kObject);
@@ -175,7 +184,22 @@ class Writer {
     str(text.substr(shared));
     previous_name_ = text;  // interned: outlives the writer
   }
-  void time(Timestamp t) { varint(zigzag(difference(t, base_))); }
+  // A double as a decimal when it is exactly n / 10^k, bit for bit (so not -0.0), else its 8 bytes.
+  void number(double d) {
+    for (unsigned k = 0; k <= kMaxDecimalScale; ++k) {
+      const double scaled = std::nearbyint(d * kPowersOfTen[k]);
+      if (!(std::fabs(scaled) <= kExactIntegers)) break;  // also NaN and infinities
+      const auto n = static_cast<std::int64_t>(scaled);
+      if (std::bit_cast<std::uint64_t>(static_cast<double>(n) / kPowersOfTen[k]) == std::bit_cast<std::uint64_t>(d)) {
+        tag(kDecimal);
+        varint(zigzag(n) << 4 | k);
+        return;
+      }
+    }
+    tag(kDouble);
+    real(d);
+  }
+  void time(Timestamp t, Timestamp base) { varint(zigzag(difference(t, base))); }
   void tag(ValueTag t) { out_.push_back(static_cast<char>(t)); }
   void str(std::string_view s) {
     varint(s.size());
@@ -195,7 +219,7 @@ class Writer {
   }
 
   std::string& out_;
-  Timestamp base_ = 0;
+  Timestamp modified_base_ = 0, created_base_ = 0;
   std::string_view previous_name_;
 };
 
@@ -221,9 +245,10 @@ class Reader {
       std::uint64_t modified = 0;
       if (!varint(modified)) return failure();
       e.modified_at = unzigzag(modified);
-      base_ = e.modified_at;
+      modified_base_ = e.modified_at;
     }
-    if ((flags & kEntityCreated) && !time(e.created_at)) return failure();
+    if ((flags & kEntityCreated) && !time(e.created_at, modified_base_)) return failure();
+    if (flags & kEntityCreated) created_base_ = e.created_at;
     if (!count(e.attributes, 3)) return failure();
     for (auto& a : e.attributes)
       if (!attribute(a, 0)) return failure();
@@ -242,9 +267,9 @@ class Reader {
     if (!name(a.name)) return false;
     if ((flags & kDatasetId) && !term(a.dataset_id)) return false;
     if ((flags & kUnitCode) && !term(a.unit_code)) return false;
-    if ((flags & kObservedAt) && !time(a.observed_at)) return false;
-    if ((flags & kCreatedAt) && !time(a.created_at)) return false;
-    if ((flags & kModifiedAt) && !time(a.modified_at)) return false;
+    if ((flags & kObservedAt) && !time(a.observed_at, modified_base_)) return false;
+    if ((flags & kCreatedAt) && !time(a.created_at, created_base_)) return false;
+    if ((flags & kModifiedAt) && !time(a.modified_at, modified_base_)) return false;
     if (!value(a.value, depth + 1)) return false;
     if (flags & kSubAttributes) {
       if (!count(a.sub_attributes, 3)) return false;
@@ -278,9 +303,10 @@ class Reader {
         v = n;
         return true;
       }
-      case kDouble: {
+      case kDouble:
+      case kDecimal: {
         double d = 0;
-        if (!real(d)) return false;
+        if (!number(t, d)) return false;
         v = d;
         return true;
       }
@@ -314,7 +340,8 @@ class Reader {
       }
       case kPoint: {
         double lon = 0, lat = 0;
-        if (!real(lon) || !real(lat)) return false;
+        std::uint8_t lon_tag = 0, lat_tag = 0;
+        if (!byte(lon_tag) || !number(lon_tag, lon) || !byte(lat_tag) || !number(lat_tag, lat)) return false;
         v = json::object{{"type", "Point"}, {"coordinates", json::array{lon, lat}}};
         return true;
       }
@@ -342,10 +369,20 @@ class Reader {
     t = Term::intern(text);
     return true;
   }
-  bool time(Timestamp& t) {
+  bool number(std::uint8_t tag, double& d) {
+    if (tag == kDouble) return real(d);
+    if (tag != kDecimal) return fail("a number with tag " + std::to_string(tag));
+    std::uint64_t u = 0;
+    if (!varint(u)) return false;
+    const unsigned k = u & 15;
+    if (k > kMaxDecimalScale) return fail("a decimal with scale " + std::to_string(k));
+    d = static_cast<double>(unzigzag(u >> 4)) / kPowersOfTen[k];
+    return true;
+  }
+  bool time(Timestamp& t, Timestamp base) {
     std::uint64_t d = 0;
     if (!varint(d)) return false;
-    t = sum(base_, unzigzag(d));
+    t = sum(base, unzigzag(d));
     return true;
   }
   // Sizes `items` to a count read from the record; each item takes at least `min_bytes`, so a count
@@ -410,7 +447,7 @@ class Reader {
 
   std::string_view in_;
   std::size_t pos_ = 0;
-  Timestamp base_ = 0;
+  Timestamp modified_base_ = 0, created_base_ = 0;
   std::string_view previous_name_;
   std::string name_;
   std::string error_;
