@@ -6,6 +6,7 @@
 #   - restart after kill -9 in the middle of the PATCH load
 # Usage: bench/run.sh            (ENTITIES=1000000 DURATION=15s by default)
 #        ONLY=upsert bench/run.sh  (seed, start, warm the query indexes, then only the batch upsert row)
+#        BIN=... SEED=... bench/run.sh  (another build: its server and the seeder of the same build)
 # Prints one markdown table row per figure; docs/benchmarks.md keeps the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,8 @@ cd "$(dirname "$0")/.."
 ENTITIES=${ENTITIES:-1000000}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
-BIN=build/release/citytwin
-SEED=build/release/bench/citytwin_seed
+BIN=${BIN:-build/release/citytwin}
+SEED=${SEED:-build/release/bench/citytwin_seed}  # writes the stored form of its own build: pair it with BIN
 DIR=$(mktemp -d /tmp/citytwin-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT

@@ -51,6 +51,7 @@ enum AttributeFlags : std::uint8_t {
   kSubAttributes = 32,
 };
 constexpr std::uint8_t kKnownAttributeFlags = 63;
+constexpr std::size_t kMinAttributeBytes = 5;  // kind, flags, name (2), value tag
 constexpr std::uint8_t kKindCount = static_cast<std::uint8_t>(AttributeKind::ListRelationship) + 1;
 
 enum ValueTag : std::uint8_t { kNull, kFalse, kTrue, kInt, kUint, kDouble, kString, kArray, kObject, kPoint, kDecimal };
@@ -234,13 +235,14 @@ class Reader {
     if (version != kEntityRecordVersion) return problem("unknown entity record version " + std::to_string(version));
     if (!byte(flags)) return failure();
     if (flags & ~kKnownEntityFlags) return problem("unknown entity flags");
-    if (!str(e.id) || !count(e.types, 1)) return failure();
+    std::uint64_t n = 0;
+    if (!str(e.id) || !count(n, 2)) return failure();
     if (e.id.empty()) return problem("an entity record without an id");
-    for (auto& t : e.types)
-      if (!name(t)) return failure();
-    if (!count(e.scopes, 1)) return failure();
-    for (auto& s : e.scopes)
-      if (!str(s)) return failure();
+    for (; n > 0; --n)
+      if (!name(e.types.emplace_back())) return failure();
+    if (!count(n, 1)) return failure();
+    for (; n > 0; --n)
+      if (!str(e.scopes.emplace_back())) return failure();
     if (flags & kEntityModified) {
       std::uint64_t modified = 0;
       if (!varint(modified)) return failure();
@@ -249,9 +251,10 @@ class Reader {
     }
     if ((flags & kEntityCreated) && !time(e.created_at, modified_base_)) return failure();
     if (flags & kEntityCreated) created_base_ = e.created_at;
-    if (!count(e.attributes, 3)) return failure();
-    for (auto& a : e.attributes)
-      if (!attribute(a, 0)) return failure();
+    if (!count(n, kMinAttributeBytes)) return failure();
+    e.attributes.reserve(n);
+    for (; n > 0; --n)
+      if (!attribute(e.attributes.emplace_back(), 0)) return failure();
     if (pos_ != in_.size()) return problem("unexpected bytes after the entity record at byte " + std::to_string(pos_));
     return e;
   }
@@ -272,9 +275,10 @@ class Reader {
     if ((flags & kModifiedAt) && !time(a.modified_at, modified_base_)) return false;
     if (!value(a.value, depth + 1)) return false;
     if (flags & kSubAttributes) {
-      if (!count(a.sub_attributes, 3)) return false;
-      for (auto& sub : a.sub_attributes)
-        if (!attribute(sub, depth + 1)) return false;
+      std::uint64_t n = 0;
+      if (!count(n, kMinAttributeBytes)) return false;
+      for (; n > 0; --n)
+        if (!attribute(a.sub_attributes.emplace_back(), depth + 1)) return false;
     }
     return true;
   }
@@ -318,18 +322,16 @@ class Reader {
       }
       case kArray: {
         std::uint64_t n = 0;
-        if (!varint(n) || !fits(n, 1)) return false;
+        if (!count(n, 1)) return false;
         auto& array = v.emplace_array();
-        array.reserve(n);
         for (std::uint64_t i = 0; i < n; ++i)
           if (!value(array.emplace_back(nullptr), depth + 1)) return false;
         return true;
       }
       case kObject: {
         std::uint64_t n = 0;
-        if (!varint(n) || !fits(n, 2)) return false;
+        if (!count(n, 2)) return false;
         auto& object = v.emplace_object();
-        object.reserve(n);
         for (std::uint64_t i = 0; i < n; ++i) {
           std::string_view key;
           json::value member;
@@ -385,16 +387,12 @@ class Reader {
     t = sum(base, unzigzag(d));
     return true;
   }
-  // Sizes `items` to a count read from the record; each item takes at least `min_bytes`, so a count
-  // larger than what is left is corruption (and is not allocated).
-  template <class T>
-  bool count(std::vector<T>& items, std::size_t min_bytes) {
-    std::uint64_t n = 0;
-    if (!varint(n) || !fits(n, min_bytes)) return false;
-    items.resize(n);
-    return true;
-  }
-  bool fits(std::uint64_t n, std::size_t min_bytes) {
+  // A count of items that take at least `min_bytes` each: one larger than what is left of the
+  // record is corruption. Containers grow as items are read rather than being sized by the count,
+  // since nested counts would claim the same remaining bytes over again (only the top-level
+  // attribute list is reserved).
+  bool count(std::uint64_t& n, std::size_t min_bytes) {
+    if (!varint(n)) return false;
     if (n > (in_.size() - pos_) / min_bytes) return fail("a count of " + std::to_string(n) + " larger than the record");
     return true;
   }
