@@ -754,8 +754,10 @@ struct RulesEngine::Impl {
     const auto number = n.number;
     // A change queued before a rule was seeded may be older than the snapshot the seed kept.
     auto& latest = tr.entities[number].latest;
+    // A re-created entity starts again at revision 1, but its deletion event came first and
+    // cleared `latest`; a creation queued before the seed must not replace the newer snapshot.
     if (event.kind == twin::ChangeEvent::Kind::Deleted) latest = nullptr;
-    else if (!latest || event.kind == twin::ChangeEvent::Kind::Created || latest->revision <= event.entity->revision)
+    else if (!latest || latest->revision <= event.entity->revision)
       latest = event.entity;
     candidates.clear();
     candidates_of(tr, event, candidates);

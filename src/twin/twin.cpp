@@ -349,16 +349,16 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
 Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
+  Entity removed = t.take(it);
   if (!observers_.empty()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Deleted;
     event.tenant = tenant;
-    event.entity = std::make_shared<const Entity>(it->second);
-    event.removed = instances_of(it->second);
+    event.removed = instances_of(removed);
+    event.entity = std::make_shared<const Entity>(std::move(removed));
     event.at = now_ms();
     pending.events.push_back(std::move(event));
   }
-  t.erase(it);
   pending.writes.push_back(deletion_write(tenant, id));
   return {};
 }

@@ -223,8 +223,10 @@ TEST_F(EngineTest, AFullQueueLosesNoChange) {
     fragment.header = {};
     ASSERT_TRUE(twin_->merge("", "urn:ngsi-ld:Sensor:q" + std::to_string(i), std::move(fragment)).ok());
   }
-  EXPECT_TRUE(wait_for(std::vector<std::string>(kSensors, "active"), 20'000))
-      << alerts().size() << " alerts, " << std::count(alerts().begin(), alerts().end(), "active") << " active";
+  const bool all_active = wait_for(std::vector<std::string>(kSensors, "active"), 20'000);
+  const auto seen = alerts();  // one list: its begin and end are of the same vector
+  EXPECT_TRUE(all_active) << seen.size() << " alerts, " << std::count(seen.begin(), seen.end(), "active") << " active; "
+                          << engine_->stats().events_queued << " events queued, " << engine_->stats().events_processed << " processed";
   for (int waited = 0; waited < 5000 && engine_->stats().events_processed < 2 * kSensors + kSingle; waited += 20)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto stats = engine_->stats();
