@@ -25,7 +25,8 @@ inline constexpr std::uint8_t kEntityRecordVersion = 1;
 // Appends the record of `entity` to `out`.
 void append_entity_record(std::string& out, const model::Entity& entity);
 
-// True when `stored` is a record (of any version), false for a JSON document or anything else.
+// False for a JSON document (its first byte is '{') and for nothing; anything else is taken for a
+// record, of any version, which read_entity_record then reads or refuses.
 bool is_entity_record(std::string_view stored);
 
 // Reads a record back. A record that is truncated, corrupted, of an unknown version or nested
