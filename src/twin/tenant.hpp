@@ -21,9 +21,12 @@ struct Tenant {
     indexes.update(&it->second, {}, indexes.keys_of(it->second));
     return it->second;
   }
-  void erase(std::unordered_map<std::string, model::Entity>::iterator it) {
+  // Unindexes and removes an entity, handing it back (a deletion's change event keeps it, uncopied).
+  model::Entity take(std::unordered_map<std::string, model::Entity>::iterator it) {
     indexes.update(&it->second, indexes.keys_of(it->second), {});
+    model::Entity entity = std::move(it->second);
     entities.erase(it);
+    return entity;
   }
   std::vector<const model::Entity*> population() const {
     std::vector<const model::Entity*> out;

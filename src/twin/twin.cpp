@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jsonld/entity_writer.hpp"
+#include "twin/entity_record.hpp"
 #include "twin/tenant.hpp"
 
 namespace ct::twin {
@@ -143,11 +143,10 @@ Twin::Twin(storage::Store& store) : store_(store) {
 Twin::~Twin() = default;
 
 storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
-  jsonld::EncodeOptions options;
-  options.sys_attrs = true;
-  std::string document;
-  jsonld::EntityWriter(*identity_context_, options).entity(document, entity);
-  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id), std::move(document)};
+  std::string record;
+  record.reserve(64 + entity.id.size() + 32 * entity.attributes.size());
+  append_entity_record(record, entity);
+  return storage::Write{storage::Collection::Entities, storage::tenant_key(tenant, entity.id), std::move(record)};
 }
 
 storage::Write Twin::deletion_write(const std::string& tenant, const std::string& id) const {
@@ -159,26 +158,37 @@ namespace {
 // One stored entity document, read back; decoded off the scanning thread.
 struct StoredDocument {
   std::string tenant;
+  std::string id;
   std::string text;
-  std::optional<Entity> entity;
+  Result<Entity> entity = Problem{};
 };
 
-void decode_documents(std::span<StoredDocument> documents, const jsonld::Context& identity) {
+// A document written before entity records: the entity's normalized JSON with system attributes.
+Result<Entity> decode_json_document(std::string_view text, const jsonld::Context& identity) {
   jsonld::DecodeOptions options;
   options.trusted = true;
+  auto parsed = parse_json(text, kStoredDocumentDepth);
+  if (!parsed) return std::move(parsed).problem();
+  if (!parsed->is_object()) return Problem{ProblemKind::InternalError, "the JSON document is not an object"};
+  auto decoded = jsonld::decode_entity(parsed->get_object(), identity, options);
+  if (!decoded) return std::move(decoded).problem();
+  if (decoded->header.id.empty()) return Problem{ProblemKind::InternalError, "the JSON document has no id"};
+  Entity entity;
+  entity.id = std::move(decoded->header.id);
+  entity.types = std::move(decoded->header.types);
+  entity.scopes = std::move(decoded->header.scopes);
+  entity.created_at = decoded->header.created_at;
+  entity.modified_at = decoded->header.modified_at;
+  entity.attributes = std::move(decoded->attributes);
+  return entity;
+}
+
+void decode_documents(std::span<StoredDocument> documents, const jsonld::Context& identity) {
   for (auto& doc : documents) {
-    auto parsed = parse_json(doc.text, kStoredDocumentDepth);
-    if (!parsed || !parsed->is_object()) continue;
-    auto decoded = jsonld::decode_entity(parsed->get_object(), identity, options);
-    if (!decoded || decoded->header.id.empty()) continue;
-    Entity entity;
-    entity.id = std::move(decoded->header.id);
-    entity.types = std::move(decoded->header.types);
-    entity.scopes = std::move(decoded->header.scopes);
-    entity.created_at = decoded->header.created_at;
-    entity.modified_at = decoded->header.modified_at;
-    entity.attributes = std::move(decoded->attributes);
-    doc.entity = std::move(entity);
+    doc.entity = is_entity_record(doc.text) ? read_entity_record(doc.text) : decode_json_document(doc.text, identity);
+    if (doc.entity && doc.entity->id != doc.id)  // two keys must never claim one entity
+      doc.entity = Problem{ProblemKind::InternalError, "the stored entity's id " + doc.entity->id.substr(0, 200) +
+                                                           " differs from its key"};
     std::string().swap(doc.text);
   }
 }
@@ -189,6 +199,7 @@ Status Twin::load() {
   // Documents are read in chunks; each chunk is decoded on two threads (parsing dominates start-up)
   // and then inserted, so memory holds one chunk of text at a time.
   constexpr std::size_t kChunk = 8192;
+  constexpr std::size_t kNamedSkips = 20;  // then only counted: a damaged store must not flood the log
   std::size_t loaded = 0, skipped = 0;
   std::vector<StoredDocument> chunk;
   chunk.reserve(kChunk);
@@ -201,7 +212,9 @@ Status Twin::load() {
     helper.join();
     for (auto& doc : chunk) {
       if (!doc.entity) {
-        ++skipped;
+        if (++skipped <= kNamedSkips)
+          spdlog::warn("twin: skipped the stored entity {} of tenant \"{}\": {}", doc.id, doc.tenant,
+                       doc.entity.problem().detail);
         continue;
       }
       auto& slot = tenants_[doc.tenant];
@@ -214,10 +227,10 @@ Status Twin::load() {
   auto status = store_.scan(storage::Collection::Entities, "", [&](std::string_view key, std::string_view value) {
     std::string_view tenant, id;
     if (!storage::split_tenant_key(key, tenant, id)) {
-      ++skipped;
+      if (++skipped <= kNamedSkips) spdlog::warn("twin: skipped a stored entity under a malformed key");
       return true;
     }
-    chunk.push_back(StoredDocument{std::string(tenant), std::string(value), std::nullopt});
+    chunk.push_back(StoredDocument{std::string(tenant), std::string(id), std::string(value)});
     if (chunk.size() == kChunk) flush();
     return true;
   });
@@ -336,16 +349,16 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
 Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
+  Entity removed = t.take(it);
   if (!observers_.empty()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Deleted;
     event.tenant = tenant;
-    event.entity = std::make_shared<const Entity>(it->second);
-    event.removed = instances_of(it->second);
+    event.removed = instances_of(removed);
+    event.entity = std::make_shared<const Entity>(std::move(removed));
     event.at = now_ms();
     pending.events.push_back(std::move(event));
   }
-  t.erase(it);
   pending.writes.push_back(deletion_write(tenant, id));
   return {};
 }

@@ -9,8 +9,14 @@
 #include <map>
 #include <set>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "jsonld/context_store.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
+#include "twin/entity_record.hpp"
 
 namespace ct::twin {
 namespace {
@@ -167,6 +173,89 @@ TEST_F(TwinTest, DeletedEntitiesStayDeletedAfterRestart) {
   durable(twin_->remove("", "urn:ngsi-ld:Sensor:1"));
   open();
   EXPECT_EQ(twin_->stats().entities, 0u);
+}
+
+
+// A document as the version before entity records wrote it: normalized JSON, expanded names,
+// system attributes.
+constexpr const char* kJsonDocument =
+    R"({"id":"urn:ngsi-ld:Sensor:old","type":["https://uri.etsi.org/ngsi-ld/default-context/Sensor","https://uri.etsi.org/ngsi-ld/default-context/Device"],"scope":"/Beijing/Haidian","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z","https://uri.etsi.org/ngsi-ld/default-context/speed":{"type":"Property","value":40.5,"observedAt":"2026-11-24T08:00:00.250Z","unitCode":"KMH","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z","https://uri.etsi.org/ngsi-ld/default-context/accuracy":{"type":"Property","value":0.5,"createdAt":"2026-11-29T09:00:00.123Z","modifiedAt":"2026-11-29T09:00:00.123Z"}},"https://uri.etsi.org/ngsi-ld/default-context/temperature":[{"type":"Property","value":-3,"datasetId":"urn:ngsi-ld:dataset:outdoor","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},{"type":"Property","value":21,"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"}],"https://uri.etsi.org/ngsi-ld/default-context/name":{"type":"LanguageProperty","languageMap":{"zh":"东四","en":"Dongsi"},"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},"https://uri.etsi.org/ngsi-ld/default-context/refDevice":{"type":"Relationship","object":"urn:ngsi-ld:Device:d1","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},"https://uri.etsi.org/ngsi-ld/location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[116.417,39.929]},"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"}})";
+
+// Captures what the default logger writes while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(TwinTest, LoadsJsonDocumentsWrittenBeforeEntityRecords) {
+  durable(twin_->create("", decode(kSensor)));  // a record beside the JSON document
+  const auto key = storage::tenant_key("haidian", "urn:ngsi-ld:Sensor:old");
+  ASSERT_TRUE(store_->wait_durable(store_->enqueue({{storage::Collection::Entities, key, std::string(kJsonDocument)}})).ok());
+  open();
+  EXPECT_EQ(twin_->stats().entities, 2u);
+  const json::value expected = json::parse(R"({"id":"urn:ngsi-ld:Sensor:old","type":["Sensor","Device"],"scope":"/Beijing/Haidian",
+    "createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z",
+    "speed":{"type":"Property","value":40.5,"observedAt":"2026-11-24T08:00:00.250Z","unitCode":"KMH",
+             "createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z",
+             "accuracy":{"type":"Property","value":0.5,"createdAt":"2026-11-29T09:00:00.123Z","modifiedAt":"2026-11-29T09:00:00.123Z"}},
+    "temperature":[{"type":"Property","value":-3,"datasetId":"urn:ngsi-ld:dataset:outdoor","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},
+                   {"type":"Property","value":21,"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"}],
+    "name":{"type":"LanguageProperty","languageMap":{"zh":"东四","en":"Dongsi"},"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},
+    "refDevice":{"type":"Relationship","object":"urn:ngsi-ld:Device:d1","createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"},
+    "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[116.417,39.929]},"createdAt":"2026-11-29T08:00:00.000Z","modifiedAt":"2026-11-29T09:00:00.123Z"}})");
+  EXPECT_EQ(json::value(get("haidian", "urn:ngsi-ld:Sensor:old", true)), expected);
+
+  // Its next write stores it as a record, and it reads back the same.
+  durable(twin_->append("haidian", "urn:ngsi-ld:Sensor:old", decode(R"({"flow":{"type":"Property","value":7}})"), false));
+  auto stored = store_->get(storage::Collection::Entities, key);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_TRUE(is_entity_record(**stored));
+  const auto before = get("haidian", "urn:ngsi-ld:Sensor:old", true);
+  open();
+  EXPECT_EQ(get("haidian", "urn:ngsi-ld:Sensor:old", true), before);
+  EXPECT_EQ(get("haidian", "urn:ngsi-ld:Sensor:old").at("flow").at("value"), 7);
+}
+
+TEST_F(TwinTest, DamagedDocumentsAreSkippedWithAWarningOnLoad) {
+  for (const char* id : {"urn:ngsi-ld:Sensor:1", "urn:ngsi-ld:Sensor:2", "urn:ngsi-ld:Sensor:3"}) {
+    auto body = json::parse(kSensor).as_object();
+    body["id"] = id;
+    durable(twin_->create("", jsonld::decode_entity(body, *contexts_.core(), {}).value()));
+  }
+  auto record = [&](const char* id) { return store_->get(storage::Collection::Entities, storage::tenant_key("", id)).value().value(); };
+  const std::string whole = record("urn:ngsi-ld:Sensor:2");
+  std::vector<storage::Write> damage = {
+      {storage::Collection::Entities, storage::tenant_key("", "urn:ngsi-ld:Sensor:2"), whole.substr(0, whole.size() / 2)},
+      // an intact record under another entity's key
+      {storage::Collection::Entities, storage::tenant_key("", "urn:ngsi-ld:Sensor:3"), record("urn:ngsi-ld:Sensor:1")},
+      {storage::Collection::Entities, storage::tenant_key("", "urn:ngsi-ld:Sensor:4"), std::string("{\"id\":\"urn:ngsi-ld:Sensor:4\",")},
+      {storage::Collection::Entities, storage::tenant_key("", "urn:ngsi-ld:Sensor:5"), std::string("\x07garbage")},
+      {storage::Collection::Entities, storage::tenant_key("", "urn:ngsi-ld:Sensor:6"), std::string()},
+  };
+  ASSERT_TRUE(store_->wait_durable(store_->enqueue(std::move(damage))).ok());
+  std::string log;
+  {
+    LogCapture capture;
+    open();
+    log = capture.text();
+  }
+  EXPECT_EQ(twin_->stats().entities, 1u);
+  EXPECT_TRUE(twin_->read("", "urn:ngsi-ld:Sensor:1", [](const model::Entity&) {}).ok());
+  for (const char* id : {"urn:ngsi-ld:Sensor:2", "urn:ngsi-ld:Sensor:3", "urn:ngsi-ld:Sensor:4", "urn:ngsi-ld:Sensor:5", "urn:ngsi-ld:Sensor:6"})
+    EXPECT_NE(log.find(std::string("skipped the stored entity ") + id), std::string::npos) << id << " in:\n" << log;
+  EXPECT_NE(log.find("5 stored entity documents could not be read"), std::string::npos) << log;
+  // The twin goes on: a skipped entity can be written again.
+  durable(twin_->create("", decode(R"({"id":"urn:ngsi-ld:Sensor:2","type":"Sensor"})")));
+  open();
+  EXPECT_EQ(twin_->stats().entities, 2u);
 }
 
 }  // namespace ct::twin
