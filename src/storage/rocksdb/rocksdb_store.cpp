@@ -229,10 +229,6 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.compression = rocksdb::kLZ4Compression;
-  // Level-0 files are few and soon compacted into level 1: compressing them at flush would only be
-  // undone by that compaction.
-  cf_options.compression_per_level.assign(static_cast<std::size_t>(cf_options.num_levels), rocksdb::kLZ4Compression);
-  cf_options.compression_per_level[0] = rocksdb::kNoCompression;
   cf_options.write_buffer_size = 64 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -244,9 +240,16 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
       rocksdb::NewCompactOnDeletionCollectorFactory(16384, 8192));
   history_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<HistorySeriesPrefix>();
   // Entity documents are rewritten whole on every update: a small memtable keeps their
-  // overwritten versions few, and inserting into it (a skip list, cache-miss bound) cheap.
+  // overwritten versions few, and inserting into it (a skip list, cache-miss bound) cheap. Their
+  // keys are random, so every level-0 file overlaps all of level 1 and each level-0 compaction
+  // rewrites level 1 whole: letting 32 files (256 MB, about level 1's size) gather first makes it
+  // rare. After a PATCH load on 300,000 entities, the compaction it left behind cost a following
+  // batch upsert 1.15 µs of 3.3 µs per value with the default 4 files, 0.4 of 2.2 with 32.
   rocksdb::ColumnFamilyOptions entity_options = cf_options;
   entity_options.write_buffer_size = 8 << 20;
+  entity_options.level0_file_num_compaction_trigger = 32;
+  entity_options.level0_slowdown_writes_trigger = 48;
+  entity_options.level0_stop_writes_trigger = 64;
   for (std::size_t i = 0; i < kCollectionCount; ++i) {
     const auto c = static_cast<Collection>(i);
     families.emplace_back(std::string(collection_name(c)), c == Collection::History    ? history_options
