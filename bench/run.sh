@@ -6,7 +6,6 @@
 #   - restart after kill -9 in the middle of the PATCH load
 # Usage: bench/run.sh            (ENTITIES=1000000 DURATION=15s by default)
 #        ONLY=upsert bench/run.sh  (seed, start, warm the query indexes, then only the batch upsert row)
-#        BIN=path/to/citytwin bench/run.sh  (to compare builds)
 # Prints one markdown table row per figure; docs/benchmarks.md keeps the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +13,7 @@ cd "$(dirname "$0")/.."
 ENTITIES=${ENTITIES:-1000000}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
-BIN=${BIN:-build/release/citytwin}
+BIN=build/release/citytwin
 SEED=build/release/bench/citytwin_seed
 DIR=$(mktemp -d /tmp/citytwin-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
