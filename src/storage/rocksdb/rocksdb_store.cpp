@@ -1,7 +1,10 @@
 #include "storage/rocksdb/rocksdb_store.hpp"
 
+#include "storage/commit_group.hpp"
+
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
@@ -13,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
+
 namespace ct::storage {
 namespace {
 
@@ -21,6 +26,7 @@ class RocksDbStore final : public Store {
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
       : db_(std::move(db)), handles_(std::move(handles)), sync_(sync) {
     committer_ = std::thread([this] { commit_loop(); });
+    pthread_setname_np(committer_.native_handle(), "ct-store-commit");  // to tell it apart in profiles
   }
 
   ~RocksDbStore() override {
@@ -122,6 +128,7 @@ class RocksDbStore final : public Store {
 
   void commit_loop() {
     std::vector<Write> group;
+    std::vector<const Write*> effective;
     for (;;) {
       Sequence through;
       {
@@ -131,14 +138,18 @@ class RocksDbStore final : public Store {
         group.swap(pending_);
         through = last_queued_;
       }
+      // A later write to a key supersedes an earlier one: only the last is written (an entity
+      // updated by many messages of one group, once), in key order.
+      effective_writes(group, effective);
       rocksdb::WriteBatch batch;
-      for (auto& w : group) {
-        rocksdb::Slice key(w.key);
-        if (w.value)
-          batch.Put(handle(w.collection), key, rocksdb::Slice(*w.value));
+      for (const Write* w : effective) {
+        const rocksdb::Slice key(w->key);
+        if (w->value)
+          batch.Put(handle(w->collection), key, rocksdb::Slice(*w->value));
         else
-          batch.Delete(handle(w.collection), key);
+          batch.Delete(handle(w->collection), key);
       }
+      effective.clear();
       group.clear();
       rocksdb::WriteOptions options;
       options.sync = sync_;
@@ -179,6 +190,28 @@ class RocksDbStore final : public Store {
   std::thread committer_;
 };
 
+// History keys are time-ordered within a series or an entity: 'S' tenant \0 entity \0 attribute \0
+// dataset \0 time..., 'E' tenant \0 entity \0 time.... New records mostly land right after the
+// last one of their series or entity, so the memtable remembers where it inserted for each such
+// prefix and starts the next insert there instead of searching its whole skip list.
+class HistorySeriesPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "citytwin.HistorySeriesPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), prefix_size(key)}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return prefix_size(key) != 0; }
+
+ private:
+  // Through the 2nd ('E') or 4th ('S') NUL; 0 for other keys.
+  static std::size_t prefix_size(const rocksdb::Slice& key) {
+    if (key.empty()) return 0;
+    int fields = key[0] == 'E' ? 2 : key[0] == 'S' ? 4 : 0;
+    if (fields == 0) return 0;
+    for (std::size_t i = 1; i < key.size(); ++i)
+      if (key[i] == '\0' && --fields == 0) return i + 1;
+    return 0;
+  }
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options) {
@@ -204,10 +237,18 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
   rocksdb::ColumnFamilyOptions history_options = cf_options;
   history_options.table_properties_collector_factories.push_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(16384, 8192));
+  history_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<HistorySeriesPrefix>();
   // Entity documents are rewritten whole on every update: a small memtable keeps their
-  // overwritten versions few, and inserting into it (a skip list, cache-miss bound) cheap.
+  // overwritten versions few, and inserting into it (a skip list, cache-miss bound) cheap. Their
+  // keys are random, so every level-0 file overlaps all of level 1 and each level-0 compaction
+  // rewrites level 1 whole: letting 32 files (256 MB, about level 1's size) gather first makes it
+  // rare. After a PATCH load on 300,000 entities, the compaction it left behind cost a following
+  // batch upsert 1.15 µs of 3.3 µs per value with the default 4 files, 0.4 of 2.2 with 32.
   rocksdb::ColumnFamilyOptions entity_options = cf_options;
   entity_options.write_buffer_size = 8 << 20;
+  entity_options.level0_file_num_compaction_trigger = 32;
+  entity_options.level0_slowdown_writes_trigger = 48;
+  entity_options.level0_stop_writes_trigger = 64;
   for (std::size_t i = 0; i < kCollectionCount; ++i) {
     const auto c = static_cast<Collection>(i);
     families.emplace_back(std::string(collection_name(c)), c == Collection::History    ? history_options

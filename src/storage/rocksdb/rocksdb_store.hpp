@@ -1,7 +1,8 @@
 #pragma once
 // The embedded default Store: RocksDB, one column family per collection, write-ahead log synced
 // on every commit group. A single commit thread drains the queue, writes one WriteBatch for the
-// whole group with sync=true, and then reports durability to every waiter in the group.
+// whole group with sync=true (a write superseded by a later one to the same key within the group
+// is left out), and then reports durability to every waiter in the group.
 #include <filesystem>
 #include <memory>
 
