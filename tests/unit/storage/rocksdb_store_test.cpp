@@ -57,6 +57,25 @@ TEST(RocksDbStore, DeletesRemoveKeys) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(RocksDbStore, AnEmptyWriteIsDurableWithoutWaitingForAnotherWrite) {
+  const auto dir = fresh_dir("empty");
+  auto store = open_rocksdb_store({dir});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->wait_durable((*store)->enqueue({{Collection::Meta, "k", std::string("v")}})).ok());
+  std::atomic<bool> returned{false};
+  std::thread waiter([&] {
+    EXPECT_TRUE((*store)->wait_durable((*store)->enqueue({})).ok());
+    returned = true;
+  });
+  for (int waited = 0; waited < 5000 && !returned; waited += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool returned_alone = returned;
+  if (!returned_alone) (*store)->enqueue({{Collection::Meta, "unblock", std::string("1")}});  // let the thread end
+  waiter.join();
+  EXPECT_TRUE(returned_alone) << "an empty write waited for some later write";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RocksDbStore, ConcurrentWritersShareCommitsAndEveryWaiterHears) {
   const auto dir = fresh_dir("group");
   auto store = open_rocksdb_store({dir});
