@@ -1,5 +1,7 @@
 #include "ingest/batch_writer.hpp"
 
+#include <utility>
+
 namespace ct::ingest {
 
 BatchWriter::BatchWriter(Ingestor& ingestor, std::size_t capacity) : ingestor_(ingestor), capacity_(capacity) {}
@@ -29,9 +31,9 @@ void BatchWriter::submit(PreparedMessage message, Written written) {
     space_.wait(lock, [&] { return !running_ || queue_.size() < capacity_; });
     if (running_) {
       queue_.push_back({std::move(message), std::move(written)});
-      const bool was_empty = queue_.size() == 1;
+      const bool wake = std::exchange(sleeping_, false);
       lock.unlock();
-      if (was_empty) ready_.notify_one();  // otherwise the writer is awake already, or about to look
+      if (wake) ready_.notify_one();  // otherwise the writer is awake, and looks again before it sleeps
       return;
     }
   }
@@ -56,17 +58,41 @@ void BatchWriter::submit(PreparedMessage message, Written written) {
   }
 }
 
+void BatchWriter::submit(std::vector<PreparedMessage>& messages) {
+  {
+    std::unique_lock lock(mutex_);
+    if (running_) {
+      space_.wait(lock, [&] { return !running_ || queue_.size() < capacity_; });
+      if (running_) {
+        for (auto& m : messages) queue_.push_back({std::move(m), {}});
+        messages.clear();
+        const bool wake = std::exchange(sleeping_, false);
+        lock.unlock();
+        if (wake) ready_.notify_one();
+        return;
+      }
+    }
+  }
+  for (auto& m : messages) submit(std::move(m));
+  messages.clear();
+}
+
 void BatchWriter::run() {
   std::vector<Queued> batch;
   std::unique_lock lock(mutex_);
   while (true) {
-    ready_.wait(lock, [&] { return !running_ || !queue_.empty(); });
+    while (running_ && queue_.empty()) {
+      sleeping_ = true;
+      ready_.wait(lock);
+    }
+    sleeping_ = false;
     if (queue_.empty()) return;  // stopping, and nothing left
     batch.swap(queue_);
+    const bool was_full = batch.size() >= capacity_;
     lock.unlock();
-    space_.notify_all();
+    if (was_full) space_.notify_all();  // only a full queue makes a submitter wait
     write(batch);
-    batch.clear();
+    batch.clear();  // keeps its capacity: swapped with the queue, the two vectors take turns
     lock.lock();
   }
 }

@@ -39,6 +39,9 @@ class BatchWriter {
   void stop();
 
   void submit(PreparedMessage message, Written written = {});
+  // Queues all of `messages` at once (one lock, at most one wake-up) and leaves it empty. For the
+  // thread of its own only: without it, they are written at once as by submit().
+  void submit(std::vector<PreparedMessage>& messages);
 
  private:
   struct Queued {
@@ -54,6 +57,7 @@ class BatchWriter {
   std::condition_variable ready_, space_;
   std::vector<Queued> queue_;
   bool running_ = false;  // the thread of its own
+  bool sleeping_ = false;  // it waits for messages: only then does a submit wake it
   bool writing_ = false;  // a submitting caller is writing the queue
   std::thread thread_;
 };

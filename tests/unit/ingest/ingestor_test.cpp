@@ -269,6 +269,30 @@ TEST_F(IngestorTest, TheBatchWriterWritesEveryMessageAndReportsItsSequence) {
   EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Http)], 800u);
 }
 
+// The MQTT network thread hands over what one drain read as one batch: written in order, with or
+// without the writer's own thread, and the vector handed over is left empty for the next drain.
+TEST_F(IngestorTest, TheBatchWriterTakesABatchAtOnceInOrder) {
+  provision(kGroup, kStation);
+  for (const bool own_thread : {true, false}) {
+    BatchWriter writer(*ingestor_);
+    if (own_thread) writer.start();
+    std::vector<PreparedMessage> batch;
+    for (int round = 1; round <= 3; ++round) {
+      for (int i = 1; i <= 50; ++i) {
+        auto m = ingestor_->prepare(Transport::Mqtt, "k1", "s1", PayloadFormat::Detect,
+                                    "t|" + std::to_string(round * 100 + i));
+        ASSERT_TRUE(m.ok());
+        batch.push_back(std::move(*m));
+      }
+      writer.submit(batch);
+      EXPECT_TRUE(batch.empty());
+    }
+    writer.stop();
+    EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "temperature"), json::value(350.0)) << (own_thread ? "own thread" : "callers");
+  }
+  EXPECT_EQ(ingestor_->stats().accepted[static_cast<std::size_t>(Transport::Mqtt)], 300u);
+}
+
 TEST_F(IngestorTest, TheRegistrySurvivesARestart) {
   provision(kGroup, kStation);
   close();
