@@ -3,6 +3,7 @@
 // a Boost.JSON tree for callers that edit or embed the result (notifications, history).
 #include <algorithm>
 #include <array>
+#include <type_traits>
 
 #include "jsonld/entity_codec.hpp"
 #include "jsonld/entity_writer.hpp"
@@ -61,6 +62,12 @@ class TextSink {
     out_.append(s);
     out_.push_back('"');
     comma_ = true;
+  }
+  // A key and the start of its value, already printed (CompactNames::Name::normalized_head).
+  void key_and_value_start(std::string_view printed) {
+    separate();
+    out_.append(printed);
+    comma_ = false;
   }
   void key(const CompactNames::Name& name) {
     separate();
@@ -273,11 +280,11 @@ class Renderer {
       if (std::find(names_begin, at, name) != at) continue;  // rendered with its first instance
       if (!selected(name)) continue;
       const auto count = std::count(at, names_of_attributes_.end(), name);
-      attribute_key(name, /*sub_attribute=*/false);
       if (count == 1) {
-        instance(all[i], /*alone=*/true);
+        alone_instance(name, all[i]);
         continue;
       }
+      attribute_key(name, /*sub_attribute=*/false);
       sink_.begin_array();
       for (std::size_t j = i; j < all.size(); ++j)
         if (all[j].name == name) instance(all[j], /*alone=*/false);
@@ -301,6 +308,21 @@ class Renderer {
     }
   }
 
+  // The key and the only instance of an attribute. Printing text in the normalized form, the key,
+  // the instance's type and its value member are one piece cached per name.
+  void alone_instance(Term name, const Attribute& a) {
+    if constexpr (std::is_same_v<Sink, TextSink>) {
+      if (options_.form == Form::Normalized && !renders_one_language(a, options_))
+        if (auto* compacted = names_.key_of(name, /*sub_attribute=*/false)) {
+          sink_.key_and_value_start(compacted->normalized_head(a.kind));
+          sink_.value(a.value);
+          return instance_end(a);
+        }
+    }
+    attribute_key(name, /*sub_attribute=*/false);
+    instance(a, /*alone=*/true);
+  }
+
   // `alone`: the only instance of its attribute (a bare concise value inside an array of instances
   // would read back as one Property whose value is the array).
   void instance(const Attribute& a, bool alone) {
@@ -322,6 +344,11 @@ class Renderer {
       sink_.plain_key(model::kind_value_member(a.kind));
       sink_.value(a.value);
     }
+    instance_end(a);
+  }
+
+  // What follows the value of an instance object, and its closing brace.
+  void instance_end(const Attribute& a) {
     time_member("observedAt", a.observed_at);
     if (!a.unit_code.empty()) {
       sink_.plain_key("unitCode");
@@ -375,6 +402,19 @@ const CompactNames::Name& CompactNames::of(Term iri) {
   }
   names_.emplace_back(iri, std::move(name));
   return names_.back().second;
+}
+
+const std::string& CompactNames::Name::normalized_head(AttributeKind kind) const {
+  std::string& head = normalized_heads.at(static_cast<std::size_t>(kind));
+  if (head.empty()) {
+    TextSink sink(head);
+    sink.key(*this);
+    sink.begin_object();
+    sink.plain_key("type");
+    sink.plain_string(model::kind_name(kind));
+    sink.plain_key(model::kind_value_member(kind));
+  }
+  return head;
 }
 
 const CompactNames::Name* CompactNames::key_of(Term iri, bool sub_attribute) {

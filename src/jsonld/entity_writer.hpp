@@ -2,6 +2,7 @@
 // Prints entities as JSON text straight into a response body, in any of the representations
 // encode_entity gives as a tree (the two share one set of rendering rules, and give the same JSON).
 // One writer serves a whole response: it remembers how it compacted each name.
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ class CompactNames {
     std::string quoted;  // text as a JSON string literal, for writers that print it often
     bool clashes_with_entity_member = false;
     bool clashes_with_attribute_member = false;
+    // `"name":{"type":"Property","value":` and the like, per attribute kind, as the normalized
+    // form opens an instance: built on first use, printed in one piece.
+    mutable std::array<std::string, 8> normalized_heads;
+    const std::string& normalized_head(model::AttributeKind kind) const;
   };
   explicit CompactNames(const Context& ctx) : ctx_(ctx) {}
   const Name& of(model::Term iri);
