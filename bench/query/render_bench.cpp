@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
 
   auto one_answer = [&](std::string& body) -> std::size_t {
     const ct::jsonld::EncodeOptions options;
-    ct::jsonld::EntityWriter writer(*context, options);
+    ct::jsonld::EntityWriter writer(context, options);  // as the server: names kept per thread
     body.clear();
     if (get) {
       auto status = twin.read("", "urn:ngsi-ld:Sensor:" + std::to_string(pick(rng)),

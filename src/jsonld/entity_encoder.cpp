@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <type_traits>
+#include <unordered_map>
 
 #include "jsonld/entity_codec.hpp"
 #include "jsonld/entity_writer.hpp"
@@ -387,21 +388,69 @@ class Renderer {
 
 }  // namespace
 
-const CompactNames::Name& CompactNames::of(Term iri) {
-  for (const auto& [term, name] : names_)
-    if (term == iri) return name;
-  Name name;
-  name.text = ctx_.compact(iri.str());
+struct CompactNames::Table {
+  static constexpr std::size_t kMaxNames = 4096;
+  std::unordered_map<Term, Name> names;
+};
+
+namespace {
+
+CompactNames::Name compacted(const Context& ctx, Term iri) {
+  CompactNames::Name name;
+  name.text = ctx.compact(iri.str());
   append_quoted(name.quoted, name.text);
   name.clashes_with_entity_member = is_entity_member(name.text);
   name.clashes_with_attribute_member = is_attribute_member(name.text);
-  constexpr std::size_t kMaxCached = 64;  // beyond, a hostile response of many names stays linear
-  if (names_.size() >= kMaxCached) {
-    uncached_ = std::move(name);
-    return uncached_;
+  return name;
+}
+
+// The calling thread's tables of its most recent contexts, most recent first. Holding the
+// context keeps its address from being reused by another while its table is here.
+std::shared_ptr<CompactNames::Table> thread_table(const ContextPtr& ctx) {
+  struct Entry {
+    ContextPtr context;
+    std::shared_ptr<CompactNames::Table> table;
+  };
+  constexpr std::size_t kContexts = 4;
+  thread_local std::vector<Entry> recent;
+  for (auto it = recent.begin(); it != recent.end(); ++it)
+    if (it->context == ctx) {
+      std::rotate(recent.begin(), it, it + 1);
+      return recent.front().table;
+    }
+  recent.insert(recent.begin(), Entry{ctx, std::make_shared<CompactNames::Table>()});
+  if (recent.size() > kContexts) recent.pop_back();
+  return recent.front().table;
+}
+
+}  // namespace
+
+CompactNames::CompactNames(const Context& ctx) : ctx_(ctx), shared_(std::make_shared<Table>()) {}
+
+CompactNames::CompactNames(const ContextPtr& ctx) : ctx_(*ctx), shared_(thread_table(ctx)) {}
+
+const CompactNames::Name& CompactNames::of(Term iri) {
+  for (const auto& [term, name] : recent_)
+    if (term == iri) return *name;
+  auto find = [iri](const std::shared_ptr<Table>& table) -> const Name* {
+    if (!table) return nullptr;
+    auto it = table->names.find(iri);
+    return it == table->names.end() ? nullptr : &it->second;
+  };
+  const Name* found = find(shared_);
+  if (!found) found = find(own_);
+  if (!found) {
+    if (shared_->names.size() >= Table::kMaxNames && !own_) own_ = std::make_shared<Table>();
+    Table& into = shared_->names.size() < Table::kMaxNames ? *shared_ : *own_;
+    if (into.names.size() >= Table::kMaxNames) {
+      uncached_ = compacted(ctx_, iri);  // beyond, a hostile response of many names stays linear
+      return uncached_;
+    }
+    found = &into.names.emplace(iri, compacted(ctx_, iri)).first->second;
   }
-  names_.emplace_back(iri, std::move(name));
-  return names_.back().second;
+  constexpr std::size_t kRecent = 32;
+  if (recent_.size() < kRecent) recent_.emplace_back(iri, found);
+  return *found;
 }
 
 const std::string& CompactNames::Name::normalized_head(AttributeKind kind) const {
@@ -424,6 +473,9 @@ const CompactNames::Name* CompactNames::key_of(Term iri, bool sub_attribute) {
 }
 
 EntityWriter::EntityWriter(const Context& ctx, const EncodeOptions& options, std::string embedded_context)
+    : options_(options), embedded_context_(std::move(embedded_context)), names_(ctx) {}
+
+EntityWriter::EntityWriter(const ContextPtr& ctx, const EncodeOptions& options, std::string embedded_context)
     : options_(options), embedded_context_(std::move(embedded_context)), names_(ctx) {}
 
 void EntityWriter::entity(std::string& out, const model::Entity& entity) {
