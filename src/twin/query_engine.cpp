@@ -1,6 +1,7 @@
 // Query Entities over one tenant: choose the narrowest index, filter the candidates with every
 // criterion, order by id, and keep the ordered ids for the pages that follow.
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 
 #include "twin/tenant.hpp"
@@ -74,10 +75,12 @@ void prefetch_ahead(const std::vector<const Entity*>& entities, std::size_t i) {
 // string), a member to its key and to the coordinates array. Printing one entity takes far longer
 // than one miss, so each step of the chain is fetched for a different entity ahead of the one being
 // printed: by the time an entity is printed, every level is in cache.
+// The lines may lie beyond the object `begin` points into (a prefetch never faults): the address
+// is computed as an integer, not by pointer arithmetic past the object.
 void prefetch_lines(const void* begin, std::size_t bytes) {
   constexpr std::size_t kCacheLine = 64;
-  const auto* first = static_cast<const char*>(begin);
-  for (const char* line = first; line < first + bytes; line += kCacheLine) prefetch(line);
+  const auto first = reinterpret_cast<std::uintptr_t>(begin);
+  for (std::uintptr_t line = first; line < first + bytes; line += kCacheLine) prefetch(reinterpret_cast<const void*>(line));
 }
 
 // The block a value points to: an object's member table, an array's elements, a long string. Its
@@ -92,8 +95,8 @@ void prefetch_held(const json::value& v) {
   else if (const auto* s = v.if_string())
     block = s->data();
   if (!block) return;
-  constexpr std::ptrdiff_t kHeader = 16;
-  prefetch_lines(static_cast<const char*>(block) - kHeader, 128);
+  constexpr std::uintptr_t kHeader = 16;
+  prefetch_lines(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(block) - kHeader), 128);
 }
 
 // One level further: the keys of an object's members and the blocks their values point to.
