@@ -235,7 +235,7 @@ Response printed_json_response(unsigned status, std::string body, MediaType type
 }
 
 jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, const jsonld::EncodeOptions& options) {
-  return jsonld::EntityWriter(*ctx.context, options, type == MediaType::JsonLd ? context_url_of(ctx) : std::string());
+  return jsonld::EntityWriter(ctx.context, options, type == MediaType::JsonLd ? context_url_of(ctx) : std::string());
 }
 
 void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {

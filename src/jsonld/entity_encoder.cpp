@@ -3,6 +3,8 @@
 // a Boost.JSON tree for callers that edit or embed the result (notifications, history).
 #include <algorithm>
 #include <array>
+#include <type_traits>
+#include <unordered_map>
 
 #include "jsonld/entity_codec.hpp"
 #include "jsonld/entity_writer.hpp"
@@ -61,6 +63,12 @@ class TextSink {
     out_.append(s);
     out_.push_back('"');
     comma_ = true;
+  }
+  // A key and the start of its value, already printed (CompactNames::Name::normalized_head).
+  void key_and_value_start(std::string_view printed) {
+    separate();
+    out_.append(printed);
+    comma_ = false;
   }
   void key(const CompactNames::Name& name) {
     separate();
@@ -273,11 +281,11 @@ class Renderer {
       if (std::find(names_begin, at, name) != at) continue;  // rendered with its first instance
       if (!selected(name)) continue;
       const auto count = std::count(at, names_of_attributes_.end(), name);
-      attribute_key(name, /*sub_attribute=*/false);
       if (count == 1) {
-        instance(all[i], /*alone=*/true);
+        alone_instance(name, all[i]);
         continue;
       }
+      attribute_key(name, /*sub_attribute=*/false);
       sink_.begin_array();
       for (std::size_t j = i; j < all.size(); ++j)
         if (all[j].name == name) instance(all[j], /*alone=*/false);
@@ -301,6 +309,21 @@ class Renderer {
     }
   }
 
+  // The key and the only instance of an attribute. Printing text in the normalized form, the key,
+  // the instance's type and its value member are one piece cached per name.
+  void alone_instance(Term name, const Attribute& a) {
+    if constexpr (std::is_same_v<Sink, TextSink>) {
+      if (options_.form == Form::Normalized && !renders_one_language(a, options_))
+        if (auto* compacted = names_.key_of(name, /*sub_attribute=*/false)) {
+          sink_.key_and_value_start(compacted->normalized_head(a.kind));
+          sink_.value(a.value);
+          return instance_end(a);
+        }
+    }
+    attribute_key(name, /*sub_attribute=*/false);
+    instance(a, /*alone=*/true);
+  }
+
   // `alone`: the only instance of its attribute (a bare concise value inside an array of instances
   // would read back as one Property whose value is the array).
   void instance(const Attribute& a, bool alone) {
@@ -322,6 +345,11 @@ class Renderer {
       sink_.plain_key(model::kind_value_member(a.kind));
       sink_.value(a.value);
     }
+    instance_end(a);
+  }
+
+  // What follows the value of an instance object, and its closing brace.
+  void instance_end(const Attribute& a) {
     time_member("observedAt", a.observed_at);
     if (!a.unit_code.empty()) {
       sink_.plain_key("unitCode");
@@ -360,21 +388,82 @@ class Renderer {
 
 }  // namespace
 
-const CompactNames::Name& CompactNames::of(Term iri) {
-  for (const auto& [term, name] : names_)
-    if (term == iri) return name;
-  Name name;
-  name.text = ctx_.compact(iri.str());
+struct CompactNames::Table {
+  static constexpr std::size_t kMaxNames = 4096;
+  std::unordered_map<Term, Name> names;
+};
+
+namespace {
+
+CompactNames::Name compacted(const Context& ctx, Term iri) {
+  CompactNames::Name name;
+  name.text = ctx.compact(iri.str());
   append_quoted(name.quoted, name.text);
   name.clashes_with_entity_member = is_entity_member(name.text);
   name.clashes_with_attribute_member = is_attribute_member(name.text);
-  constexpr std::size_t kMaxCached = 64;  // beyond, a hostile response of many names stays linear
-  if (names_.size() >= kMaxCached) {
-    uncached_ = std::move(name);
-    return uncached_;
+  return name;
+}
+
+// The calling thread's tables of its most recent contexts, most recent first. Holding the
+// context keeps its address from being reused by another while its table is here.
+std::shared_ptr<CompactNames::Table> thread_table(const ContextPtr& ctx) {
+  struct Entry {
+    ContextPtr context;
+    std::shared_ptr<CompactNames::Table> table;
+  };
+  constexpr std::size_t kContexts = 4;
+  thread_local std::vector<Entry> recent;
+  for (auto it = recent.begin(); it != recent.end(); ++it)
+    if (it->context == ctx) {
+      std::rotate(recent.begin(), it, it + 1);
+      return recent.front().table;
+    }
+  recent.insert(recent.begin(), Entry{ctx, std::make_shared<CompactNames::Table>()});
+  if (recent.size() > kContexts) recent.pop_back();
+  return recent.front().table;
+}
+
+}  // namespace
+
+CompactNames::CompactNames(const Context& ctx) : ctx_(ctx), shared_(std::make_shared<Table>()) {}
+
+CompactNames::CompactNames(const ContextPtr& ctx) : ctx_(*ctx), shared_(thread_table(ctx)) {}
+
+const CompactNames::Name& CompactNames::of(Term iri) {
+  for (const auto& [term, name] : recent_)
+    if (term == iri) return *name;
+  auto find = [iri](const std::shared_ptr<Table>& table) -> const Name* {
+    if (!table) return nullptr;
+    auto it = table->names.find(iri);
+    return it == table->names.end() ? nullptr : &it->second;
+  };
+  const Name* found = find(shared_);
+  if (!found) found = find(own_);
+  if (!found) {
+    if (shared_->names.size() >= Table::kMaxNames && !own_) own_ = std::make_shared<Table>();
+    Table& into = shared_->names.size() < Table::kMaxNames ? *shared_ : *own_;
+    if (into.names.size() >= Table::kMaxNames) {
+      uncached_ = compacted(ctx_, iri);  // beyond, a hostile response of many names stays linear
+      return uncached_;
+    }
+    found = &into.names.emplace(iri, compacted(ctx_, iri)).first->second;
   }
-  names_.emplace_back(iri, std::move(name));
-  return names_.back().second;
+  constexpr std::size_t kRecent = 32;
+  if (recent_.size() < kRecent) recent_.emplace_back(iri, found);
+  return *found;
+}
+
+const std::string& CompactNames::Name::normalized_head(AttributeKind kind) const {
+  std::string& head = normalized_heads.at(static_cast<std::size_t>(kind));
+  if (head.empty()) {
+    TextSink sink(head);
+    sink.key(*this);
+    sink.begin_object();
+    sink.plain_key("type");
+    sink.plain_string(model::kind_name(kind));
+    sink.plain_key(model::kind_value_member(kind));
+  }
+  return head;
 }
 
 const CompactNames::Name* CompactNames::key_of(Term iri, bool sub_attribute) {
@@ -384,6 +473,9 @@ const CompactNames::Name* CompactNames::key_of(Term iri, bool sub_attribute) {
 }
 
 EntityWriter::EntityWriter(const Context& ctx, const EncodeOptions& options, std::string embedded_context)
+    : options_(options), embedded_context_(std::move(embedded_context)), names_(ctx) {}
+
+EntityWriter::EntityWriter(const ContextPtr& ctx, const EncodeOptions& options, std::string embedded_context)
     : options_(options), embedded_context_(std::move(embedded_context)), names_(ctx) {}
 
 void EntityWriter::entity(std::string& out, const model::Entity& entity) {

@@ -1,6 +1,7 @@
 // Query Entities over one tenant: choose the narrowest index, filter the candidates with every
 // criterion, order by id, and keep the ordered ids for the pages that follow.
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 
 #include "twin/tenant.hpp"
@@ -44,6 +45,14 @@ bool matches_apart_from_geo(const Entity& entity, const EntityQuery& q) {
   return true;
 }
 
+// GCC treats __builtin_prefetch as free of side effects: a function that only prefetches is found
+// to be "const" and every call to it is deleted at -O3 (the prefetches this file had before were
+// not in the binary). The empty asm that takes the address keeps each prefetch.
+inline void prefetch(const void* address) {
+  __builtin_prefetch(address);
+  asm volatile("" : : "r"(address));
+}
+
 // The candidates are scattered over a large heap, and checking them waits on memory more than it
 // computes: fetch the entities a few places ahead, and their type and id arrays (which need the
 // entity itself first) a little less far ahead.
@@ -51,26 +60,67 @@ void prefetch_ahead(const std::vector<const Entity*>& entities, std::size_t i) {
   constexpr std::size_t kEntityDistance = 16, kMembersDistance = 8;
   if (i + kEntityDistance < entities.size()) {
     const Entity* e = entities[i + kEntityDistance];
-    __builtin_prefetch(&e->id);
-    __builtin_prefetch(&e->types);
+    prefetch(&e->id);
+    prefetch(&e->types);
   }
   if (i + kMembersDistance < entities.size()) {
     const Entity* e = entities[i + kMembersDistance];
-    __builtin_prefetch(e->types.data());
-    __builtin_prefetch(e->id.data());
+    prefetch(e->types.data());
+    prefetch(e->id.data());
   }
 }
 
-// Rendering reads every attribute of an entity: fetch the attribute array of the entity a few
-// places ahead while the current one is rendered.
-void prefetch_attributes(const std::vector<const Entity*>& entities, std::size_t i) {
-  constexpr std::size_t kRenderDistance = 4;
+// Printing an entity follows chains of pointers, each a cache miss on a large heap: the entity to
+// its attribute array, an attribute to what its value holds (a GeoJSON geometry's member table, a
+// string), a member to its key and to the coordinates array. Printing one entity takes far longer
+// than one miss, so each step of the chain is fetched for a different entity ahead of the one being
+// printed: by the time an entity is printed, every level is in cache.
+// The lines may lie beyond the object `begin` points into (a prefetch never faults): the address
+// is computed as an integer, not by pointer arithmetic past the object.
+void prefetch_lines(const void* begin, std::size_t bytes) {
   constexpr std::size_t kCacheLine = 64;
-  if (i + kRenderDistance >= entities.size()) return;
-  const auto& attributes = entities[i + kRenderDistance]->attributes;
-  const auto* begin = reinterpret_cast<const char*>(attributes.data());
-  const auto* end = reinterpret_cast<const char*>(attributes.data() + attributes.size());
-  for (const char* line = begin; line < end; line += kCacheLine) __builtin_prefetch(line);
+  const auto first = reinterpret_cast<std::uintptr_t>(begin);
+  for (std::uintptr_t line = first; line < first + bytes; line += kCacheLine) prefetch(reinterpret_cast<const void*>(line));
+}
+
+// The block a value points to: an object's member table, an array's elements, a long string. Its
+// size is not read (that would wait for the very miss being avoided): the first two lines, which
+// hold a small geometry whole, and the table header just before them.
+void prefetch_held(const json::value& v) {
+  const void* block = nullptr;
+  if (const auto* o = v.if_object())
+    block = o->begin();
+  else if (const auto* a = v.if_array())
+    block = a->data();
+  else if (const auto* s = v.if_string())
+    block = s->data();
+  if (!block) return;
+  constexpr std::uintptr_t kHeader = 16;
+  prefetch_lines(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(block) - kHeader), 128);
+}
+
+// One level further: the keys of an object's members and the blocks their values point to.
+void prefetch_members(const json::value& v) {
+  const auto* o = v.if_object();
+  if (!o) return;
+  for (const auto& member : *o) {
+    prefetch(member.key().data());
+    prefetch_held(member.value());
+  }
+}
+
+void prefetch_for_rendering(const std::vector<const Entity*>& entities, std::size_t i) {
+  constexpr std::size_t kEntity = 8, kAttributes = 4, kValues = 2, kMembers = 1;
+  const auto ahead = [&](std::size_t distance) { return i + distance < entities.size() ? entities[i + distance] : nullptr; };
+  if (const Entity* e = ahead(kEntity)) prefetch(&e->attributes);
+  if (const Entity* e = ahead(kAttributes)) prefetch_lines(e->attributes.data(), e->attributes.size() * sizeof(model::Attribute));
+  if (const Entity* e = ahead(kValues))
+    for (const auto& a : e->attributes) {
+      prefetch_held(a.value);
+      if (!a.sub_attributes.empty()) prefetch_lines(a.sub_attributes.data(), a.sub_attributes.size() * sizeof(model::Attribute));
+    }
+  if (const Entity* e = ahead(kMembers))
+    for (const auto& a : e->attributes) prefetch_members(a.value);
 }
 
 }  // namespace
@@ -217,7 +267,7 @@ Result<std::size_t> Twin::query(const std::string& tenant, const EntityQuery& q,
   found.resize(kept);
   std::sort(found.begin(), found.end(), ById());
   for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
-    prefetch_attributes(found, i);
+    prefetch_for_rendering(found, i);
     visit(*found[i]);
   }
   if (!q.paging_key.empty() && found.size() > offset + limit) {

@@ -328,5 +328,34 @@ TEST_F(EntityWriterTest, OneWriterPrintsManyEntitiesWithItsNameCache) {
   EXPECT_EQ(text, R"({"id":"urn:a","type":"T","x":1}{"id":"urn:b","type":"U","x":2,"y":"s"}{"id":"urn:a","type":"T","x":1})");
 }
 
+TEST_F(EntityWriterTest, WritersOnOneThreadShareCompactedNamesPerContextOnly) {
+  // Writers built from a ContextPtr keep compacted names for the thread, per context: a name one
+  // context shortens must stay an IRI under another, whichever was printed first.
+  auto own = store.resolve(json::parse(R"({"speed": "https://example.org/speed", "type": "@type"})"));
+  ASSERT_TRUE(own.ok());
+  const ContextPtr with_speed = *own;
+  const model::Entity e = decode(json::parse(R"({"id": "urn:ngsi-ld:X:1", "type": "T",
+    "https://example.org/speed": {"type": "Property", "value": 1.5}})").as_object(), *core);
+  const std::string as_iri = R"({"id":"urn:ngsi-ld:X:1","type":"T","https://example.org/speed":{"type":"Property","value":1.5}})";
+  const std::string as_term = R"({"id":"urn:ngsi-ld:X:1","type":"T","speed":{"type":"Property","value":1.5}})";
+  for (int round = 0; round < 2; ++round) {
+    std::string text;
+    EntityWriter(core, EncodeOptions{}).entity(text, e);
+    EXPECT_EQ(text, as_iri);
+    text.clear();
+    EntityWriter(with_speed, EncodeOptions{}).entity(text, e);
+    EXPECT_EQ(text, as_term);
+  }
+  // The shared names print exactly what a writer of its own prints, in every form.
+  for (const auto form : {Form::Normalized, Form::Concise, Form::Simplified}) {
+    EncodeOptions options;
+    options.form = form;
+    std::string own_names, shared_names;
+    EntityWriter(*with_speed, options).entity(own_names, e);
+    EntityWriter(with_speed, options).entity(shared_names, e);
+    EXPECT_EQ(shared_names, own_names);
+  }
+}
+
 }  // namespace
 }  // namespace ct::jsonld
