@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ENTITIES=${ENTITIES:-1000000}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
-BIN=build/release/citytwin
+BIN=${BIN:-build/release/citytwin}
 SEED=build/release/bench/citytwin_seed
 DIR=$(mktemp -d /tmp/citytwin-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
