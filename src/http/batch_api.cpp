@@ -1,5 +1,8 @@
 // Batch operations: each entity succeeds or fails on its own, all successes are made durable with
 // one group commit, and the answer lists both (207 Multi-Status when anything failed).
+#include <span>
+#include <vector>
+
 #include "http/ngsi_ld_request.hpp"
 #include "http/services.hpp"
 #include "model/names.hpp"
@@ -16,21 +19,47 @@ struct DecodedBatch {
   std::vector<twin::BatchItem> rejected;
 };
 
-// The body is parsed into an arena: the tree is read once, its values copied into the entities,
-// and dropped whole (one free instead of one per member).
-Result<json::array> batch_array(const Call& call) {
-  auto arena = json::make_shared_resource<json::monotonic_resource>(2 * call.request.body().size() + 1024);
-  auto value = read_json_value(call, false, std::move(arena));
-  if (!value) return value.problem();
-  if (!value->is_array()) return bad_request("a batch body must be a JSON array");
-  if (value->get_array().empty()) return bad_request("a batch body must not be empty");
-  if (value->get_array().size() > kMaxBatch)
-    return bad_request("a batch holds at most " + std::to_string(kMaxBatch) + " entities");
-  return std::move(value->as_array());
-}
+// A batch body, parsed into an arena: the tree is read once (the entities copy the values they keep
+// out of it) and dropped whole. The arena's first block is a buffer each HTTP thread keeps from one
+// request to the next, and the resource is not shared, so Boost.JSON neither counts references to it
+// nor visits the tree's nodes to destroy them. Nothing may copy-construct a value out of the tree
+// (a copy would keep the arena as its storage): values are assigned, which copies them to the heap.
+class BatchBody {
+ public:
+  explicit BatchBody(std::size_t body_size) : BatchBody(thread_buffer(2 * body_size + 4096)) {}
+  BatchBody(const BatchBody&) = delete;
+  BatchBody& operator=(const BatchBody&) = delete;
+
+  Result<json::array*> parse(const Call& call) {
+    auto value = read_json_value(call, false, json::storage_ptr(&arena_));
+    if (!value) return value.problem();
+    value_ = std::move(value).value();
+    if (!value_.is_array()) return bad_request("a batch body must be a JSON array");
+    auto& array = value_.get_array();
+    if (array.empty()) return bad_request("a batch body must not be empty");
+    if (array.size() > kMaxBatch) return bad_request("a batch holds at most " + std::to_string(kMaxBatch) + " entities");
+    return &array;
+  }
+
+ private:
+  explicit BatchBody(std::span<unsigned char> first_block) : arena_(first_block.data(), first_block.size()) {}
+
+  // About twice the body holds its tree (beyond it, the arena takes more blocks from the heap). The
+  // buffer is kept for the thread's next request, up to a bound.
+  static std::span<unsigned char> thread_buffer(std::size_t wanted) {
+    constexpr std::size_t kMaxKept = 8 << 20;
+    thread_local std::vector<unsigned char> buffer;
+    if (buffer.size() < std::min(wanted, kMaxKept)) buffer.resize(std::min(wanted, kMaxKept));
+    return buffer;
+  }
+
+  json::monotonic_resource arena_;
+  json::value value_ = json::value(json::storage_ptr(&arena_));
+};
 
 Result<DecodedBatch> decode_batch(const Call& call, jsonld::ContextStore& contexts, bool need_type) {
-  auto array = batch_array(call);
+  BatchBody body(call.request.body().size());
+  auto array = body.parse(call);
   if (!array) return array.problem();
   // application/json: every entity under the Link context; application/ld+json: each its own @context.
   auto link = link_context(call, contexts);
@@ -42,8 +71,8 @@ Result<DecodedBatch> decode_batch(const Call& call, jsonld::ContextStore& contex
   options.simplified = has_option(call, "keyValues");
   options.names = &names;
   DecodedBatch out;
-  out.entities.reserve(array->size());
-  for (auto& item : *array) {
+  out.entities.reserve((*array)->size());
+  for (auto& item : **array) {
     twin::BatchItem rejected;
     auto fail = [&](Problem p) {
       rejected.error = std::move(p);
@@ -150,10 +179,11 @@ void add_batch_routes(Router& router, Services& s) {
   });
   router.add(verb::post, base + "delete", [&s](Call& call, Reply reply) {
     CT_TRY_OR_REPLY(tenant, tenant_of(call));
-    CT_TRY_OR_REPLY(array, batch_array(call));
+    BatchBody body(call.request.body().size());
+    CT_TRY_OR_REPLY(array, body.parse(call));
     std::vector<std::string> ids;
     std::vector<twin::BatchItem> rejected;
-    for (const auto& item : array) {
+    for (const auto& item : *array) {
       if (item.is_string() && model::is_uri(item.get_string()))
         ids.emplace_back(item.get_string());
       else

@@ -224,40 +224,63 @@ Result<std::vector<std::string>> string_or_strings(const json::value& v, std::st
 const Term* NameCache::find(const Context& ctx, std::string_view name) {
   if (context_ != &ctx) {
     names_.clear();
+    order_.clear();
+    next_ = 0;
     context_ = &ctx;
     return nullptr;
   }
+  if (next_ < order_.size() && order_[next_]->first == name) return &order_[next_++]->second.term;
   auto it = names_.find(name);
-  return it == names_.end() ? nullptr : &it->second;
+  if (it == names_.end()) return nullptr;
+  next_ = it->second.position + 1;
+  return &it->second.term;
 }
 
-void NameCache::remember(std::string_view name, Term expanded) { names_.emplace(std::string(name), expanded); }
+void NameCache::remember(std::string_view name, Term expanded) {
+  auto [it, added] = names_.try_emplace(std::string(name), Known{expanded, order_.size()});
+  if (added) order_.push_back(&*it);
+  next_ = it->second.position + 1;
+}
+
+namespace {
+
+// Appends the instances of attribute `name` (one, or an array of them with different datasetIds) to
+// `into`, which may already hold other attributes' instances.
+Status append_instances(Term name, const json::value& value, const Context& ctx, const DecodeOptions& options,
+                        std::vector<Attribute>& into) {
+  const bool several = !options.simplified && value.is_array() && !value.get_array().empty() &&
+                       std::all_of(value.get_array().begin(), value.get_array().end(),
+                                   [](const json::value& v) { return v.is_object(); });
+  if (!several) {
+    auto a = decode_instance(name, value, ctx, options);
+    if (!a) return a.problem();
+    into.push_back(std::move(a).value());
+    return {};
+  }
+  const std::size_t first = into.size();
+  for (const auto& item : value.get_array()) {
+    auto a = decode_instance(name, item, ctx, options);
+    if (!a) return a.problem();
+    for (std::size_t i = first; i < into.size(); ++i)
+      if (into[i].dataset_id == a->dataset_id)
+        return bad_request("attribute " + std::string(name.str()) + " has two instances with the same datasetId");
+    into.push_back(std::move(a).value());
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<std::vector<Attribute>> decode_attribute(Term name, const json::value& value, const Context& ctx,
                                                 const DecodeOptions& options) {
   std::vector<Attribute> instances;
-  const bool several = !options.simplified && value.is_array() && !value.get_array().empty() &&
-                       std::all_of(value.get_array().begin(), value.get_array().end(),
-                                   [](const json::value& v) { return v.is_object(); });
-  if (several) {
-    for (const auto& item : value.get_array()) {
-      auto a = decode_instance(name, item, ctx, options);
-      if (!a) return a.problem();
-      for (const auto& other : instances)
-        if (other.dataset_id == a->dataset_id)
-          return bad_request("attribute " + std::string(name.str()) + " has two instances with the same datasetId");
-      instances.push_back(std::move(a).value());
-    }
-  } else {
-    auto a = decode_instance(name, value, ctx, options);
-    if (!a) return a.problem();
-    instances.push_back(std::move(a).value());
-  }
+  if (auto st = append_instances(name, value, ctx, options, instances); !st) return st.problem();
   return instances;
 }
 
 Result<DecodedEntity> decode_entity(const json::object& body, const Context& ctx, const DecodeOptions& options) {
   DecodedEntity out;
+  out.attributes.reserve(body.size());
   for (const auto& [key, value] : body) {
     if (key == "id" || key == "@id") {
       if (!value.is_string() || (!options.trusted && !model::is_uri(value.get_string())))
@@ -289,9 +312,7 @@ Result<DecodedEntity> decode_entity(const json::object& body, const Context& ctx
         out.deleted.push_back(*name);
         continue;
       }
-      auto instances = decode_attribute(*name, value, ctx, options);
-      if (!instances) return instances.problem();
-      for (auto& a : *instances) out.attributes.push_back(std::move(a));
+      if (auto st = append_instances(*name, value, ctx, options, out.attributes); !st) return st.problem();
     }
   }
   return out;

@@ -22,6 +22,8 @@ enum class Form { Normalized, Concise, Simplified };
 // The expanded names of one request, remembered across its entities: a batch repeats the same few
 // attribute names thousands of times, and expanding one costs a context lookup, an IRI built and
 // interned. Holds names of one context at a time (another clears it). One request, one thread.
+// The entities of a batch usually list their members in the same order, so the name remembered
+// after the last one found is tried first, with one comparison, before the hash lookup.
 class NameCache {
  public:
   // The expanded term of `name` under `ctx`, if seen (and accepted) before.
@@ -33,8 +35,15 @@ class NameCache {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>()(text); }
   };
+  struct Known {
+    model::Term term;
+    std::size_t position;  // in order_
+  };
+  using Names = std::unordered_map<std::string, Known, TextHash, std::equal_to<>>;
   const Context* context_ = nullptr;
-  std::unordered_map<std::string, model::Term, TextHash, std::equal_to<>> names_;
+  Names names_;
+  std::vector<Names::value_type*> order_;  // in the order first remembered (map nodes do not move)
+  std::size_t next_ = 0;                   // the position after the last name found or remembered
 };
 
 struct DecodeOptions {

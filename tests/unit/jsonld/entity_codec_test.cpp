@@ -49,6 +49,37 @@ constexpr const char* kStation = R"({
               "verified": {"type": "Property", "value": true}}
 })";
 
+// A NameCache shared by the entities of a batch gives the same names as decoding each alone, whatever
+// order their members come in, and forgets them when the context changes.
+TEST_F(EntityCodec, NameCacheGivesTheSameNamesInAnyMemberOrder) {
+  NameCache names;
+  DecodeOptions cached;
+  cached.names = &names;
+  const char* bodies[] = {
+      R"({"id":"urn:a:1","type":"Sensor","speed":{"type":"Property","value":1},"flow":2,"occupancy":3})",
+      R"({"id":"urn:a:2","type":"Sensor","speed":{"type":"Property","value":1},"flow":2,"occupancy":3})",
+      R"({"id":"urn:a:3","type":"Road","occupancy":3,"speed":1,"extra":{"type":"Property","value":4,"accuracy":0.5}})",
+      R"({"id":"urn:a:4","type":["Sensor","Road"],"flow":2,"extra":4,"speed":1})",
+  };
+  auto names_of = [](const DecodedEntity& d) {
+    std::vector<model::Term> out = d.header.types;
+    for (const auto& a : d.attributes) {
+      out.push_back(a.name);
+      for (const auto& sub : a.sub_attributes) out.push_back(sub.name);
+    }
+    return out;
+  };
+  for (int round = 0; round < 2; ++round)
+    for (const char* body : bodies) EXPECT_EQ(names_of(decode(body, cached)), names_of(decode(body))) << body;
+  ContextStore other_store;
+  auto other = other_store.resolve(json::parse(R"({"speed":"https://example.org/speed"})"));
+  ASSERT_TRUE(other.ok());
+  auto r = decode_entity(json::parse(bodies[0]).as_object(), **other, cached);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->attributes[0].name.str(), "https://example.org/speed");
+  EXPECT_EQ(decode(bodies[0], cached).attributes[0].name.str(), "https://uri.etsi.org/ngsi-ld/default-context/speed");
+}
+
 }  // namespace
 
 TEST_F(EntityCodec, NormalizedRoundTrips) {
