@@ -1,6 +1,7 @@
 #include "common/json.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 
 namespace ct {
@@ -83,7 +84,41 @@ void append_number(std::string& out, Number n) {
   out.append(buf, end);
 }
 
+// Short decimals: |d| in [0.001, 10000) with at most 7 digits after the point. There the plain
+// form is never longer than the scientific one, so it is the form std::to_chars picks, and
+// m / 10^k (both exact, one correctly rounded division) is the double nearest to the decimal
+// m·10^-k: if it equals d, those digits read back as d. The first such k gives the fewest digits.
+bool append_short_decimal(std::string& out, double d) {
+  static constexpr double kPowers[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7};
+  const double magnitude = std::fabs(d);
+  if (!(magnitude >= 1e-3 && magnitude < 1e4)) return false;
+  for (int k = 0; k < 8; ++k) {
+    const double scaled = magnitude * kPowers[k];
+    const auto m = static_cast<std::uint64_t>(std::llround(scaled));
+    if (static_cast<double>(m) / kPowers[k] != magnitude) continue;
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, m).ptr;
+    const auto length = static_cast<int>(end - digits);
+    if (d < 0) out.push_back('-');
+    if (k == 0) {
+      out.append(digits, end);
+    } else if (length > k) {
+      out.append(digits, end - k).push_back('.');
+      out.append(end - k, end);
+    } else {
+      out.append("0.").append(static_cast<std::size_t>(k - length), '0');
+      out.append(digits, end);
+    }
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+void append_double(std::string& out, double d) {
+  if (!append_short_decimal(out, d)) append_number(out, d);
+}
 
 void append_text(std::string& out, const json::value& value) {
   switch (value.kind()) {
@@ -94,7 +129,7 @@ void append_text(std::string& out, const json::value& value) {
     case json::kind::double_: {
       const double d = value.get_double();
       if (std::isfinite(d))
-        append_number(out, d);
+        append_double(out, d);
       else
         out += "null";  // JSON has no NaN or infinity
       break;

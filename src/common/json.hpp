@@ -21,6 +21,10 @@ Result<json::value> parse_json(std::string_view text, std::size_t max_depth = kM
 // are written in their shortest round-trip decimal form, as people and other tools expect.
 std::string to_text(const json::value& value);
 void append_text(std::string& out, const json::value& value);
+// Appends a finite double exactly as std::to_chars(first, last, d) writes it (the shortest form
+// that reads back as `d`). Sensor readings and coordinates are mostly short decimals, which it
+// writes with integer arithmetic; other values go to std::to_chars.
+void append_double(std::string& out, double d);
 // Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped;
 // UTF-8 passes through as it is).
 void append_quoted(std::string& out, std::string_view text);
