@@ -1,8 +1,11 @@
 #pragma once
-// Change events: the one stream every consumer after the twin reads (history, subscriptions,
-// rules). An observer sees every change of every tenant, in the order applied per entity.
+// Change events: what the twin tells everything after it about each change it applied. Consumers
+// receive them through the change stream (change_stream.hpp); contributors add store writes to
+// the change's own durable group (ChangeContributor below).
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -11,35 +14,47 @@
 
 namespace ct::twin {
 
+// Who made a change, as the writer tells the twin (the last parameter of every Twin write). A
+// consumer filters on it: history skips back-fills (recorded with their own times), ingest sends
+// commands only for changes it did not make itself.
+enum class Origin : std::uint8_t {
+  ClientRequest,     // an NGSI-LD request (the default)
+  Device,            // a device's measure or command answer (ingest/)
+  RuleAction,        // an action of a rule, an alert, an incident (rules/)
+  TemporalBackfill,  // the current state brought up to back-filled history (temporal API, import)
+  Application,       // a smart application's derived entities
+  System,            // CityTwin itself: provisioning, device liveness, command status
+};
+std::string_view origin_name(Origin origin);
+
+struct WriteOrigin {
+  Origin origin = Origin::ClientRequest;
+  std::string principal;  // who is authenticated for it; empty until authentication exists
+};
+
 struct ChangeEvent {
   enum class Kind : std::uint8_t { Created, Updated, Deleted };
   using Instance = std::pair<model::Term, model::Term>;  // attribute name, datasetId
 
   Kind kind = Kind::Updated;
+  Origin origin = Origin::ClientRequest;
+  std::string principal;
   std::string tenant;
   std::shared_ptr<const model::Entity> entity;    // after the change; for Deleted, as it was
   std::shared_ptr<const model::Entity> previous;  // before the change (Updated only)
   std::vector<Instance> written;                  // instances this change wrote (all, for Created)
   std::vector<Instance> removed;                  // instances this change deleted
   Timestamp at = kNoTimestamp;
-  storage::Sequence sequence = 0;  // durable once the store reports this sequence (set for on_change)
+  storage::Sequence sequence = 0;  // the store group that made it durable (0 in contribute())
 };
 
-class ChangeObserver {
+// A synchronous hook on the write path, not a consumer: writes that must become durable in the
+// same store group as the change (history's records). Called by the writing thread under the
+// tenant's write lock, before the group is queued; must be quick and must not call the twin.
+class ChangeContributor {
  public:
-  virtual ~ChangeObserver() = default;
-  // Before the change is queued to the store, under the tenant's write lock: writes that must become
-  // durable together with the change (history records). Must be quick; must not call the twin.
-  virtual void contribute(const ChangeEvent& event, std::vector<storage::Write>& writes) {
-    (void)event;
-    (void)writes;
-  }
-  // After the change is queued, still in order: hand the event on (to a queue); never block.
-  virtual void on_change(const ChangeEvent& event) { (void)event; }
-  // Once per write call that produced changes, on the writing thread, after the tenant's lock is
-  // released: an observer whose queue is full may make the writer wait here (bounded), which slows
-  // the producers down instead of losing changes. Must not hold the writer forever.
-  virtual void after_write() {}
+  virtual ~ChangeContributor() = default;
+  virtual void contribute(const ChangeEvent& event, std::vector<storage::Write>& writes) = 0;
 };
 
 }  // namespace ct::twin

@@ -134,7 +134,7 @@ Status same_id(const jsonld::DecodedEntity& body, const std::string& id) {
 
 }  // namespace
 
-Twin::Twin(storage::Store& store) : store_(store) {
+Twin::Twin(storage::Store& store) : store_(store), stream_(store) {
   auto identity = std::make_shared<jsonld::Context>();
   identity->seal(nullptr);
   identity_context_ = identity;
@@ -303,7 +303,7 @@ Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::Decoded
   for (auto& a : decoded.attributes) put_instance(entity, std::move(a), stamp);
   pending.writes.push_back(document_write(tenant, entity));
   const Entity& stored = t.insert(std::move(entity));
-  if (!observers_.empty()) {
+  if (makes_events()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Created;
     event.tenant = tenant;
@@ -322,7 +322,8 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   Entity& entity = it->second;
   const auto keys_before = t.indexes.keys_of(entity);
   std::shared_ptr<const Entity> previous;
-  if (!observers_.empty()) previous = std::make_shared<const Entity>(entity);
+  const bool events = makes_events();
+  if (events) previous = std::make_shared<const Entity>(entity);
   const auto instances_before = instances_of(entity);
   const model::WriteStamp stamp{now_ms(), entity.revision + 1};
   if (auto st = change(entity, stamp, outcome); !st) return st;
@@ -330,7 +331,7 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   entity.modified_at = stamp.at;
   t.indexes.update(&entity, keys_before, t.indexes.keys_of(entity));
   pending.writes.push_back(document_write(tenant, entity));
-  if (!observers_.empty()) {
+  if (events) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Updated;
     event.tenant = tenant;
@@ -350,7 +351,7 @@ Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::stri
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
   Entity removed = t.take(it);
-  if (!observers_.empty()) {
+  if (makes_events()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Deleted;
     event.tenant = tenant;
@@ -364,111 +365,117 @@ Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::stri
 }
 
 storage::Sequence Twin::commit(Pending& pending) {
-  for (auto* observer : observers_)
-    for (const auto& event : pending.events) observer->contribute(event, pending.writes);
+  for (auto& event : pending.events) {
+    event.origin = pending.origin.origin;
+    if (!pending.origin.principal.empty()) event.principal = pending.origin.principal;
+  }
+  for (auto* contributor : contributors_)
+    for (const auto& event : pending.events) contributor->contribute(event, pending.writes);
   if (pending.writes.empty()) return 0;
   const storage::Sequence sequence = store_.enqueue(std::move(pending.writes));
-  for (auto& event : pending.events) event.sequence = sequence;
-  for (auto* observer : observers_)
-    for (const auto& event : pending.events) observer->on_change(event);
+  // Still under the tenant's lock, so that the stream receives one entity's changes in order; it
+  // delivers them only once the group is durable and succeeded.
+  stream_.publish(sequence, std::move(pending.events));
   return sequence;
 }
 
-void Twin::add_observer(ChangeObserver* observer) { observers_.push_back(observer); }
-
-void Twin::after_write() {
-  for (auto* observer : observers_) observer->after_write();
-}
+void Twin::add_contributor(ChangeContributor* contributor) { contributors_.push_back(contributor); }
 
 // ---- single writes ----------------------------------------------------------------------------
 
-Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
+Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded, const WriteOrigin& origin) {
   Tenant& t = tenant_for_write(tenant);
-  Pending pending;
+  Pending pending(origin);
   std::unique_lock lock(t.mutex);
   if (auto st = create_locked(t, tenant, std::move(decoded), pending); !st) return st.problem();
   WriteOutcome outcome;
   outcome.sequence = commit(pending);
   lock.unlock();
-  after_write();
+  stream_.after_write();
   return outcome;
 }
 
-Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change) {
+Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change,
+                                 const WriteOrigin& origin) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
-  Pending pending;
+  Pending pending(origin);
   WriteOutcome outcome;
   std::unique_lock lock(t->mutex);
   if (auto st = modify_locked(*t, tenant, id, change, outcome, pending); !st) return st.problem();
   outcome.sequence = commit(pending);
   lock.unlock();
-  after_write();
+  stream_.after_write();
   return outcome;
 }
 
-Result<WriteOutcome> Twin::replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity decoded) {
+Result<WriteOutcome> Twin::replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity decoded,
+                                  const WriteOrigin& origin) {
   if (auto st = same_id(decoded, id); !st) return st.problem();
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome&) {
     return replace_with(e, decoded, stamp);
-  });
+  }, origin);
 }
 
-Result<WriteOutcome> Twin::merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
+Result<WriteOutcome> Twin::merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
+                                const WriteOrigin& origin) {
   if (auto st = same_id(fragment, id); !st) return st.problem();
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
     return merge_with(e, fragment, stamp, outcome.report);
-  });
+  }, origin);
 }
 
 Result<WriteOutcome> Twin::append(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
-                                  bool no_overwrite) {
+                                  bool no_overwrite, const WriteOrigin& origin) {
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
     return append_to(e, fragment, no_overwrite, stamp, outcome.report);
-  });
+  }, origin);
 }
 
-Result<WriteOutcome> Twin::update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment) {
+Result<WriteOutcome> Twin::update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
+                                 const WriteOrigin& origin) {
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) {
     return update_existing(e, fragment, stamp, outcome.report);
-  });
+  }, origin);
 }
 
-Result<WriteOutcome> Twin::patch_attribute(const std::string& tenant, const std::string& id, Attribute fragment) {
+Result<WriteOutcome> Twin::patch_attribute(const std::string& tenant, const std::string& id, Attribute fragment,
+                                          const WriteOrigin& origin) {
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp& stamp, WriteOutcome& outcome) -> Status {
     Attribute* existing = e.find(fragment.name, fragment.dataset_id);
     if (!existing) return not_found("attribute " + std::string(fragment.name.str()) + " was not found in " + id);
     outcome.report.updated.push_back(fragment.name);
     merge_instance(*existing, std::move(fragment), stamp);
     return {};
-  });
+  }, origin);
 }
 
 Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std::string& id, Term name,
-                                            Term dataset_id, bool all_instances) {
+                                            Term dataset_id, bool all_instances, const WriteOrigin& origin) {
   return modify(tenant, id, [&](Entity& e, const model::WriteStamp&, WriteOutcome&) -> Status {
     if (e.remove(name, dataset_id, all_instances) == 0)
       return not_found("attribute " + std::string(name.str()) + " was not found in " + id);
     return {};
-  });
+  }, origin);
 }
 
-Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
+Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id, const WriteOrigin& origin) {
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
-  Pending pending;
+  Pending pending(origin);
   std::unique_lock lock(t->mutex);
   if (auto st = remove_locked(*t, tenant, id, pending); !st) return st.problem();
   WriteOutcome outcome;
   outcome.sequence = commit(pending);
   lock.unlock();
-  after_write();
+  stream_.after_write();
   return outcome;
 }
 
 // ---- batches ----------------------------------------------------------------------------------
 
 BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+                         const WriteOrigin& origin, std::vector<storage::Write> together,
                          const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply) {
   BatchOutcome outcome;
   const std::size_t count = ids.size();
@@ -479,13 +486,14 @@ BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::strin
     for (auto& item : outcome.items) item.error = missing(tenant, item.id);
     return outcome;
   }
-  Pending pending;
+  Pending pending(origin);
+  pending.writes = std::move(together);
   std::unique_lock lock(t->mutex);
   for (std::size_t i = 0; i < count; ++i)
     if (auto st = apply(*t, i, outcome.items[i], pending); !st) outcome.items[i].error = st.problem();
   outcome.sequence = commit(pending);
   lock.unlock();
-  after_write();
+  stream_.after_write();
   return outcome;
 }
 
@@ -498,15 +506,17 @@ std::vector<std::string> ids_of(const std::vector<jsonld::DecodedEntity>& entiti
 }
 }  // namespace
 
-BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
+BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities,
+                                const WriteOrigin& origin) {
+  return batch(tenant, ids_of(entities), true, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
     item.created = true;
     return create_locked(t, tenant, std::move(entities[i]), pending);
   });
 }
 
-BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode,
+                                const WriteOrigin& origin, std::vector<storage::Write> together) {
+  return batch(tenant, ids_of(entities), true, origin, std::move(together), [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (!t.entities.contains(decoded.header.id)) {
       item.created = true;
@@ -519,8 +529,9 @@ BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::D
   });
 }
 
-BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite) {
-  return batch(tenant, ids_of(entities), false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite,
+                                const WriteOrigin& origin) {
+  return batch(tenant, ids_of(entities), false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (item.id.empty()) return bad_request("an entity needs an id");
     WriteOutcome ignored;
@@ -530,8 +541,8 @@ BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::D
   });
 }
 
-BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids) {
-  return batch(tenant, ids, false, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
+BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids, const WriteOrigin& origin) {
+  return batch(tenant, ids, false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
     return remove_locked(t, tenant, ids[i], pending);
   });
 }

@@ -6,6 +6,10 @@
 // returned sequence number tells the caller what to wait for before acknowledging (see store.hpp).
 // Readers see a write as soon as it is applied; a write never acknowledged may be lost by a crash.
 // A batch takes the tenant's lock once and queues all its documents as one group.
+// Every write names its origin (the last parameter, a client request by default); the change events
+// it makes carry it to the contributors (synchronously) and to the consumers of the change stream
+// (once the group is durable). A write call may wait afterwards, outside every lock, for a consumer
+// whose queue is full (back-pressure, see change_stream.hpp).
 #include <chrono>
 #include <functional>
 #include <list>
@@ -27,6 +31,7 @@
 #include "query/type_expression.hpp"
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
+#include "twin/change_stream.hpp"
 
 namespace ct::twin {
 
@@ -93,36 +98,47 @@ class Twin {
 
   // Rebuilds every tenant from the store. Call once, before serving.
   Status load();
-  // Every change is shown to the observers, in order, under the tenant's lock (see change_event.hpp).
-  // Add them before serving; the twin does not own them.
-  void add_observer(ChangeObserver* observer);
+  // Every change is shown to the contributors, in order, under the tenant's lock, before its group
+  // is queued (see ChangeContributor). Add them before serving; the twin does not own them.
+  void add_contributor(ChangeContributor* contributor);
+  // The stream through which consumers receive every durable change (change_stream.hpp).
+  ChangeStream& changes() { return stream_; }
 
   // The default tenant is the empty string; a named tenant exists once something was written to it.
   bool tenant_exists(const std::string& tenant) const;
   std::vector<std::string> tenants() const;
   TwinStats stats() const;
 
-  Result<WriteOutcome> create(const std::string& tenant, jsonld::DecodedEntity entity);
+  Result<WriteOutcome> create(const std::string& tenant, jsonld::DecodedEntity entity, const WriteOrigin& origin = {});
   // PUT /entities/{id}: every attribute replaced; the type too when the body names one.
-  Result<WriteOutcome> replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity entity);
+  Result<WriteOutcome> replace(const std::string& tenant, const std::string& id, jsonld::DecodedEntity entity,
+                               const WriteOrigin& origin = {});
   // PATCH /entities/{id}: attributes merged; null-valued ones deleted.
-  Result<WriteOutcome> merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment);
+  Result<WriteOutcome> merge(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
+                             const WriteOrigin& origin = {});
   // POST /entities/{id}/attrs: attributes added, existing ones overwritten unless no_overwrite.
   Result<WriteOutcome> append(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
-                              bool no_overwrite);
+                              bool no_overwrite, const WriteOrigin& origin = {});
   // PATCH /entities/{id}/attrs: existing attributes replaced; absent ones reported, not added.
-  Result<WriteOutcome> update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment);
+  Result<WriteOutcome> update(const std::string& tenant, const std::string& id, jsonld::DecodedEntity fragment,
+                              const WriteOrigin& origin = {});
   // PATCH /entities/{id}/attrs/{attr}: the instance with the fragment's datasetId merged with it.
-  Result<WriteOutcome> patch_attribute(const std::string& tenant, const std::string& id, model::Attribute fragment);
+  Result<WriteOutcome> patch_attribute(const std::string& tenant, const std::string& id, model::Attribute fragment,
+                                       const WriteOrigin& origin = {});
   Result<WriteOutcome> delete_attribute(const std::string& tenant, const std::string& id, model::Term name,
-                                        model::Term dataset_id, bool all_instances);
-  Result<WriteOutcome> remove(const std::string& tenant, const std::string& id);
+                                        model::Term dataset_id, bool all_instances, const WriteOrigin& origin = {});
+  Result<WriteOutcome> remove(const std::string& tenant, const std::string& id, const WriteOrigin& origin = {});
 
   // /entityOperations: each entity succeeds or fails alone; all successes become durable together.
-  BatchOutcome batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities);
-  BatchOutcome batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode);
-  BatchOutcome batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite);
-  BatchOutcome batch_delete(const std::string& tenant, const std::vector<std::string>& ids);
+  BatchOutcome batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities,
+                            const WriteOrigin& origin = {});
+  // `together`: store writes that become durable in the same group as the batch (a temporal
+  // back-fill's history records).
+  BatchOutcome batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode,
+                            const WriteOrigin& origin = {}, std::vector<storage::Write> together = {});
+  BatchOutcome batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite,
+                            const WriteOrigin& origin = {});
+  BatchOutcome batch_delete(const std::string& tenant, const std::vector<std::string>& ids, const WriteOrigin& origin = {});
 
   // Runs `read` on the entity under the tenant's read lock (no copy). ResourceNotFound if absent;
   // NonexistentTenant if the tenant has never been written.
@@ -140,6 +156,8 @@ class Twin {
   using Change = std::function<Status(model::Entity&, const model::WriteStamp&, WriteOutcome&)>;
   // What a write under one lock produces: store writes and change events, committed together.
   struct Pending {
+    explicit Pending(const WriteOrigin& o) : origin(o) {}
+    const WriteOrigin& origin;
     std::vector<storage::Write> writes;
     std::vector<ChangeEvent> events;
   };
@@ -154,14 +172,16 @@ class Twin {
   Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
                        WriteOutcome& outcome, Pending& pending);
   Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
-  // Lets observers add their writes, queues everything as one group, then hands the events on.
+  // Lets contributors add their writes, queues everything as one group, then publishes the events.
   storage::Sequence commit(Pending& pending);
-  // Lets the observers slow the writer down (ChangeObserver::after_write), outside every lock.
-  void after_write();
+  // Whether changes need events: someone contributes or consumes them.
+  bool makes_events() const { return !contributors_.empty() || stream_.has_consumers(); }
 
-  Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change);
+  Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change,
+                              const WriteOrigin& origin);
   // Runs `apply` once per entity of a batch under one lock and queues every write as one group.
   BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+                     const WriteOrigin& origin, std::vector<storage::Write> together,
                      const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply);
 
   // Builds the indexes `query` could use that the tenant does not have yet.
@@ -178,7 +198,8 @@ class Twin {
   void keep_snapshot(const std::string& key, SnapshotIds ids);
 
   storage::Store& store_;
-  std::vector<ChangeObserver*> observers_;
+  std::vector<ChangeContributor*> contributors_;
+  ChangeStream stream_;  // after store_: constructed with it
   std::shared_ptr<const jsonld::Context> identity_context_;
   mutable std::shared_mutex tenants_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Tenant>> tenants_;
