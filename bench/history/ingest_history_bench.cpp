@@ -33,9 +33,14 @@ double cpu_seconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// Stands in for the subscriptions observer that is always registered, so that both modes build
-// the same change events.
-class NullObserver final : public twin::ChangeObserver {};
+// Stands in for the subscriptions consumer that is always attached (with no subscription it wants
+// nothing), so that both modes build the same change events.
+class NullConsumer final : public twin::ChangeConsumer {
+ public:
+  std::string_view name() const override { return "null"; }
+  bool wants(const twin::ChangeEvent&) const override { return false; }
+  void consume(std::span<const twin::ChangeEvent>) override {}
+};
 
 std::vector<jsonld::DecodedEntity> make_batch(const jsonld::Context& ctx, std::size_t first, std::size_t entities,
                                               unsigned seed) {
@@ -61,12 +66,12 @@ Run run(bool history_on, std::size_t batches, std::size_t entities, const std::v
   const auto dir = std::filesystem::temp_directory_path() / "citytwin-ingest-history-bench";
   std::filesystem::remove_all(dir);
   auto store = storage::open_rocksdb_store({dir, true}).value();
+  NullConsumer others;  // outlives the twin, which detaches it
   twin::Twin twin(*store);
   (void)twin.load();
-  NullObserver others;
-  twin.add_observer(&others);
   history::HistoryStore history(*store);
-  if (history_on) twin.add_observer(&history);
+  if (history_on) twin.add_contributor(&history);
+  twin.changes().attach(others);
   // The entities exist first: the measured writes are updates, the steady state of a city.
   for (std::size_t b = 0; b * 100 < entities; ++b) {
     auto batch = bodies[b % bodies.size()];

@@ -60,11 +60,12 @@ struct Options {
 
 std::string entity_id(long i) { return "urn:ngsi-ld:Sensor:" + std::to_string(i); }
 
-// Records when each Alert is created (by alertSource), to time spikes.
-class AlertWatch final : public twin::ChangeObserver {
+// Records when each Alert is created (by alertSource), to time spikes: a contributor, so that it sees
+// the creation as it is applied (before it is durable, as the engine's own timing would).
+class AlertWatch final : public twin::ChangeContributor {
  public:
   explicit AlertWatch(model::Term alert_type) : alert_type_(alert_type) {}
-  void on_change(const twin::ChangeEvent& e) override {
+  void contribute(const twin::ChangeEvent& e, std::vector<storage::Write>&) override {
     if (e.kind != twin::ChangeEvent::Kind::Created || !e.entity->has_type(alert_type_)) return;
     std::lock_guard lock(mutex);
     created[e.entity->id.substr(e.entity->id.rfind(":urn:") + 1)] = Clock::now();
@@ -77,16 +78,15 @@ class AlertWatch final : public twin::ChangeObserver {
 };
 
 // Connects the engine to the twin's changes or cuts it off, so that runs with and without rules use
-// the same store and the same seeded engine.
-class Switch final : public twin::ChangeObserver {
+// the same store and the same seeded engine: the consumer attached in the engine's stead.
+class Switch final : public twin::ChangeConsumer {
  public:
   explicit Switch(rules::RulesEngine& engine) : engine_(engine) {}
-  void on_change(const twin::ChangeEvent& e) override {
-    if (on.load(std::memory_order_relaxed)) engine_.on_change(e);
-  }
-  void after_write() override {
-    if (on.load(std::memory_order_relaxed)) engine_.after_write();
-  }
+  std::string_view name() const override { return engine_.name(); }  // the thread keeps the engine's name
+  twin::QueueLimits queue_limits() const override { return engine_.queue_limits(); }
+  bool wants(const twin::ChangeEvent& e) const override { return on.load(std::memory_order_relaxed) && engine_.wants(e); }
+  void consume(std::span<const twin::ChangeEvent> events) override { engine_.consume(events); }
+  Timestamp tick(Timestamp now) override { return engine_.tick(now); }
   std::atomic<bool> on{true};
 
  private:
@@ -233,10 +233,10 @@ int main(int argc, char** argv) {
   rules::Incidents incidents(twin, contexts.core(), roads);
   rules::RulesEngine engine(twin, **store, contexts, incidents, nullptr);
   Switch connection(engine);
-  twin.add_observer(&connection);
+  twin.changes().attach(connection);
   auto alert_ctx = contexts.resolve(json::value(rules::kAlertContextUrl)).value();
   AlertWatch watch(model::Term::intern(alert_ctx->expand("Alert")));
-  twin.add_observer(&watch);
+  twin.add_contributor(&watch);
   engine.start();
   for (int k = 0; k < o.rules; ++k) {
     const std::string attribute = "a" + std::to_string(k / o.types % o.attributes);
@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
               percentile(paced.latencies_ms, 1.0), processed ? 1e6 * rules_cpu / static_cast<double>(processed) : 0.0,
               static_cast<unsigned long>(processed), static_cast<unsigned long>(s2.writer_waits - before.writer_waits),
               static_cast<unsigned long>(s2.events_queued), static_cast<unsigned long>(s2.events_processed));
+  twin.changes().detach(connection);
   engine.stop();
   (*store)->close();
   std::filesystem::remove_all(o.dir);

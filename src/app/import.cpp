@@ -197,10 +197,11 @@ int run_import(const ImportOptions& options) {
   current.header.types.push_back(model::Term::intern(core->expand(options.entity_type)));
   for (auto& [name, a] : newest) current.attributes.push_back(std::move(a));
   {
-    history::HistoryStore::Pause pause;
     std::vector<jsonld::DecodedEntity> batch;
     batch.push_back(std::move(current));
-    auto outcome = twin.batch_upsert(options.tenant, std::move(batch), twin::UpsertMode::Update);
+    // A back-fill: history, which recorded the rows above, does not record this change again.
+    auto outcome = twin.batch_upsert(options.tenant, std::move(batch), twin::UpsertMode::Update,
+                                     {twin::Origin::TemporalBackfill, {}});
     if (!outcome.items.empty() && outcome.items.front().error) {
       spdlog::error("cannot update {}: {}", options.entity_id, outcome.items.front().error->detail);
       return 1;

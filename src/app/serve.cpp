@@ -88,7 +88,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
       });
       return types;
     });
-    twin.add_observer(history.get());
+    twin.add_contributor(history.get());  // history is durable with the change it records
   }
   jsonld::ContextStore contexts(http::make_context_fetcher());
   if (!options.context_dir.empty()) {
@@ -116,8 +116,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot restore subscriptions: {}", st.problem().detail);
     return 1;
   }
-  twin.add_observer(&subscriptions);
   subscriptions.start();
+  // The consumers of the twin's change stream (twin/change_stream.hpp): one line each.
+  twin.changes().attach(subscriptions);
 
   ingest::DeviceRegistry devices(**store, contexts.core());
   if (auto st = devices.load(); !st) {
@@ -125,7 +126,6 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     return 1;
   }
   ingest::Ingestor ingestor(twin, devices, contexts.core());
-  twin.add_observer(&ingestor);
   std::optional<ingest::MqttAdapter> mqtt;
   if (!options.mqtt.empty()) {
     mqtt.emplace(ingestor, ingest::MqttOptions{options.mqtt, options.mqtt_shared_group});
@@ -136,6 +136,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     ingestor.set_command_sink(&*mqtt);
   }
   ingestor.start();
+  twin.changes().attach(ingestor);
   std::optional<ingest::CoapAdapter> coap;
   if (!options.coap.empty()) {
     std::string coap_address;
@@ -167,8 +168,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot restore rules: {}", st.problem().detail);
     return 1;
   }
-  twin.add_observer(&rules_engine);
   rules_engine.start();
+  twin.changes().attach(rules_engine);
   http::Services services{twin, contexts, **store};
   services.subscriptions = &subscriptions;
   services.history = history.get();

@@ -1,5 +1,7 @@
 #include "history/history_store.hpp"
 
+#include "history/checksum.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -25,7 +27,6 @@ constexpr std::string_view kInstancePrefix = "urn:ngsi-ld:history:";
 // Below this every record time is clamped when computing a day, so that no day arithmetic overflows.
 constexpr Timestamp kEarliest = -(Timestamp{1} << 62);
 
-thread_local int pause_depth = 0;
 // Compacting at least this many raw records of one series at once asks the store to reclaim them.
 constexpr std::size_t kReclaimAfterDeletions = 20'000;
 
@@ -211,8 +212,6 @@ HistoryInstance instance_from_point(const SeriesId& series, Timestamp time, doub
 
 }  // namespace
 
-HistoryStore::Pause::Pause() { ++pause_depth; }
-HistoryStore::Pause::~Pause() { --pause_depth; }
 
 HistoryStore::HistoryStore(storage::Store& store) : store_(store), counter_(std::random_device{}()) {}
 
@@ -561,6 +560,18 @@ void HistoryStore::record_instance(const std::string& tenant, const std::string&
   records_written_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void HistoryStore::record_backfill(const std::string& tenant, const std::string& entity_id,
+                                   const model::Attribute& instance, Timestamp now, std::vector<storage::Write>& writes) {
+  if (instance.observed_at == kNoTimestamp) return record_instance(tenant, entity_id, instance, now, writes);
+  const SeriesId series{entity_id, std::string(instance.name.str()), std::string(instance.dataset_id.str())};
+  const Timestamp time = instance.observed_at;
+  std::string value = raw_value(entity_id, instance, time);
+  std::string key = raw_key(series_prefix(tenant, series), time, time, crc32c(value));
+  mark_dirty('S' + entity_part(tenant, entity_id), time);
+  writes.push_back({storage::Collection::History, std::move(key), std::move(value)});
+  records_written_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void HistoryStore::mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const {
   std::lock_guard lock(dirty_mutex_);
   auto it = dirty_.find(entity_series_prefix);
@@ -569,7 +580,7 @@ void HistoryStore::mark_dirty(std::string_view entity_series_prefix, Timestamp e
 }
 
 void HistoryStore::contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) {
-  if (pause_depth > 0 || !event.entity) return;
+  if (event.origin == twin::Origin::TemporalBackfill || !event.entity) return;
   const model::Entity& entity = *event.entity;
   EventWriter value;
   value.value.reserve(256);

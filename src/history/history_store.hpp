@@ -1,7 +1,7 @@
 #pragma once
 // The history of every attribute instance, kept in the store's History collection.
 //
-// Recording: HistoryStore is a twin ChangeObserver. In contribute() (under the tenant's write lock,
+// Recording: HistoryStore is a twin ChangeContributor. In contribute() (under the tenant's write lock,
 // before the change is queued) it appends ONE event record per change (every instance the change
 // wrote or removed), so history becomes durable in the same store group as the change. One store
 // key per change rather than per attribute value is what keeps ingest with history cheap.
@@ -91,25 +91,24 @@ struct CompactionStats {
   std::size_t raws_compacted = 0;
 };
 
-class HistoryStore final : public twin::ChangeObserver {
+class HistoryStore final : public twin::ChangeContributor {
  public:
   explicit HistoryStore(storage::Store& store);
   ~HistoryStore() override;
 
   // --- recording -------------------------------------------------------------------------------
+  // Records nothing for a change of origin TemporalBackfill: the temporal API and the importer
+  // record the back-filled instances themselves, with their own times (record_instance).
   void contribute(const twin::ChangeEvent& event, std::vector<storage::Write>& writes) override;
-  // While alive on this thread, contribute() records nothing: for writes of the twin made by the
-  // temporal API and the importer, which record their history themselves.
-  class Pause {
-   public:
-    Pause();
-    ~Pause();
-    Pause(const Pause&) = delete;
-    Pause& operator=(const Pause&) = delete;
-  };
   // The writes that record `instance` (with its own observedAt) as written at `changed_at`.
   void record_instance(const std::string& tenant, const std::string& entity_id, const model::Attribute& instance,
                        Timestamp changed_at, std::vector<storage::Write>& writes);
+  // The writes that record a back-filled `instance` that has an observedAt: keyed by its content
+  // (series, observedAt, and a CRC-32C of the record, its change time being its observedAt), so
+  // that the same instance back-filled twice (a client retrying an unanswered request) is stored
+  // once. Without an observedAt, as record_instance() at `now`.
+  void record_backfill(const std::string& tenant, const std::string& entity_id, const model::Attribute& instance,
+                       Timestamp now, std::vector<storage::Write>& writes);
 
   // --- reading ---------------------------------------------------------------------------------
   // The series of an entity (attribute, datasetId), in key order.

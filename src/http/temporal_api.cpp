@@ -533,7 +533,7 @@ void provision(Services& s, const std::string& tenant, const std::string& id, st
   // The newest instance of each attribute becomes its current value, unless the current one is newer.
   std::map<std::string, const model::Attribute*> newest;
   for (const auto& a : instances) {
-    s.history->record_instance(tenant, id, a, now, writes);
+    s.history->record_backfill(tenant, id, a, now, writes);
     const auto key = instance_key(a);
     const Timestamp t = a.observed_at != kNoTimestamp ? a.observed_at : now;
     auto& best = newest[key];
@@ -549,15 +549,19 @@ void provision(Services& s, const std::string& tenant, const std::string& id, st
       continue;
     update.attributes.push_back(*a);
   }
-  storage::Sequence sequence = writes.empty() ? 0 : s.store.enqueue(std::move(writes));
+  // One durable group: the history records and the entity's change together (a crash keeps both or
+  // neither). The change says it is a back-fill, so history does not record it a second time.
+  storage::Sequence sequence = 0;
   if (!exists || !update.attributes.empty()) {
-    history::HistoryStore::Pause pause;  // recorded above, with their own times
     std::vector<jsonld::DecodedEntity> batch;
     batch.push_back(std::move(update));
-    auto outcome = s.twin.batch_upsert(tenant, std::move(batch), twin::UpsertMode::Update);
+    auto outcome = s.twin.batch_upsert(tenant, std::move(batch), twin::UpsertMode::Update,
+                                       {twin::Origin::TemporalBackfill, {}}, std::move(writes));
     if (!outcome.items.empty() && outcome.items.front().error)
       return reply(problem_response(*outcome.items.front().error));
-    sequence = std::max(sequence, outcome.sequence);
+    sequence = outcome.sequence;
+  } else if (!writes.empty()) {
+    sequence = s.store.enqueue(std::move(writes));
   }
   Response response = make_response(exists ? 204 : 201);
   if (!exists) response.set(beast_http::field::location, std::string(kTemporal) + "/" + id);
@@ -603,12 +607,10 @@ void delete_temporal_entity(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(series, s.history->series_of(tenant, id));
   storage::Sequence sequence = 0;
-  {
-    history::HistoryStore::Pause pause;  // the whole history goes: no deletion records
-    auto removed = s.twin.remove(tenant, id);
-    if (!removed && series.empty()) return reply(problem_response(removed.problem()));
-    if (removed) sequence = removed->sequence;
-  }
+  // The deletion record history makes of this change goes with the whole history below.
+  auto removed = s.twin.remove(tenant, id);
+  if (!removed && series.empty()) return reply(problem_response(removed.problem()));
+  if (removed) sequence = removed->sequence;
   if (auto st = s.store.wait_durable(sequence); !st) return reply(problem_response(st.problem()));
   if (auto st = s.history->delete_entity(tenant, id); !st) return reply(problem_response(st.problem()));
   reply(make_response(204));

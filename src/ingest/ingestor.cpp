@@ -17,19 +17,10 @@ using model::Attribute;
 using model::AttributeKind;
 using model::Term;
 
-// Set while this module writes to the twin, so that its own writes (a command's status, a device
-// being provisioned) are not taken for commands sent through NGSI-LD. Observers run on the writing
-// thread, so a thread-local flag tells them apart.
-thread_local bool t_own_write = false;
-struct OwnWrite {
-  OwnWrite() : outer_(t_own_write) { t_own_write = true; }
-  ~OwnWrite() { t_own_write = outer_; }
-  OwnWrite(const OwnWrite&) = delete;
-  OwnWrite& operator=(const OwnWrite&) = delete;
-
- private:
-  bool outer_;
-};
+// What this module's writes say they are: a device's messages, or its own bookkeeping (provisioning,
+// liveness, command status). Neither is taken for a command sent through NGSI-LD (see wants()).
+const twin::WriteOrigin kDevice{twin::Origin::Device, {}};
+const twin::WriteOrigin kSystem{twin::Origin::System, {}};
 
 constexpr std::size_t kMaxLogKeys = 100000;
 
@@ -158,8 +149,7 @@ Result<storage::Sequence> Ingestor::materialize(const ProvisionedDevice& d, cons
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
   if (device_entity_id(d.device.device_id) != d.entity_id) batch.push_back(std::move(device));
-  OwnWrite own;
-  auto outcome = twin_.batch_upsert(d.device.tenant, std::move(batch), twin::UpsertMode::Update);
+  auto outcome = twin_.batch_upsert(d.device.tenant, std::move(batch), twin::UpsertMode::Update, kSystem);
   for (const auto& item : outcome.items)
     if (item.error) return *item.error;
   return outcome.sequence;
@@ -187,8 +177,7 @@ Result<storage::Sequence> Ingestor::materialize(const GroupChange& change) {
 }
 
 Result<storage::Sequence> Ingestor::forget(const ProvisionedDevice& d) {
-  OwnWrite own;
-  auto removed = twin_.remove(d.device.tenant, device_entity_id(d.device.device_id));
+  auto removed = twin_.remove(d.device.tenant, device_entity_id(d.device.device_id), kSystem);
   if (!removed) return storage::Sequence{0};  // already gone
   return removed->sequence;
 }
@@ -348,8 +337,7 @@ Result<IngestOutcome> Ingestor::ingest(Transport transport, std::string_view api
   if (!prepared) return std::move(prepared).problem();
   PreparedMessage& m = *prepared;
   if (!m.entities.empty()) {
-    OwnWrite own;
-    auto written = twin_.batch_upsert(m.device->device.tenant, std::move(m.entities), twin::UpsertMode::Update);
+    auto written = twin_.batch_upsert(m.device->device.tenant, std::move(m.entities), twin::UpsertMode::Update, kDevice);
     for (auto& item : written.items)
       if (item.error) return fail(transport, DropReason::WriteFailed, m.who, std::move(*item.error));
     m.outcome.sequence = written.sequence;
@@ -369,7 +357,6 @@ storage::Sequence Ingestor::write(std::vector<PreparedMessage>& messages) {
   std::unordered_map<std::string_view, std::vector<PreparedMessage*>> by_tenant;
   for (auto& m : messages) by_tenant[m.device->device.tenant].push_back(&m);
   storage::Sequence last = 0;
-  OwnWrite own;
   for (auto& [tenant, group] : by_tenant) {
     std::vector<jsonld::DecodedEntity> batch;
     for (PreparedMessage* m : group)
@@ -378,7 +365,7 @@ storage::Sequence Ingestor::write(std::vector<PreparedMessage>& messages) {
       for (PreparedMessage* m : group) count_accepted(*m);
       continue;
     }
-    auto written = twin_.batch_upsert(std::string(tenant), std::move(batch), twin::UpsertMode::Update);
+    auto written = twin_.batch_upsert(std::string(tenant), std::move(batch), twin::UpsertMode::Update, kDevice);
     last = std::max(last, written.sequence);
     std::size_t item = 0;
     for (PreparedMessage* m : group) {
@@ -403,8 +390,21 @@ void Ingestor::submit(PreparedMessage message, std::function<void(const Prepared
 
 // ---- commands ----------------------------------------------------------------------------------
 
-void Ingestor::on_change(const twin::ChangeEvent& event) {
-  if (t_own_write || event.kind == twin::ChangeEvent::Kind::Deleted || !event.entity) return;
+bool Ingestor::wants(const twin::ChangeEvent& event) const {
+  // Commands are what clients, rules and applications write; a device's or CityTwin's own writes
+  // (a command's status, a provisioned device) are not commands.
+  const auto o = event.origin;
+  if (o != twin::Origin::ClientRequest && o != twin::Origin::RuleAction && o != twin::Origin::Application) return false;
+  if (event.kind == twin::ChangeEvent::Kind::Deleted || !event.entity) return false;
+  DevicePtr d = registry_.device_for_entity(event.tenant, event.entity->id);
+  return d && !d->commands.empty();
+}
+
+void Ingestor::consume(std::span<const twin::ChangeEvent> events) {
+  for (const auto& event : events) queue_commands(event);
+}
+
+void Ingestor::queue_commands(const twin::ChangeEvent& event) {
   DevicePtr d = registry_.device_for_entity(event.tenant, event.entity->id);
   if (!d || d->commands.empty()) return;
   for (const auto& [name, dataset_id] : event.written) {
@@ -490,16 +490,14 @@ void Ingestor::deliver(const OutgoingCommand& command) {
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
   note_alive(*d, batch, now_ms());
-  OwnWrite own;
-  (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+  (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update, kDevice);
 }
 
 std::string Ingestor::take_commands(const ProvisionedDevice& d) {
   std::vector<jsonld::DecodedEntity> alive;  // asking for commands is speaking
   note_alive(d, alive, now_ms());
   if (!alive.empty()) {
-    OwnWrite own;
-    (void)twin_.batch_upsert(d.device.tenant, std::move(alive), twin::UpsertMode::Update);
+    (void)twin_.batch_upsert(d.device.tenant, std::move(alive), twin::UpsertMode::Update, kDevice);
   }
   std::vector<OutgoingCommand> waiting;
   {
@@ -534,10 +532,9 @@ void Ingestor::set_command_status(const OutgoingCommand& command, std::string_vi
   auto entity = fragment_of(d->entity_id, d->entity_type);
   entity.attributes.push_back(property(c->status, json::value(status)));
   if (info) entity.attributes.push_back(property(c->info, json::value(*info)));
-  OwnWrite own;
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
-  (void)twin_.batch_update(d->device.tenant, std::move(batch), false);
+  (void)twin_.batch_update(d->device.tenant, std::move(batch), false, kSystem);
 }
 
 Status Ingestor::add_command_results(const ProvisionedDevice& d, std::vector<CommandResult>& results,
@@ -579,8 +576,7 @@ Result<IngestOutcome> Ingestor::command_result(Transport transport, std::string_
   std::vector<jsonld::DecodedEntity> batch;
   batch.push_back(std::move(entity));
   note_alive(*d, batch, now_ms());
-  OwnWrite own;
-  auto written = twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+  auto written = twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update, kDevice);
   for (auto& item : written.items)
     if (item.error) return fail(transport, DropReason::WriteFailed, who, std::move(*item.error));
   command_results_.fetch_add(results.size(), std::memory_order_relaxed);
@@ -601,8 +597,7 @@ void Ingestor::check_liveness(Timestamp now) {
       continue;
     std::vector<jsonld::DecodedEntity> batch;
     mark_state(*d, DeviceState::Offline, batch, now);
-    OwnWrite own;
-    (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update);
+    (void)twin_.batch_upsert(d->device.tenant, std::move(batch), twin::UpsertMode::Update, kSystem);
     went_offline_.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("ingest: device {} is offline (silent for more than {} s)", d->device.device_id, timeout);
   }
@@ -653,6 +648,7 @@ void Ingestor::start() {
 }
 
 void Ingestor::stop() {
+  twin_.changes().detach(*this);
   writer_->stop();
   {
     std::lock_guard lock(mutex_);

@@ -13,8 +13,9 @@
 //     marks its Device entity online / offline (deviceState) when it speaks again / stays silent
 //     longer than its timeout; across a restart a device keeps the state its Device entity has and
 //     its silence counts from when it was last seen;
-//   - watches the twin (a ChangeObserver) for command attributes written through NGSI-LD and sends
-//     them to the device on a thread of their own, never on the write path: to a CommandSink (the
+//   - consumes the twin's change stream for command attributes written by clients, rules or
+//     applications (not by itself: the Origin of the change tells), once durable, and sends them
+//     to the device on a thread of their own, never on the write path: to a CommandSink (the
 //     MQTT adapter, <cmd>_status PENDING until the device answers on /cmdexe), or, for a device with
 //     transport HTTP and an endpoint, POSTed to the endpoint (its answer in the response body); a
 //     device with transport HTTP and no endpoint polls: its commands wait (PENDING) until it asks
@@ -127,7 +128,7 @@ struct PreparedMessage {
 
 class BatchWriter;
 
-class Ingestor final : public twin::ChangeObserver {
+class Ingestor final : public twin::ChangeConsumer {
  public:
   // Reads each provisioned device's state (online / offline) back from its Device entity: construct
   // it once the twin and the registry are loaded, before messages flow.
@@ -182,7 +183,11 @@ class Ingestor final : public twin::ChangeObserver {
 
   IngestStats stats() const;
 
-  void on_change(const twin::ChangeEvent& event) override;
+  // twin::ChangeConsumer (called by the change stream): commands written to provisioned devices.
+  // Attach it to the twin's change stream to send commands; stop() detaches it.
+  std::string_view name() const override { return "ingest"; }
+  bool wants(const twin::ChangeEvent& event) const override;
+  void consume(std::span<const twin::ChangeEvent> events) override;
 
  private:
   Result<IngestOutcome> fail(Transport transport, DropReason reason, std::string_view who, Problem problem);
@@ -195,6 +200,7 @@ class Ingestor final : public twin::ChangeObserver {
                   Timestamp at);
   void restore_liveness();
   void run_liveness();
+  void queue_commands(const twin::ChangeEvent& event);
   void run_commands(std::deque<OutgoingCommand>& queue);
   void deliver(const OutgoingCommand& command);
   // <cmd>_status (and <cmd>_info when given) of the command's device.

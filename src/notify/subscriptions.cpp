@@ -28,9 +28,10 @@ json::value context_member(const Subscription& s) {
 }  // namespace
 
 struct Subscriptions::Impl {
-  Impl(twin::Twin& t, storage::Store& st, jsonld::ContextStore& c, NotifierOptions o)
-      : twin(t), store(st), contexts(c), options(o), dispatcher(o.delivery) {}
+  Impl(Subscriptions& s, twin::Twin& t, storage::Store& st, jsonld::ContextStore& c, NotifierOptions o)
+      : self(s), twin(t), store(st), contexts(c), options(o), dispatcher(o.delivery) {}
 
+  Subscriptions& self;  // the change consumer, to wake its delivery thread
   twin::Twin& twin;
   storage::Store& store;
   jsonld::ContextStore& contexts;
@@ -43,16 +44,10 @@ struct Subscriptions::Impl {
   std::unordered_map<std::string, SubscriptionIndex> tenants;
   std::atomic<std::size_t> count{0};
 
-  // What the matcher thread is handed.
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::condition_variable space_cv;  // writers waiting for the matcher to take the queue
-  std::vector<twin::ChangeEvent> events;
-  std::vector<std::string> to_schedule;  // keys of periodic subscriptions created or changed
-  bool stopping = false;
-  std::thread matcher;
-  std::atomic<bool> matcher_started{false};  // read by writers in after_write()
-  std::atomic<std::uint64_t> events_queued{0}, writer_waits{0}, notifications{0};
+  // Periodic subscriptions created or changed, for the matcher (the change stream's delivery thread).
+  std::mutex schedule_mutex;
+  std::vector<std::string> to_schedule;  // their keys
+  std::atomic<std::uint64_t> notifications{0};
 
   // The matcher thread's own: when each subscription was last notified and what throttling holds.
   struct Pacing {
@@ -109,50 +104,31 @@ struct Subscriptions::Impl {
   }
 
   void schedule(const std::string& key) {
-    std::lock_guard lock(queue_mutex);
-    to_schedule.push_back(key);
-    queue_cv.notify_one();
-  }
-
-  // ---- the matcher thread -----------------------------------------------------------------------
-
-  void run() {
-    std::vector<twin::ChangeEvent> batch;
-    std::vector<std::string> scheduled;
-    std::vector<const Registration*> candidates;
-    for (;;) {
-      {
-        std::unique_lock lock(queue_mutex);
-        auto ready = [&] { return stopping || !events.empty() || !to_schedule.empty(); };
-        if (timers.empty()) {
-          queue_cv.wait(lock, ready);
-        } else {
-          const auto due = std::chrono::system_clock::time_point(std::chrono::milliseconds(timers.top().first));
-          queue_cv.wait_until(lock, due, ready);
-        }
-        if (stopping) return;
-        batch.swap(events);
-        scheduled.swap(to_schedule);
-      }
-      space_cv.notify_all();
-      for (const auto& key : scheduled) start_periodic(key);
-      scheduled.clear();
-      if (!batch.empty()) {
-        storage::Sequence last = 0;
-        for (const auto& e : batch) last = std::max(last, e.sequence);
-        // Only what is durable is notified: a change lost by a crash must not have been announced.
-        if (auto st = last ? store.wait_durable(last) : Status(); !st) {
-          spdlog::error("notifications: changes not durable, not notified: {}", st.problem().detail);
-        } else {
-          for (const auto& e : batch) match(e, candidates);
-        }
-        batch.clear();
-      }
-      run_timers(now_ms());
+    {
+      std::lock_guard lock(schedule_mutex);
+      to_schedule.push_back(key);
     }
+    twin.changes().wake(self);
   }
 
-  void match(const twin::ChangeEvent& event, std::vector<const Registration*>& candidates) {
+  // ---- the matcher (the change stream's delivery thread) ------------------------------------------
+
+  std::vector<const Registration*> scratch;  // candidates, in match()
+  std::vector<std::string> scheduled;           // scratch of tick()
+
+  Timestamp tick(Timestamp now) {
+    {
+      std::lock_guard lock(schedule_mutex);
+      scheduled.swap(to_schedule);
+    }
+    for (const auto& key : scheduled) start_periodic(key);
+    scheduled.clear();
+    run_timers(now);
+    return timers.empty() ? kNoTimestamp : timers.top().first;
+  }
+
+  void match(const twin::ChangeEvent& event) {
+    auto& candidates = scratch;
     std::vector<RegistrationPtr> matched;
     const Timestamp now = now_ms();
     {
@@ -288,7 +264,7 @@ struct Subscriptions::Impl {
 
 Subscriptions::Subscriptions(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts,
                              NotifierOptions options)
-    : impl_(std::make_unique<Impl>(twin, store, contexts, options)) {}
+    : impl_(std::make_unique<Impl>(*this, twin, store, contexts, options)) {}
 
 Subscriptions::~Subscriptions() { stop(); }
 
@@ -314,7 +290,10 @@ Status Subscriptions::restore() {
       r->paused_until = Registration::kNotResumed;
     }
     impl_->tenants[r->tenant].put(std::move(r));
-    if (periodic) impl_->to_schedule.push_back(std::string(key));
+    if (periodic) {
+      std::lock_guard schedule_lock(impl_->schedule_mutex);
+      impl_->to_schedule.push_back(std::string(key));
+    }
     ++restored;
     return true;
   });
@@ -325,18 +304,11 @@ Status Subscriptions::restore() {
 
 void Subscriptions::start() {
   impl_->dispatcher.start();
-  if (!impl_->matcher.joinable()) impl_->matcher = std::thread([this] { impl_->run(); });
-  impl_->matcher_started = true;
+  impl_->twin.changes().release(*this);
 }
 
 void Subscriptions::stop() {
-  {
-    std::lock_guard lock(impl_->queue_mutex);
-    impl_->stopping = true;
-  }
-  impl_->queue_cv.notify_all();
-  impl_->space_cv.notify_all();
-  if (impl_->matcher.joinable()) impl_->matcher.join();
+  impl_->twin.changes().detach(*this);
   impl_->dispatcher.stop();
 }
 
@@ -405,29 +377,24 @@ void Subscriptions::stream(boost::asio::ip::tcp::socket socket, UpgradeRequest r
   accept_websocket(std::move(socket), std::move(request), impl_->hub, storage::tenant_key(tenant, id));
 }
 
-void Subscriptions::on_change(const twin::ChangeEvent& event) {
-  if (impl_->count.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard lock(impl_->queue_mutex);
-  impl_->events.push_back(event);
-  impl_->events_queued.fetch_add(1, std::memory_order_relaxed);
-  if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
+twin::QueueLimits Subscriptions::queue_limits() const {
+  return {impl_->options.event_queue_capacity, impl_->options.queue_full_wait};
 }
 
-void Subscriptions::after_write() {
-  if (impl_->count.load(std::memory_order_relaxed) == 0) return;
-  std::unique_lock lock(impl_->queue_mutex);
-  const auto capacity = impl_->options.event_queue_capacity;
-  if (impl_->events.size() < capacity || impl_->stopping || !impl_->matcher_started) return;
-  impl_->writer_waits.fetch_add(1, std::memory_order_relaxed);
-  impl_->space_cv.wait_for(lock, impl_->options.queue_full_wait,
-                           [&] { return impl_->stopping || impl_->events.size() < capacity; });
+bool Subscriptions::wants(const twin::ChangeEvent&) const { return impl_->count.load(std::memory_order_relaxed) != 0; }
+
+void Subscriptions::consume(std::span<const twin::ChangeEvent> events) {
+  for (const auto& e : events) impl_->match(e);
 }
+
+Timestamp Subscriptions::tick(Timestamp now) { return impl_->tick(now); }
 
 NotifierStats Subscriptions::stats() const {
   NotifierStats out;
+  const auto stream = impl_->twin.changes().stats(*this);
   out.subscriptions = impl_->count.load();
-  out.events_queued = impl_->events_queued.load();
-  out.writer_waits = impl_->writer_waits.load();
+  out.events_queued = stream.events_queued;
+  out.writer_waits = stream.writer_waits;
   out.notifications = impl_->notifications.load();
   out.delivery = impl_->dispatcher.stats();
   return out;

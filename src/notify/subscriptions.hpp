@@ -2,12 +2,11 @@
 // The subscriptions of every tenant and the machinery that notifies them (ETSI GS CIM 009 v1.8,
 // clauses 5.8 and 6.10–6.11): the registry the HTTP handlers call, and the twin's change observer.
 //
-// - The write path pays only for a queue: the twin calls on_change() under the tenant's lock, and
-//   it appends the event to a queue (with no subscription at all nothing is queued). No event is
-//   ever dropped: beyond event_queue_capacity queued events, a writer waits in after_write() (after
-//   the twin released its lock, at most queue_full_wait per write call) for the matcher to catch up.
-// - One matcher thread takes the queued events in batches, waits until the batch is durable (a
-//   change that a crash loses is never notified), finds the candidate subscriptions in the index
+// - A consumer of the twin's change stream (twin/change_stream.hpp): it receives every durable
+//   change in order (a change that a crash loses is never notified), through a queue of
+//   event_queue_capacity events that holds writers back (queue_full_wait at most per write call)
+//   rather than dropping a change. With no subscription at all nothing is queued (wants()).
+// - Its delivery thread (the matcher) finds the candidate subscriptions in the index
 //   (matching.hpp), checks them, renders the notifications and hands them to the dispatcher
 //   (delivery.hpp) and to the subscription's WebSocket listeners (websocket.hpp). The same thread
 //   sends periodic notifications (timeInterval) and those that throttling held back.
@@ -37,7 +36,7 @@
 #include "notify/subscription.hpp"
 #include "notify/websocket.hpp"
 #include "storage/store.hpp"
-#include "twin/change_event.hpp"
+#include "twin/change_stream.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::notify {
@@ -57,7 +56,7 @@ struct NotifierStats {
   DeliveryStats delivery;
 };
 
-class Subscriptions final : public twin::ChangeObserver {
+class Subscriptions final : public twin::ChangeConsumer {
  public:
   Subscriptions(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts, NotifierOptions options = {});
   ~Subscriptions() override;
@@ -67,9 +66,11 @@ class Subscriptions final : public twin::ChangeObserver {
   // Loads every stored subscription. Call before start(). A stored subscription that cannot be read
   // back (its @context unavailable, say) is logged and left in the store.
   Status restore();
-  // Starts the matcher and delivery threads.
+  // Starts the delivery (dispatcher) threads, and releases the changes held for it if it was
+  // attached with Delivery::Held. Attach it to the twin's change stream to receive changes.
   void start();
-  // Stops them; queued events and notifications are abandoned. Call before closing the store.
+  // Detaches it from the change stream and stops the dispatcher; queued events and notifications
+  // are abandoned. Call before closing the store.
   void stop();
 
   // The operations of /ngsi-ld/v1/subscriptions. Each returns the store sequence to wait for
@@ -96,8 +97,12 @@ class Subscriptions final : public twin::ChangeObserver {
   void stream(boost::asio::ip::tcp::socket socket, UpgradeRequest request, const std::string& tenant,
               const std::string& id);
 
-  void on_change(const twin::ChangeEvent& event) override;
-  void after_write() override;
+  // twin::ChangeConsumer, called by the change stream.
+  std::string_view name() const override { return "notify"; }
+  twin::QueueLimits queue_limits() const override;
+  bool wants(const twin::ChangeEvent& event) const override;
+  void consume(std::span<const twin::ChangeEvent> events) override;
+  Timestamp tick(Timestamp now) override;
 
   NotifierStats stats() const;
 

@@ -281,17 +281,10 @@ struct Record {
   std::shared_ptr<Health> health;
 };
 
-// A change as the rules thread needs it: without `previous` (rules do not read it, and the queue
-// need not keep old states alive), the instances inline (a change mostly writes one or two).
-struct QueuedChange {
-  using Instances = boost::container::small_vector<twin::ChangeEvent::Instance, 2>;
-  twin::ChangeEvent::Kind kind;
-  std::string tenant;
-  std::shared_ptr<const Entity> entity;
-  Instances written, removed;
-  Timestamp at;
-  storage::Sequence sequence;
-};
+using QueuedChange = twin::ChangeEvent;
+
+// What the engine's writes (alerts, actions) say they are.
+const twin::WriteOrigin kRuleAction{twin::Origin::RuleAction, {}};
 
 std::optional<double> number_of(const json::value& v) {
   if (v.is_number()) return v.to_number<double>();
@@ -301,6 +294,7 @@ std::optional<double> number_of(const json::value& v) {
 }  // namespace
 
 struct RulesEngine::Impl {
+  RulesEngine& self;  // the change consumer, to wake its delivery thread (the rules thread)
   twin::Twin& twin;
   storage::Store& store;
   jsonld::ContextStore& contexts;
@@ -314,21 +308,13 @@ struct RulesEngine::Impl {
   mutable std::mutex records_mutex;
   std::map<std::string, std::map<std::string, Record>> records;  // tenant → id → record
 
-  // The queue between the write path and the rules thread.
-  // It is never cut short: beyond options.event_queue_capacity events, writers wait in after_write()
-  // (outside the twin's locks, up to options.queue_full_wait each time) for the rules thread to catch up.
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::condition_variable space_cv;  // writers waiting for room
-  std::size_t writers_waiting = 0;
-  std::deque<QueuedChange> events;
+  // Rules created, changed or removed, for the rules thread; and the types rules watch, for wants().
+  mutable std::mutex queue_mutex;
   std::vector<std::pair<std::string, std::string>> changed_rules;  // tenant, id
   std::unordered_map<std::string, std::unordered_set<Term>> watched_types;  // tenant → types rules watch
-  bool stopping = false;
-  std::atomic<std::uint64_t> queued{0}, writer_waits{0}, processed{0}, evaluations{0};
-  std::atomic<std::thread::id> rules_thread_id{};
+  std::atomic<std::uint64_t> processed{0}, evaluations{0};
 
-  // Owned by the rules thread.
+  // Owned by the rules thread (the change stream's delivery thread for this consumer).
   std::unordered_map<std::string, TenantRuntime> runtimes;  // node-based: Runtime::home stays valid
   std::unordered_map<std::uint64_t, Runtime*> live;        // serial → the runtime, for timers and retries
   std::vector<Runtime*> candidates;                        // scratch of process()
@@ -344,8 +330,10 @@ struct RulesEngine::Impl {
   bool seeded = false;
   std::thread thread;
 
-  Impl(twin::Twin& t, storage::Store& s, jsonld::ContextStore& c, Incidents& i, const HistorySource* h, EngineOptions o)
-      : twin(t), store(s), contexts(c), incidents(i), history(h), options(std::move(o)), dispatcher(options.delivery) {
+  Impl(RulesEngine& e, twin::Twin& t, storage::Store& s, jsonld::ContextStore& c, Incidents& i, const HistorySource* h,
+       EngineOptions o)
+      : self(e),
+        twin(t), store(s), contexts(c), incidents(i), history(h), options(std::move(o)), dispatcher(options.delivery) {
     auto ctx = contexts.resolve(json::value(kAlertContextUrl));
     alert_context = ctx ? *ctx : contexts.core();
   }
@@ -377,9 +365,11 @@ struct RulesEngine::Impl {
   }
 
   void announce(const std::string& tenant, const std::string& id) {
-    std::lock_guard lock(queue_mutex);
-    changed_rules.emplace_back(tenant, id);
-    queue_cv.notify_one();
+    {
+      std::lock_guard lock(queue_mutex);
+      changed_rules.emplace_back(tenant, id);
+    }
+    twin.changes().wake(self);
   }
 
   void refresh_watched_types() {
@@ -427,8 +417,8 @@ struct RulesEngine::Impl {
   // ---------------------------------------------------------------------------------------------
   // The rules thread
 
-  void run() {
-    rules_thread_id = std::this_thread::get_id();
+  // Once when the rules thread starts, and after each batch of changes or wake-up.
+  Timestamp tick() {
     if (!seeded) {
       seeded = true;
       std::vector<std::pair<std::string, std::string>> all;
@@ -439,56 +429,29 @@ struct RulesEngine::Impl {
       }
       apply_rule_changes(all, /*restart=*/true);
     }
-    std::vector<QueuedChange> batch;
     std::vector<std::pair<std::string, std::string>> changed;
-    for (;;) {
-      {
-        std::unique_lock lock(queue_mutex);
-        const auto deadline = next_deadline();
-        auto ready = [&] { return stopping || !events.empty() || !changed_rules.empty(); };
-        if (deadline == kNoTimestamp) {
-          queue_cv.wait_for(lock, std::chrono::milliseconds(500), ready);
-        } else {
-          const auto wait = std::max<Timestamp>(0, deadline - now_ms());
-          queue_cv.wait_for(lock, std::chrono::milliseconds(wait), ready);
-        }
-        if (stopping) return;
-        constexpr std::size_t kBatch = 4096;
-        while (!events.empty() && batch.size() < kBatch) {
-          batch.push_back(std::move(events.front()));
-          events.pop_front();
-        }
-        if (writers_waiting > 0 && events.size() < options.event_queue_capacity) space_cv.notify_all();
-        changed.swap(changed_rules);
-      }
-      if (!changed.empty()) {
-        apply_rule_changes(changed, /*restart=*/false);
-        changed.clear();
-      }
-      if (!batch.empty()) {
-        // Each event waits only for its own durability (the durable prefix), not for the batch's last.
-        storage::Sequence durable_through = 0;
-        number_batch(batch);
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-          if (i + 2 * kLookahead < batch.size()) prefetch_states(batch[i + 2 * kLookahead], numbered[i + 2 * kLookahead], false);
-          if (i + kLookahead < batch.size()) prefetch_states(batch[i + kLookahead], numbered[i + kLookahead], true);
-          const auto& e = batch[i];
-          if (e.sequence > durable_through) {
-            if (auto st = store.wait_durable(e.sequence); !st) {
-              spdlog::warn("rules: a change was not durable, not evaluated: {}", st.problem().detail);
-              continue;
-            }
-            durable_through = e.sequence;
-          }
-          process(e, numbered[i]);
-        }
-        processed += batch.size();
-        batch.clear();
-      }
-      run_timers();
-      run_retries();
-      publish_counts();
+    {
+      std::lock_guard lock(queue_mutex);
+      changed.swap(changed_rules);
     }
+    if (!changed.empty()) apply_rule_changes(changed, /*restart=*/false);
+    run_timers();
+    run_retries();
+    publish_counts();
+    const Timestamp next = next_deadline();
+    const Timestamp counts_due = now_ms() + 500;  // the counts rules show are published at least this often
+    return next == kNoTimestamp ? counts_due : std::min(next, counts_due);
+  }
+
+  // Changes, durable and in order (the change stream waited for their group).
+  void consume(std::span<const QueuedChange> batch) {
+    number_batch(batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (i + 2 * kLookahead < batch.size()) prefetch_states(batch[i + 2 * kLookahead], numbered[i + 2 * kLookahead], false);
+      if (i + kLookahead < batch.size()) prefetch_states(batch[i + kLookahead], numbered[i + kLookahead], true);
+      process(batch[i], numbered[i]);
+    }
+    processed += batch.size();
   }
 
   Timestamp next_deadline() const {
@@ -696,7 +659,7 @@ struct RulesEngine::Impl {
   };
   std::vector<Numbered> numbered;  // scratch: per change of the batch
 
-  void number_batch(const std::vector<QueuedChange>& batch) {
+  void number_batch(std::span<const QueuedChange> batch) {
     numbered.clear();
     const std::string* last_tenant = nullptr;
     TenantRuntime* tr = nullptr;
@@ -1017,19 +980,19 @@ struct RulesEngine::Impl {
         spec.alert = state.alert_id;
         spec.source = entity_id;
         spec.by = "rule:" + rule.id;
-        auto opened = incidents.open(rt.tenant, spec);
+        auto opened = incidents.open(rt.tenant, spec, kRuleAction);
         if (!opened) return opened.problem();
         return {};
       }
       case ActionKind::Update: {
         auto fragment = action.fragment;
-        auto done = twin.merge(rt.tenant, action.target.empty() ? entity_id : action.target, std::move(fragment));
+        auto done = twin.merge(rt.tenant, action.target.empty() ? entity_id : action.target, std::move(fragment), kRuleAction);
         if (!done) return done.problem();
         return {};
       }
       case ActionKind::Command: {
         auto fragment = action.fragment;
-        auto done = twin.merge(rt.tenant, action.target, std::move(fragment));
+        auto done = twin.merge(rt.tenant, action.target, std::move(fragment), kRuleAction);
         if (!done) return done.problem();
         return {};
       }
@@ -1077,7 +1040,7 @@ struct RulesEngine::Impl {
     if (const auto* where = location_of(entity)) body["location"] = json::object{{"type", "GeoProperty"}, {"value", *where}};
     auto decoded = jsonld::decode_entity(body, *alert_context, {});
     if (!decoded) return decoded.problem();
-    auto created = twin.create(rt.tenant, std::move(decoded).value());
+    auto created = twin.create(rt.tenant, std::move(decoded).value(), kRuleAction);
     if (!created) return created.problem();
     state.alert_id = id;
     return {};
@@ -1088,7 +1051,7 @@ struct RulesEngine::Impl {
     json::object body{{"validTo", property(date_time(now))}, {"status", property("cleared")}};
     auto decoded = jsonld::decode_entity(body, *alert_context, {});
     if (!decoded) return decoded.problem();
-    auto done = twin.merge(rt.tenant, state.alert_id, std::move(decoded).value());
+    auto done = twin.merge(rt.tenant, state.alert_id, std::move(decoded).value(), kRuleAction);
     if (!done && done.problem().kind != ProblemKind::ResourceNotFound) return done.problem();  // deleted by someone: nothing to clear
     return {};
   }
@@ -1107,7 +1070,7 @@ struct RulesEngine::Impl {
 
 RulesEngine::RulesEngine(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts, Incidents& incidents,
                          const HistorySource* history, EngineOptions options)
-    : impl_(std::make_unique<Impl>(twin, store, contexts, incidents, history, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(*this, twin, store, contexts, incidents, history, std::move(options))) {}
 
 RulesEngine::~RulesEngine() { stop(); }
 
@@ -1147,20 +1110,11 @@ Status RulesEngine::restore() {
 
 void RulesEngine::start() {
   impl_->dispatcher.start();
-  impl_->thread = std::thread([this] {
-    pthread_setname_np(pthread_self(), "citytwin-rules");  // so that top and perf tell it apart
-    impl_->run();
-  });
+  impl_->twin.changes().release(*this);
 }
 
 void RulesEngine::stop() {
-  {
-    std::lock_guard lock(impl_->queue_mutex);
-    impl_->stopping = true;
-    impl_->queue_cv.notify_all();
-    impl_->space_cv.notify_all();
-  }
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->twin.changes().detach(*this);
   impl_->dispatcher.stop();
 }
 
@@ -1224,39 +1178,27 @@ std::vector<RulesEngine::View> RulesEngine::list(const std::string& tenant, std:
   return out;
 }
 
-void RulesEngine::on_change(const twin::ChangeEvent& event) {
-  if (!event.entity) return;
+twin::QueueLimits RulesEngine::queue_limits() const {
+  return {impl_->options.event_queue_capacity, impl_->options.queue_full_wait};
+}
+
+bool RulesEngine::wants(const twin::ChangeEvent& event) const {
+  if (!event.entity) return false;
   std::lock_guard lock(impl_->queue_mutex);
   auto types = impl_->watched_types.find(event.tenant);
-  if (types == impl_->watched_types.end()) return;
-  bool watched = false;
-  for (auto type : event.entity->types) watched = watched || types->second.count(type) > 0;
-  if (!watched) return;
-  impl_->events.push_back(QueuedChange{event.kind, event.tenant, event.entity,
-                                       QueuedChange::Instances(event.written.begin(), event.written.end()),
-                                       QueuedChange::Instances(event.removed.begin(), event.removed.end()), event.at,
-                                       event.sequence});
-  ++impl_->queued;
-  // The rules thread drains the whole queue each time it wakes: only the first event needs a wake-up.
-  if (impl_->events.size() == 1) impl_->queue_cv.notify_one();
+  if (types == impl_->watched_types.end()) return false;
+  for (auto type : event.entity->types)
+    if (types->second.count(type) > 0) return true;
+  return false;
 }
 
-void RulesEngine::after_write() {
-  // The rules thread's own writes (alerts, updates) must not wait for the queue it alone drains.
-  const auto rules_thread = impl_->rules_thread_id.load(std::memory_order_relaxed);
-  if (rules_thread == std::thread::id{} || std::this_thread::get_id() == rules_thread) return;  // not started; or its own
-  std::unique_lock lock(impl_->queue_mutex);
-  const auto capacity = impl_->options.event_queue_capacity;
-  if (impl_->events.size() < capacity || impl_->stopping) return;
-  ++impl_->writer_waits;
-  ++impl_->writers_waiting;
-  impl_->space_cv.wait_for(lock, impl_->options.queue_full_wait,
-                           [&] { return impl_->stopping || impl_->events.size() < capacity; });
-  --impl_->writers_waiting;
-}
+void RulesEngine::consume(std::span<const twin::ChangeEvent> events) { impl_->consume(events); }
+
+Timestamp RulesEngine::tick(Timestamp) { return impl_->tick(); }
 
 EngineStats RulesEngine::stats() const {
-  return {impl_->queued.load(), impl_->writer_waits.load(), impl_->processed.load(), impl_->evaluations.load()};
+  const auto stream = impl_->twin.changes().stats(*this);
+  return {stream.events_queued, stream.writer_waits, impl_->processed.load(), impl_->evaluations.load()};
 }
 
 json::object render_rule(const RulesEngine::View& view) {

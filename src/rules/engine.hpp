@@ -2,12 +2,12 @@
 // The rules engine: rule definitions per tenant (durable in Collection::Rules), and their
 // evaluation off the write path.
 //
-// - on_change() (under the twin's write lock) only appends the event to a queue, and only when some
-//   rule of the tenant watches one of the entity's types. No change is ever dropped: when more than
-//   event_queue_capacity events wait, the writer waits in after_write() (after the twin released its
-//   lock, up to queue_full_wait per write call) until the rules thread has taken some: back-pressure.
-// - One rules thread takes the queued events in batches, waits until they are durable, and hands
-//   each to the rules that can match it: those filed under the entity's type and one of the
+// - A consumer of the twin's change stream (twin/change_stream.hpp): it is queued only the changes
+//   of entities of a type some rule of the tenant watches (wants()), each once durable, in order,
+//   through a queue of event_queue_capacity that holds writers back (up to queue_full_wait per
+//   write call) instead of dropping a change. Its own writes (alerts, actions: origin RuleAction)
+//   are made on its delivery thread and so never wait for that queue.
+// - The rules thread (its delivery thread) hands each change to the rules that can match it: those filed under the entity's type and one of the
 //   attributes the change wrote (or, for rules that count every update or watch an area, under the
 //   type alone). Per (rule, entity) it keeps the windows of the condition, the `for` and clearing
 //   timers and whether the alert is raised; timers (silence, `for`, values leaving a window) are kept
@@ -35,7 +35,7 @@
 #include "rules/incidents.hpp"
 #include "rules/rule.hpp"
 #include "storage/store.hpp"
-#include "twin/change_event.hpp"
+#include "twin/change_stream.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::rules {
@@ -72,7 +72,7 @@ struct EngineStats {
   std::uint64_t events_processed = 0, evaluations = 0;
 };
 
-class RulesEngine final : public twin::ChangeObserver {
+class RulesEngine final : public twin::ChangeConsumer {
  public:
   RulesEngine(twin::Twin& twin, storage::Store& store, jsonld::ContextStore& contexts, Incidents& incidents,
               const HistorySource* history, EngineOptions options = {});
@@ -81,7 +81,10 @@ class RulesEngine final : public twin::ChangeObserver {
   RulesEngine& operator=(const RulesEngine&) = delete;
 
   Status restore();  // before start()
+  // Starts the notification dispatcher, and releases the changes held for the engine if it was
+  // attached to the change stream with Delivery::Held. Attach it to receive changes.
   void start();
+  // Detaches it from the change stream (joins the rules thread) and stops the dispatcher.
   void stop();
 
   // The operations of /admin/v1/rules; each returns the store sequence to wait for.
@@ -97,8 +100,12 @@ class RulesEngine final : public twin::ChangeObserver {
   Result<View> get(const std::string& tenant, const std::string& id) const;
   std::vector<View> list(const std::string& tenant, std::size_t offset, std::size_t limit, std::size_t& total) const;
 
-  void on_change(const twin::ChangeEvent& event) override;
-  void after_write() override;
+  // twin::ChangeConsumer, called by the change stream.
+  std::string_view name() const override { return "rules"; }
+  twin::QueueLimits queue_limits() const override;
+  bool wants(const twin::ChangeEvent& event) const override;
+  void consume(std::span<const twin::ChangeEvent> events) override;
+  Timestamp tick(Timestamp now) override;
   EngineStats stats() const;
 
  private:

@@ -112,7 +112,7 @@ Result<StepRequest> Incidents::parse_step(IncidentStep step, const json::object&
   return request;
 }
 
-Result<Written> Incidents::open(const std::string& tenant, const IncidentSpec& spec) {
+Result<Written> Incidents::open(const std::string& tenant, const IncidentSpec& spec, const twin::WriteOrigin& origin) {
   static std::atomic<std::uint64_t> counter{0};
   const Timestamp now = now_ms();
   const std::string id =
@@ -134,7 +134,7 @@ Result<Written> Incidents::open(const std::string& tenant, const IncidentSpec& s
     body["concerns"] = json::object{{"type", "Relationship"}, {"object", spec.source}};
   auto decoded = jsonld::decode_entity(body, *context_, {});
   if (!decoded) return decoded.problem();
-  auto created = twin_.create(tenant, std::move(decoded).value());
+  auto created = twin_.create(tenant, std::move(decoded).value(), origin);
   if (!created) return created.problem();
   return Written{id, created->sequence, {}};
 }

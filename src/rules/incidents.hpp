@@ -58,7 +58,8 @@ class Incidents {
   Incidents(twin::Twin& twin, jsonld::ContextPtr context, RoadGraphs& roads);
 
   // Checks the spec (BadRequestData) and creates the Incident entity.
-  Result<Written> open(const std::string& tenant, const IncidentSpec& spec);
+  Result<Written> open(const std::string& tenant, const IncidentSpec& spec,
+                       const twin::WriteOrigin& origin = {});
   // Parses an operator's POST /admin/v1/incidents body.
   static Result<IncidentSpec> parse_spec(const json::object& body);
   static Result<StepRequest> parse_step(IncidentStep step, const json::object& body);

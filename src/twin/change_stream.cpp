@@ -69,7 +69,7 @@ struct ChangeStream::Lane {
 
   void run() {
     thread_id = std::this_thread::get_id();
-    std::string name = "ct-" + std::string(consumer->name());
+    std::string name = "citytwin-" + std::string(consumer->name());
     name.resize(std::min<std::size_t>(name.size(), 15));  // the kernel's limit
     pthread_setname_np(pthread_self(), name.c_str());
     Timestamp due = consumer->tick(now_ms());

@@ -18,7 +18,8 @@
 //
 // Threads:
 //   - publish() is called by the twin's writer under the tenant's write lock; wants() runs there.
-//   - Each attached consumer has ONE delivery thread of its own ("ct-<name>") which calls tick()
+//   - Each attached consumer has ONE delivery thread of its own ("citytwin-<name>", cut to 15
+//     characters) which calls tick()
 //     once at start, then consume() and tick() as events, wake-ups and the tick's deadline come.
 //     A consumer's state touched only from consume() and tick() needs no lock.
 //   - attach(), detach(), release(), wake(), wait_consumed() and stats() may be called from any

@@ -129,6 +129,9 @@ def main():
         t.expect(r.status == 201, "POST /temporal/entities creates", 201, r)
         r = server.request("POST", T + "/" + eid + "/attrs", JSON, json_body={"temperature": instances[48:]})
         t.expect(r.status == 204, "POST /temporal/entities/{id}/attrs adds", 204, r)
+        # A client that got no answer retries: the same instances are stored once (keyed by their content).
+        r = server.request("POST", T + "/" + eid + "/attrs", JSON, json_body={"temperature": instances[60:]})
+        t.expect(r.status == 204, "a retried back-fill is accepted", 204, r)
         r = server.request("POST", T + "/urn:ngsi-ld:Sensor:none/attrs", JSON, json_body={"temperature": instances[:1]})
         t.expect(r.status == 404, "adding to a missing entity is 404", 404, r)
         r = get(server, "/ngsi-ld/v1/entities/" + eid + "?options=keyValues")

@@ -155,7 +155,7 @@ TEST_F(HistoryStoreTest, DeleteInstanceFromRawAndFromBlock) {
 TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   twin::Twin twin(*store_);
   ASSERT_TRUE(twin.load().ok());
-  twin.add_observer(history_.get());
+  twin.add_contributor(history_.get());
   jsonld::DecodedEntity e;
   e.header.id = "urn:e:1";
   e.header.types.push_back(model::Term::intern("https://example.org/Sensor"));
@@ -178,10 +178,8 @@ TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].number, 21.5);
   EXPECT_TRUE(seen[1].deleted);
-  {
-    HistoryStore::Pause pause;  // writes made on behalf of the temporal API are not recorded twice
-    ASSERT_TRUE(twin.remove("", "urn:e:1").ok());
-  }
+  // A change of origin TemporalBackfill (the temporal API's own) is not recorded twice.
+  ASSERT_TRUE(twin.remove("", "urn:e:1", {twin::Origin::TemporalBackfill, {}}).ok());
   EXPECT_EQ(history_->series_of("", "urn:e:1").value().size(), 1u);
   EXPECT_TRUE(history_->delete_entity("", "urn:e:1").ok());
   EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
@@ -238,7 +236,7 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   {
     twin::Twin twin(*store_);
     ASSERT_TRUE(twin.load().ok());
-    twin.add_observer(history_.get());
+    twin.add_contributor(history_.get());
     change(twin, 20);
     change(twin, 21);
   }
@@ -260,7 +258,7 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   {
     twin::Twin twin(*store_);
     ASSERT_TRUE(twin.load().ok());
-    twin.add_observer(history_.get());
+    twin.add_contributor(history_.get());
     change(twin, 22);
   }
   auto first = instances(kNote);
@@ -279,7 +277,7 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   {
     twin::Twin twin(*store_);
     ASSERT_TRUE(twin.load().ok());
-    twin.add_observer(history_.get());
+    twin.add_contributor(history_.get());
     change(twin, 23);
   }
   auto latest = instances(kNote);
@@ -327,7 +325,7 @@ TEST_F(HistoryStoreTest, EventRecordsRoundTripEveryKindOfValueExactly) {
   }
   twin::Twin twin(*store_);
   ASSERT_TRUE(twin.load().ok());
-  twin.add_observer(history_.get());
+  twin.add_contributor(history_.get());
   const auto written = e.attributes;
   auto done = twin.batch_upsert("", {std::move(e)}, twin::UpsertMode::Update);
   ASSERT_TRUE(store_->wait_durable(done.sequence).ok());

@@ -51,7 +51,7 @@ class IngestorTest : public ::testing::Test {
     IngestOptions options;
     options.liveness_tick = std::chrono::milliseconds(20);
     ingestor_ = std::make_unique<Ingestor>(*twin_, *registry_, contexts_.core(), options);
-    twin_->add_observer(ingestor_.get());
+    twin_->changes().attach(*ingestor_);
   }
   void close() {
     ingestor_.reset();

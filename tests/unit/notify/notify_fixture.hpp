@@ -13,9 +13,14 @@
 
 namespace ct::notify::testing {
 
-class CapturingObserver : public twin::ChangeObserver {
+// Keeps every change event the twin makes, as a consumer of its change stream (the events as
+// delivered: durable, with their sequence). Read `events` after waiting for the stream.
+class CapturingConsumer : public twin::ChangeConsumer {
  public:
-  void on_change(const twin::ChangeEvent& event) override { events.push_back(event); }
+  std::string_view name() const override { return "capture"; }
+  void consume(std::span<const twin::ChangeEvent> delivered) override {
+    events.insert(events.end(), delivered.begin(), delivered.end());
+  }
   std::vector<twin::ChangeEvent> events;
 };
 
@@ -28,7 +33,7 @@ class NotifyTest : public ::testing::Test {
     store_ = std::move(storage::open_rocksdb_store({dir_}).value());
     twin_ = std::make_unique<twin::Twin>(*store_);
     ASSERT_TRUE(twin_->load().ok());
-    twin_->add_observer(&observer_);
+    twin_->changes().attach(observer_);
   }
   void TearDown() override {
     twin_.reset();
@@ -57,7 +62,10 @@ class NotifyTest : public ::testing::Test {
     return jsonld::decode_entity(json::parse(text).as_object(), *contexts_.core(), options).value();
   }
   // The event of the write (the last one the twin made).
-  const twin::ChangeEvent& last_event() { return observer_.events.back(); }
+  const twin::ChangeEvent& last_event() {
+    EXPECT_TRUE(twin_->changes().wait_consumed(observer_, twin_->changes().published(), std::chrono::seconds(10)));
+    return observer_.events.back();
+  }
   const twin::ChangeEvent& create(const char* text) {
     EXPECT_TRUE(twin_->create("", decode(text)).ok());
     return last_event();
@@ -75,7 +83,7 @@ class NotifyTest : public ::testing::Test {
   jsonld::ContextStore contexts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<twin::Twin> twin_;
-  CapturingObserver observer_;
+  CapturingConsumer observer_;  // declared after the twin: detached by TearDown's twin_.reset()
 };
 
 }  // namespace ct::notify::testing

@@ -26,7 +26,7 @@ bool notifications_reach(const Subscriptions& subscriptions, std::uint64_t count
 // gets to the change after the subscription was created (the matcher is held back here).
 TEST_F(NotifyTest, SubscriptionIsNotNotifiedOfChangesOlderThanItself) {
   Subscriptions subscriptions(*twin_, *store_, contexts_);
-  twin_->add_observer(&subscriptions);
+  twin_->changes().attach(subscriptions, twin::ChangeStream::Delivery::Held);  // until start()
   // Another subscription, so that change events are queued at all.
   ASSERT_TRUE(subscriptions
                   .create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Other"}],
@@ -48,9 +48,9 @@ TEST_F(NotifyTest, SubscriptionIsNotNotifiedOfChangesOlderThanItself) {
 
 // A change is notified by the subscription as it was when the change was queued: a change made
 // while it was paused is not notified after it resumes, and one made before the pause still is.
-TEST_F(NotifyTest, PauseAndResumeApplyToChangesQueuedMeanwhile) {
+TEST_F(NotifyTest, DeactivatingAndReactivatingApplyToChangesQueuedMeanwhile) {
   Subscriptions subscriptions(*twin_, *store_, contexts_);
-  twin_->add_observer(&subscriptions);
+  twin_->changes().attach(subscriptions, twin::ChangeStream::Delivery::Held);  // until start()
   auto created = subscriptions.create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Station"}],
                             "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core());
   ASSERT_TRUE(created.ok());
@@ -79,7 +79,7 @@ TEST_F(NotifyTest, AFullQueueLosesNoChange) {
   NotifierOptions options;
   options.event_queue_capacity = 4;
   Subscriptions subscriptions(*twin_, *store_, contexts_, options);
-  twin_->add_observer(&subscriptions);
+  twin_->changes().attach(subscriptions, twin::ChangeStream::Delivery::Held);  // until start()
   ASSERT_TRUE(subscriptions
                   .create("", json::parse(R"({"type":"Subscription","entities":[{"type":"Station"}],
                             "notification":{"endpoint":{"uri":"http://127.0.0.1:9/"}}})").as_object(), core())

@@ -47,7 +47,7 @@ class EngineTest : public ::testing::Test {
   }
   void make_engine(const HistorySource* history, EngineOptions options = {}) {
     engine_ = std::make_unique<RulesEngine>(*twin_, *store_, contexts_, *incidents_, history, std::move(options));
-    twin_->add_observer(engine_.get());
+    twin_->changes().attach(*engine_, twin::ChangeStream::Delivery::Held);  // until start()
   }
   void write(const char* text) {
     auto decoded = jsonld::decode_entity(json::parse(text).as_object(), *contexts_.core(), {});
