@@ -328,7 +328,6 @@ struct RulesEngine::Impl {
   std::priority_queue<Retry, std::vector<Retry>, std::greater<>> retries;
   std::uint64_t next_serial = 1;
   bool seeded = false;
-  std::thread thread;
 
   Impl(RulesEngine& e, twin::Twin& t, storage::Store& s, jsonld::ContextStore& c, Incidents& i, const HistorySource* h,
        EngineOptions o)
