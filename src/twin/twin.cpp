@@ -138,9 +138,10 @@ Twin::Twin(storage::Store& store) : store_(store) {
   auto identity = std::make_shared<jsonld::Context>();
   identity->seal(nullptr);
   identity_context_ = identity;
+  store_.set_failure_handler([this](storage::Sequence durable) { roll_back(durable); });
 }
 
-Twin::~Twin() = default;
+Twin::~Twin() { store_.set_failure_handler({}); }
 
 storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
   std::string record;
@@ -302,6 +303,7 @@ Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::Decoded
   entity.created_at = entity.modified_at = stamp.at;
   for (auto& a : decoded.attributes) put_instance(entity, std::move(a), stamp);
   pending.writes.push_back(document_write(tenant, entity));
+  pending.undos.push_back(Undo{entity.id, nullptr});
   const Entity& stored = t.insert(std::move(entity));
   if (!observers_.empty()) {
     ChangeEvent event;
@@ -321,8 +323,8 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
   Entity& entity = it->second;
   const auto keys_before = t.indexes.keys_of(entity);
-  std::shared_ptr<const Entity> previous;
-  if (!observers_.empty()) previous = std::make_shared<const Entity>(entity);
+  // The entity as it was: to undo the change if its group fails, and for the observers.
+  auto previous = std::make_shared<const Entity>(entity);
   const auto instances_before = instances_of(entity);
   const model::WriteStamp stamp{now_ms(), entity.revision + 1};
   if (auto st = change(entity, stamp, outcome); !st) return st;
@@ -330,6 +332,7 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   entity.modified_at = stamp.at;
   t.indexes.update(&entity, keys_before, t.indexes.keys_of(entity));
   pending.writes.push_back(document_write(tenant, entity));
+  pending.undos.push_back(Undo{id, previous});
   if (!observers_.empty()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Updated;
@@ -349,13 +352,14 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
 Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
-  Entity removed = t.take(it);
+  auto removed = std::make_shared<const Entity>(t.take(it));
+  pending.undos.push_back(Undo{id, removed});
   if (!observers_.empty()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Deleted;
     event.tenant = tenant;
-    event.removed = instances_of(removed);
-    event.entity = std::make_shared<const Entity>(std::move(removed));
+    event.removed = instances_of(*removed);
+    event.entity = std::move(removed);
     event.at = now_ms();
     pending.events.push_back(std::move(event));
   }
@@ -363,15 +367,30 @@ Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::stri
   return {};
 }
 
-storage::Sequence Twin::commit(Pending& pending) {
+storage::Sequence Twin::commit(Tenant& t, Pending& pending) {
   for (auto* observer : observers_)
     for (const auto& event : pending.events) observer->contribute(event, pending.writes);
   if (pending.writes.empty()) return 0;
   const storage::Sequence sequence = store_.enqueue(std::move(pending.writes));
+  t.journal.forget_through(store_.durable_sequence());
+  t.journal.record(sequence, pending.undos);
   for (auto& event : pending.events) event.sequence = sequence;
   for (auto* observer : observers_)
     for (const auto& event : pending.events) observer->on_change(event);
   return sequence;
+}
+
+void Twin::roll_back(storage::Sequence durable) {
+  std::vector<std::pair<std::string, Tenant*>> all;
+  {
+    std::shared_lock lock(tenants_mutex_);
+    for (const auto& [name, t] : tenants_) all.emplace_back(name, t.get());
+  }
+  for (auto& [name, t] : all) {
+    std::unique_lock lock(t->mutex);
+    if (const std::size_t undone = t->journal.roll_back(durable, *t))
+      spdlog::warn("twin: {} changes of tenant \"{}\" were undone: their writes failed", undone, name);
+  }
 }
 
 void Twin::add_observer(ChangeObserver* observer) { observers_.push_back(observer); }
@@ -383,25 +402,27 @@ void Twin::after_write() {
 // ---- single writes ----------------------------------------------------------------------------
 
 Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded) {
+  if (auto st = store_.admit(false); !st) return st.problem();
   Tenant& t = tenant_for_write(tenant);
   Pending pending;
   std::unique_lock lock(t.mutex);
   if (auto st = create_locked(t, tenant, std::move(decoded), pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(t, pending);
   lock.unlock();
   after_write();
   return outcome;
 }
 
 Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change) {
+  if (auto st = store_.admit(false); !st) return st.problem();
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
   Pending pending;
   WriteOutcome outcome;
   std::unique_lock lock(t->mutex);
   if (auto st = modify_locked(*t, tenant, id, change, outcome, pending); !st) return st.problem();
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   after_write();
   return outcome;
@@ -454,13 +475,14 @@ Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std
 }
 
 Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id) {
+  if (auto st = store_.admit(true); !st) return st.problem();
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
   Pending pending;
   std::unique_lock lock(t->mutex);
   if (auto st = remove_locked(*t, tenant, id, pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   after_write();
   return outcome;
@@ -469,11 +491,15 @@ Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& 
 // ---- batches ----------------------------------------------------------------------------------
 
 BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
-                         const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply) {
+                         bool freeing, const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply) {
   BatchOutcome outcome;
   const std::size_t count = ids.size();
   outcome.items.resize(count);
   for (std::size_t i = 0; i < count; ++i) outcome.items[i].id = ids[i];
+  if (auto st = store_.admit(freeing); !st) {
+    for (auto& item : outcome.items) item.error = st.problem();
+    return outcome;
+  }
   Tenant* t = create_tenant ? &tenant_for_write(tenant) : find_tenant(tenant);
   if (!t) {
     for (auto& item : outcome.items) item.error = missing(tenant, item.id);
@@ -483,7 +509,7 @@ BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::strin
   std::unique_lock lock(t->mutex);
   for (std::size_t i = 0; i < count; ++i)
     if (auto st = apply(*t, i, outcome.items[i], pending); !st) outcome.items[i].error = st.problem();
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   after_write();
   return outcome;
@@ -499,14 +525,14 @@ std::vector<std::string> ids_of(const std::vector<jsonld::DecodedEntity>& entiti
 }  // namespace
 
 BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
+  return batch(tenant, ids_of(entities), true, false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
     item.created = true;
     return create_locked(t, tenant, std::move(entities[i]), pending);
   });
 }
 
 BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode) {
-  return batch(tenant, ids_of(entities), true, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+  return batch(tenant, ids_of(entities), true, false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (!t.entities.contains(decoded.header.id)) {
       item.created = true;
@@ -520,7 +546,7 @@ BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::D
 }
 
 BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite) {
-  return batch(tenant, ids_of(entities), false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+  return batch(tenant, ids_of(entities), false, false, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (item.id.empty()) return bad_request("an entity needs an id");
     WriteOutcome ignored;
@@ -531,7 +557,7 @@ BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::D
 }
 
 BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids) {
-  return batch(tenant, ids, false, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
+  return batch(tenant, ids, false, true, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
     return remove_locked(t, tenant, ids[i], pending);
   });
 }

@@ -6,6 +6,8 @@
 // returned sequence number tells the caller what to wait for before acknowledging (see store.hpp).
 // Readers see a write as soon as it is applied; a write never acknowledged may be lost by a crash.
 // A batch takes the tenant's lock once and queues all its documents as one group.
+// A write refused by the store (a full volume) changes nothing: it is refused before it is applied
+// when the store says so (Store::admit), and rolled back if its group fails (twin/rollback.hpp).
 #include <chrono>
 #include <functional>
 #include <list>
@@ -27,6 +29,7 @@
 #include "query/type_expression.hpp"
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
+#include "twin/rollback.hpp"
 
 namespace ct::twin {
 
@@ -142,6 +145,7 @@ class Twin {
   struct Pending {
     std::vector<storage::Write> writes;
     std::vector<ChangeEvent> events;
+    std::vector<Undo> undos;  // one per change, in the order applied
   };
   Tenant* find_tenant(const std::string& tenant) const;
   Tenant& tenant_for_write(const std::string& tenant);
@@ -154,14 +158,18 @@ class Twin {
   Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
                        WriteOutcome& outcome, Pending& pending);
   Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
-  // Lets observers add their writes, queues everything as one group, then hands the events on.
-  storage::Sequence commit(Pending& pending);
+  // Lets observers add their writes, queues everything as one group, journals the undos, then hands
+  // the events on. With the tenant's write lock held.
+  storage::Sequence commit(Tenant& t, Pending& pending);
+  // The store's failure handler: undoes every change of every tenant not durable through `durable`.
+  void roll_back(storage::Sequence durable);
   // Lets the observers slow the writer down (ChangeObserver::after_write), outside every lock.
   void after_write();
 
   Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change);
   // Runs `apply` once per entity of a batch under one lock and queues every write as one group.
-  BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+  // `freeing`: the batch only deletes (Store::admit).
+  BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant, bool freeing,
                      const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply);
 
   // Builds the indexes `query` could use that the tenant does not have yet.
