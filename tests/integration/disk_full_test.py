@@ -3,7 +3,9 @@
 
 The data directory lies on a small tmpfs (48 MB; mounting needs root: without it the test is
 skipped). The volume is filled, first by a filler file down to just above the store's reserve,
-then by large PATCHes until the store refuses them; and the test checks that:
+then by large PATCHes until the store refuses them (a refusal in the commit thread, after the
+write was applied: it is rolled back), then by the filler again into the reserve; and the test
+checks that:
   - the server stays up; refused writes get 507 (or 503) with Retry-After and an RFC 7807 problem
     that names no path; reads, deletes and /health ("degraded", "storage full") keep working, and
     /metrics says so;
@@ -128,6 +130,9 @@ def main():
         t.expect(acked_before_full >= 1, "PATCHes were acknowledged until the reserve", ">= 1", acked_before_full)
         if refusals:
             check_refusal(t, refusals[0], "the PATCH that met the reserve", mount_dir)
+        check_reads("the reserve met")
+        t.step("the filler grows into the reserve: %d MB free of a %d MB reserve" % ((RESERVE - (4 << 20)) >> 20, RESERVE >> 20))
+        fill(filler, RESERVE - (4 << 20))  # below the reserve, above the half of it kept for deletions
 
         t.step("while full: writes refused, reads, deletes and /health answer")
         for k in range(20):
