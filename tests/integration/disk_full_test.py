@@ -94,7 +94,7 @@ def main():
             body = {"n": {"type": "Property", "value": value}}
             if pad:
                 body["pad"] = {"type": "Property", "value": "x" * pad}
-            r = server.request("PATCH", "/ngsi-ld/v1/entities/%s/attrs" % eid(i), JSON, json_body=body)
+            r = server.request("PATCH", "/ngsi-ld/v1/entities/%s" % eid(i), JSON, json_body=body)  # merge
             if r.status == 204:
                 acked[eid(i)] = value
             return r

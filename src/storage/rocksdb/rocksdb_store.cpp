@@ -241,12 +241,15 @@ class RocksDbStore final : public Store {
     // A later write to a key supersedes an earlier one: only the last is written (an entity
     // updated by many messages of one group, once), in key order.
     effective_writes(group, effective);
-    std::uint64_t bytes = 0;
-    bool freeing = true;
+    std::uint64_t bytes = 0, put = 0;
+    bool deletes = false;
     for (const Write* w : effective) {
       bytes += w->key.size() + (w->value ? w->value->size() : 0) + 16;
-      freeing = freeing && !w->value;
+      if (w->value) put += w->value->size();
+      deletes = deletes || !w->value;
     }
+    // A group that deletes and puts little (the history record of a deletion) frees space.
+    const bool freeing = deletes && put < kSmallPut;
     // Twice the batch: once in the log, once more when its memtable is flushed.
     if (auto st = surroundings_.reserve->check(2 * bytes, freeing); !st) {
       effective.clear();
@@ -296,6 +299,7 @@ class RocksDbStore final : public Store {
   }
 
   static constexpr std::size_t kFailedRangesKept = 1024;
+  static constexpr std::uint64_t kSmallPut = 64 << 10;
 
   Surroundings surroundings_;
   std::unique_ptr<rocksdb::DB> db_;
