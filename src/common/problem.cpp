@@ -23,6 +23,7 @@ int Problem::status() const {
     case ProblemKind::UnsupportedMediaType: return 415;
     case ProblemKind::NotAcceptable: return 406;
     case ProblemKind::MethodNotAllowed: return 405;
+    case ProblemKind::InsufficientStorage: return 507;
   }
   return 500;
 }
@@ -45,6 +46,7 @@ std::string_view Problem::title() const {
     case ProblemKind::NotAcceptable: return "Not acceptable";
     case ProblemKind::MethodNotAllowed: return "Method not allowed";
     case ProblemKind::ServiceUnavailable: return "Service unavailable";
+    case ProblemKind::InsufficientStorage: return "Insufficient storage";
   }
   return "Internal error";
 }
@@ -66,7 +68,8 @@ std::string_view Problem::type_uri() const {
     case ProblemKind::UnsupportedMediaType:
     case ProblemKind::NotAcceptable:
     case ProblemKind::MethodNotAllowed:
-    case ProblemKind::ServiceUnavailable: return "about:blank";
+    case ProblemKind::ServiceUnavailable:
+    case ProblemKind::InsufficientStorage: return "about:blank";
   }
   return "about:blank";
 }

@@ -1,7 +1,7 @@
 #pragma once
 // An RFC 7807 problem: what every layer returns instead of throwing across a module boundary.
 // The kinds are the NGSI-LD error types (ETSI GS CIM 009, clause 5.5.2) plus the plain HTTP
-// failures that the standard leaves to HTTP (413, 415, 406, 405).
+// failures that the standard leaves to HTTP (413, 415, 406, 405, 503, 507).
 #include <string>
 #include <string_view>
 
@@ -24,6 +24,8 @@ enum class ProblemKind {
   NotAcceptable,
   MethodNotAllowed,
   ServiceUnavailable,
+  // The data volume is at its reserve: the write was refused and changed nothing; retry once space is freed.
+  InsufficientStorage,
 };
 
 struct Problem {

@@ -1,5 +1,6 @@
 // Batch operations: each entity succeeds or fails on its own, all successes are made durable with
 // one group commit, and the answer lists both (207 Multi-Status when anything failed).
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -126,6 +127,11 @@ json::object error_entry(const twin::BatchItem& item) {
 // 201/204 with the created ids when all succeeded, else 207 {"success": [...], "errors": [...]}.
 Response batch_response(const twin::BatchOutcome& outcome, const std::vector<twin::BatchItem>& rejected,
                         unsigned all_ok_status, bool list_created) {
+  // Refused whole because the volume is full: one 507 with Retry-After, not a 207 of refusals.
+  const bool all_refused = !outcome.items.empty() && std::all_of(outcome.items.begin(), outcome.items.end(), [](const auto& item) {
+    return item.error && item.error->kind == ProblemKind::InsufficientStorage;
+  });
+  if (all_refused) return problem_response(*outcome.items.front().error);
   json::array success, errors, created;
   for (const auto& item : outcome.items) {
     if (item.error)

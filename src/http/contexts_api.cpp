@@ -64,8 +64,11 @@ void add_context_routes(Router& router, Services& s) {
 void add_health_routes(Router& router, Services& s) {
   router.add(verb::get, "/health", [&s](Call&, Reply reply) {
     const auto stats = s.twin.stats();
+    const auto storage = s.store.health();
     json::object body;
-    body["status"] = "ok";
+    // Degraded, not down: reads, deletes and the server go on; writes come back by themselves.
+    body["status"] = storage.writable ? "ok" : "degraded";
+    if (!storage.writable) body["reason"] = storage.reason;
     body["version"] = "0.1.0";
     body["uptimeSeconds"] =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started).count();

@@ -87,6 +87,21 @@ void ingest_metrics(const Services& s, MetricsText& m) {
   m.gauge("citytwin_ingest_service_groups", "Provisioned service groups, all tenants.", static_cast<double>(stats.groups));
 }
 
+void storage_metrics(Services& s, MetricsText& m) {
+  const auto h = s.store.health();
+  m.gauge("citytwin_storage_writable", "1 if the store accepts writes, 0 while it refuses them (volume full, write error).",
+          h.writable ? 1 : 0);
+  m.gauge("citytwin_storage_full", "1 while the data volume is at its reserve and writes are refused.",
+          h.reason == "storage full" ? 1 : 0);
+  m.gauge("citytwin_storage_free_bytes", "Free space of the data volume.", static_cast<double>(h.free_bytes));
+  m.gauge("citytwin_storage_reserve_bytes", "Free space kept in reserve: writes are refused below it.",
+          static_cast<double>(h.reserve_bytes));
+  m.counter("citytwin_storage_refused_groups_total", "Commit groups refused at the reserve (their writes changed nothing).",
+            h.refused_groups);
+  m.counter("citytwin_storage_failed_groups_total", "Commit groups the store failed to write (their writes changed nothing).",
+            h.failed_groups);
+}
+
 }  // namespace
 
 void add_metrics_routes(Router& router, Services& s) {
@@ -95,6 +110,7 @@ void add_metrics_routes(Router& router, Services& s) {
     m.gauge("citytwin_uptime_seconds", "Seconds since the server started.",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count());
     twin_metrics(s, m);
+    storage_metrics(s, m);
     notify_metrics(s, m);
     ingest_metrics(s, m);
     for (const auto& source : s.metric_sources) source(m);

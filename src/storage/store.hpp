@@ -6,6 +6,13 @@
 // last one). A caller acknowledges its client only once when_durable() has reported its sequence.
 // Writes become durable in the order they were enqueued, so the last write queued for a key wins.
 //
+// A group can fail (the volume is at its reserve, the disk failed). A write may build on an earlier
+// one that is not durable yet (the twin applies writes before they are durable), so a failure takes
+// with it every write queued until the failure handler has run: the store calls the handler, then
+// tells the waiters, and fails (without writing) whatever was queued meanwhile before it writes again.
+// A full volume is a state, not a crash: the store refuses writes while it lasts and writes again
+// by itself once space returns.
+//
 // Backends: storage/rocksdb (embedded, the default). Nothing above this header knows which one runs.
 #include <cstdint>
 #include <functional>
@@ -42,6 +49,29 @@ class Store {
   virtual void when_durable(Sequence seq, std::function<void(const Status&)> done) = 0;
   // Blocks until every write up to `seq` is durable.
   virtual Status wait_durable(Sequence seq) = 0;
+  // Every write up to this sequence is durable (it never goes back). Any thread; cheap.
+  virtual Sequence durable_sequence() const = 0;
+  // Called on the commit thread when a group fails, with durable_sequence(), before the failed
+  // group's waiters are told: every write queued after that sequence and before the handler returns
+  // fails. The handler undoes what they did (see twin/rollback.hpp); it may take locks that
+  // enqueue() callers hold, since the store holds none of its own while it runs. Set it once, before
+  // writing; an empty function removes it.
+  virtual void set_failure_handler(std::function<void(Sequence durable_through)> handler) = 0;
+
+  // Whether a write would be accepted now. InsufficientStorage while the volume is at its reserve;
+  // `freeing` (the write only deletes) is admitted further, down to a smaller reserve. Cheap: for
+  // every write, before it is applied. A write admitted may still fail (see above).
+  virtual Status admit(bool freeing) {
+    (void)freeing;
+    return {};
+  }
+  struct Health {
+    bool writable = true;
+    std::string reason;  // why not writable ("storage full"), for /health; never a path
+    std::uint64_t free_bytes = 0, reserve_bytes = 0;  // of the data volume (0: not known)
+    std::uint64_t refused_groups = 0, failed_groups = 0;  // refused at the reserve; failed in the backend
+  };
+  virtual Health health() const { return {}; }
 
   // Visits every key under `prefix` in one collection, in key order. Stops early when `visit` returns false.
   virtual Status scan(Collection collection, std::string_view prefix,

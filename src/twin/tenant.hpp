@@ -7,6 +7,7 @@
 
 #include "model/entity.hpp"
 #include "twin/indexes.hpp"
+#include "twin/rollback.hpp"
 
 namespace ct::twin {
 
@@ -14,6 +15,7 @@ struct Tenant {
   mutable std::shared_mutex mutex;
   std::unordered_map<std::string, model::Entity> entities;  // node-based: addresses stay valid
   Indexes indexes;
+  RollbackJournal journal;  // the changes not known durable yet, to undo if their group fails
 
   // Inserts a new entity and indexes it; returns its stable address.
   model::Entity& insert(model::Entity entity) {

@@ -138,9 +138,10 @@ Twin::Twin(storage::Store& store) : store_(store), stream_(store) {
   auto identity = std::make_shared<jsonld::Context>();
   identity->seal(nullptr);
   identity_context_ = identity;
+  store_.set_failure_handler([this](storage::Sequence durable) { roll_back(durable); });
 }
 
-Twin::~Twin() = default;
+Twin::~Twin() { store_.set_failure_handler({}); }
 
 storage::Write Twin::document_write(const std::string& tenant, const Entity& entity) const {
   std::string record;
@@ -302,6 +303,7 @@ Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::Decoded
   entity.created_at = entity.modified_at = stamp.at;
   for (auto& a : decoded.attributes) put_instance(entity, std::move(a), stamp);
   pending.writes.push_back(document_write(tenant, entity));
+  pending.undos.push_back(Undo{entity.id, nullptr});
   const Entity& stored = t.insert(std::move(entity));
   if (makes_events()) {
     ChangeEvent event;
@@ -321,9 +323,9 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
   Entity& entity = it->second;
   const auto keys_before = t.indexes.keys_of(entity);
-  std::shared_ptr<const Entity> previous;
+  // The entity as it was: to undo the change if its group fails, and for the consumers.
+  auto previous = std::make_shared<const Entity>(entity);
   const bool events = makes_events();
-  if (events) previous = std::make_shared<const Entity>(entity);
   const auto instances_before = instances_of(entity);
   const model::WriteStamp stamp{now_ms(), entity.revision + 1};
   if (auto st = change(entity, stamp, outcome); !st) return st;
@@ -331,6 +333,7 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   entity.modified_at = stamp.at;
   t.indexes.update(&entity, keys_before, t.indexes.keys_of(entity));
   pending.writes.push_back(document_write(tenant, entity));
+  pending.undos.push_back(Undo{id, previous});
   if (events) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Updated;
@@ -350,13 +353,14 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
 Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending) {
   auto it = t.entities.find(id);
   if (it == t.entities.end()) return not_found("entity " + id + " was not found");
-  Entity removed = t.take(it);
+  auto removed = std::make_shared<const Entity>(t.take(it));
+  pending.undos.push_back(Undo{id, removed});
   if (makes_events()) {
     ChangeEvent event;
     event.kind = ChangeEvent::Kind::Deleted;
     event.tenant = tenant;
-    event.removed = instances_of(removed);
-    event.entity = std::make_shared<const Entity>(std::move(removed));
+    event.removed = instances_of(*removed);
+    event.entity = std::move(removed);
     event.at = now_ms();
     pending.events.push_back(std::move(event));
   }
@@ -364,7 +368,7 @@ Status Twin::remove_locked(Tenant& t, const std::string& tenant, const std::stri
   return {};
 }
 
-storage::Sequence Twin::commit(Pending& pending) {
+storage::Sequence Twin::commit(Tenant& t, Pending& pending) {
   for (auto& event : pending.events) {
     event.origin = pending.origin.origin;
     if (!pending.origin.principal.empty()) event.principal = pending.origin.principal;
@@ -373,10 +377,25 @@ storage::Sequence Twin::commit(Pending& pending) {
     for (const auto& event : pending.events) contributor->contribute(event, pending.writes);
   if (pending.writes.empty()) return 0;
   const storage::Sequence sequence = store_.enqueue(std::move(pending.writes));
+  t.journal.forget_through(store_.durable_sequence());
+  t.journal.record(sequence, pending.undos);
   // Still under the tenant's lock, so that the stream receives one entity's changes in order; it
   // delivers them only once the group is durable and succeeded.
   stream_.publish(sequence, std::move(pending.events));
   return sequence;
+}
+
+void Twin::roll_back(storage::Sequence durable) {
+  std::vector<std::pair<std::string, Tenant*>> all;
+  {
+    std::shared_lock lock(tenants_mutex_);
+    for (const auto& [name, t] : tenants_) all.emplace_back(name, t.get());
+  }
+  for (auto& [name, t] : all) {
+    std::unique_lock lock(t->mutex);
+    if (const std::size_t undone = t->journal.roll_back(durable, *t))
+      spdlog::warn("twin: {} changes of tenant \"{}\" were undone: their writes failed", undone, name);
+  }
 }
 
 void Twin::add_contributor(ChangeContributor* contributor) { contributors_.push_back(contributor); }
@@ -384,12 +403,13 @@ void Twin::add_contributor(ChangeContributor* contributor) { contributors_.push_
 // ---- single writes ----------------------------------------------------------------------------
 
 Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEntity decoded, const WriteOrigin& origin) {
+  if (auto st = store_.admit(false); !st) return st.problem();
   Tenant& t = tenant_for_write(tenant);
   Pending pending(origin);
   std::unique_lock lock(t.mutex);
   if (auto st = create_locked(t, tenant, std::move(decoded), pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(t, pending);
   lock.unlock();
   stream_.after_write();
   return outcome;
@@ -397,13 +417,14 @@ Result<WriteOutcome> Twin::create(const std::string& tenant, jsonld::DecodedEnti
 
 Result<WriteOutcome> Twin::modify(const std::string& tenant, const std::string& id, const Change& change,
                                  const WriteOrigin& origin) {
+  if (auto st = store_.admit(false); !st) return st.problem();
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
   Pending pending(origin);
   WriteOutcome outcome;
   std::unique_lock lock(t->mutex);
   if (auto st = modify_locked(*t, tenant, id, change, outcome, pending); !st) return st.problem();
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   stream_.after_write();
   return outcome;
@@ -460,13 +481,14 @@ Result<WriteOutcome> Twin::delete_attribute(const std::string& tenant, const std
 }
 
 Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& id, const WriteOrigin& origin) {
+  if (auto st = store_.admit(true); !st) return st.problem();
   Tenant* t = find_tenant(tenant);
   if (!t) return missing(tenant, id);
   Pending pending(origin);
   std::unique_lock lock(t->mutex);
   if (auto st = remove_locked(*t, tenant, id, pending); !st) return st.problem();
   WriteOutcome outcome;
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   stream_.after_write();
   return outcome;
@@ -475,12 +497,16 @@ Result<WriteOutcome> Twin::remove(const std::string& tenant, const std::string& 
 // ---- batches ----------------------------------------------------------------------------------
 
 BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
-                         const WriteOrigin& origin, std::vector<storage::Write> together,
+                         bool freeing, const WriteOrigin& origin, std::vector<storage::Write> together,
                          const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply) {
   BatchOutcome outcome;
   const std::size_t count = ids.size();
   outcome.items.resize(count);
   for (std::size_t i = 0; i < count; ++i) outcome.items[i].id = ids[i];
+  if (auto st = store_.admit(freeing); !st) {
+    for (auto& item : outcome.items) item.error = st.problem();
+    return outcome;
+  }
   Tenant* t = create_tenant ? &tenant_for_write(tenant) : find_tenant(tenant);
   if (!t) {
     for (auto& item : outcome.items) item.error = missing(tenant, item.id);
@@ -491,7 +517,7 @@ BatchOutcome Twin::batch(const std::string& tenant, const std::vector<std::strin
   std::unique_lock lock(t->mutex);
   for (std::size_t i = 0; i < count; ++i)
     if (auto st = apply(*t, i, outcome.items[i], pending); !st) outcome.items[i].error = st.problem();
-  outcome.sequence = commit(pending);
+  outcome.sequence = commit(*t, pending);
   lock.unlock();
   stream_.after_write();
   return outcome;
@@ -508,7 +534,7 @@ std::vector<std::string> ids_of(const std::vector<jsonld::DecodedEntity>& entiti
 
 BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities,
                                 const WriteOrigin& origin) {
-  return batch(tenant, ids_of(entities), true, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
+  return batch(tenant, ids_of(entities), true, false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) {
     item.created = true;
     return create_locked(t, tenant, std::move(entities[i]), pending);
   });
@@ -516,7 +542,7 @@ BatchOutcome Twin::batch_create(const std::string& tenant, std::vector<jsonld::D
 
 BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, UpsertMode mode,
                                 const WriteOrigin& origin, std::vector<storage::Write> together) {
-  return batch(tenant, ids_of(entities), true, origin, std::move(together), [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+  return batch(tenant, ids_of(entities), true, false, origin, std::move(together), [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (!t.entities.contains(decoded.header.id)) {
       item.created = true;
@@ -531,7 +557,7 @@ BatchOutcome Twin::batch_upsert(const std::string& tenant, std::vector<jsonld::D
 
 BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::DecodedEntity> entities, bool no_overwrite,
                                 const WriteOrigin& origin) {
-  return batch(tenant, ids_of(entities), false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
+  return batch(tenant, ids_of(entities), false, false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem& item, Pending& pending) -> Status {
     auto& decoded = entities[i];
     if (item.id.empty()) return bad_request("an entity needs an id");
     WriteOutcome ignored;
@@ -542,7 +568,7 @@ BatchOutcome Twin::batch_update(const std::string& tenant, std::vector<jsonld::D
 }
 
 BatchOutcome Twin::batch_delete(const std::string& tenant, const std::vector<std::string>& ids, const WriteOrigin& origin) {
-  return batch(tenant, ids, false, origin, {}, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
+  return batch(tenant, ids, false, true, origin, {}, [&](Tenant& t, std::size_t i, BatchItem&, Pending& pending) {
     return remove_locked(t, tenant, ids[i], pending);
   });
 }

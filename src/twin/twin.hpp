@@ -10,6 +10,8 @@
 // it makes carry it to the contributors (synchronously) and to the consumers of the change stream
 // (once the group is durable). A write call may wait afterwards, outside every lock, for a consumer
 // whose queue is full (back-pressure, see change_stream.hpp).
+// A write refused by the store (a full volume) changes nothing: it is refused before it is applied
+// when the store says so (Store::admit), and rolled back if its group fails (twin/rollback.hpp).
 #include <chrono>
 #include <functional>
 #include <list>
@@ -32,6 +34,7 @@
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
 #include "twin/change_stream.hpp"
+#include "twin/rollback.hpp"
 
 namespace ct::twin {
 
@@ -160,6 +163,7 @@ class Twin {
     const WriteOrigin& origin;
     std::vector<storage::Write> writes;
     std::vector<ChangeEvent> events;
+    std::vector<Undo> undos;  // one per change, in the order applied
   };
   Tenant* find_tenant(const std::string& tenant) const;
   Tenant& tenant_for_write(const std::string& tenant);
@@ -172,15 +176,19 @@ class Twin {
   Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
                        WriteOutcome& outcome, Pending& pending);
   Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
-  // Lets contributors add their writes, queues everything as one group, then publishes the events.
-  storage::Sequence commit(Pending& pending);
+  // Lets contributors add their writes, queues everything as one group, journals the undos, then
+  // publishes the events. With the tenant's write lock held.
+  storage::Sequence commit(Tenant& t, Pending& pending);
   // Whether changes need events: someone contributes or consumes them.
   bool makes_events() const { return !contributors_.empty() || stream_.has_consumers(); }
+  // The store's failure handler: undoes every change of every tenant not durable through `durable`.
+  void roll_back(storage::Sequence durable);
 
   Result<WriteOutcome> modify(const std::string& tenant, const std::string& id, const Change& change,
                               const WriteOrigin& origin);
   // Runs `apply` once per entity of a batch under one lock and queues every write as one group.
-  BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant,
+  // `freeing`: the batch only deletes (Store::admit). `together`: writes made durable in the same group.
+  BatchOutcome batch(const std::string& tenant, const std::vector<std::string>& ids, bool create_tenant, bool freeing,
                      const WriteOrigin& origin, std::vector<storage::Write> together,
                      const std::function<Status(Tenant&, std::size_t, BatchItem&, Pending&)>& apply);
 

@@ -1,6 +1,8 @@
 #include "storage/rocksdb/rocksdb_store.hpp"
 
 #include "storage/commit_group.hpp"
+#include "storage/rocksdb/rocksdb_environment.hpp"
+#include "storage/volume_reserve.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -10,6 +12,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -18,13 +21,23 @@
 
 #include <pthread.h>
 
+#include <spdlog/spdlog.h>
+
 namespace ct::storage {
 namespace {
 
+// What RocksDB needs beside the database, and must outlive it.
+struct Surroundings {
+  std::unique_ptr<rocksdb::Env> env;
+  std::shared_ptr<BackgroundErrors> errors;
+  std::unique_ptr<VolumeReserve> reserve;
+};
+
 class RocksDbStore final : public Store {
  public:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync)
-      : db_(std::move(db)), handles_(std::move(handles)), sync_(sync) {
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               Surroundings surroundings)
+      : surroundings_(std::move(surroundings)), db_(std::move(db)), handles_(std::move(handles)), sync_(sync) {
     committer_ = std::thread([this] { commit_loop(); });
     pthread_setname_np(committer_.native_handle(), "ct-store-commit");  // to tell it apart in profiles
   }
@@ -32,6 +45,7 @@ class RocksDbStore final : public Store {
   ~RocksDbStore() override {
     close();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_.reset();  // before the environment it runs in
   }
 
   Sequence enqueue(std::vector<Write> writes) override {
@@ -42,6 +56,7 @@ class RocksDbStore final : public Store {
     const Sequence seq = ++last_queued_;
     if (closed_) {
       failed_through_ = seq;
+      failed_ranges_.emplace_back(seq, seq);
       failure_ = Problem{ProblemKind::ServiceUnavailable, "the store is closed"};
       return seq;
     }
@@ -58,7 +73,7 @@ class RocksDbStore final : public Store {
         waiters_.emplace(seq, std::move(done));
         return;
       }
-      if (seq <= failed_through_ && seq > durable_) status = failure_;
+      status = outcome_of(seq);
     }
     done(status);
   }
@@ -66,8 +81,33 @@ class RocksDbStore final : public Store {
   Status wait_durable(Sequence seq) override {
     std::unique_lock lock(mutex_);
     durable_changed_.wait(lock, [&] { return durable_ >= seq || failed_through_ >= seq; });
-    if (durable_ >= seq) return {};
-    return failure_;
+    return outcome_of(seq);
+  }
+
+  Sequence durable_sequence() const override { return durable_sequence_.load(std::memory_order_acquire); }
+
+  void set_failure_handler(std::function<void(Sequence)> handler) override {
+    std::lock_guard lock(mutex_);
+    failure_handler_ = std::move(handler);
+  }
+
+  Status admit(bool freeing) override { return surroundings_.reserve->admit(freeing); }
+
+  Health health() const override {
+    Health h;
+    const auto& reserve = *surroundings_.reserve;
+    h.free_bytes = reserve.free_bytes();
+    h.reserve_bytes = reserve.reserve_bytes();
+    h.refused_groups = refused_groups_.load(std::memory_order_relaxed);
+    h.failed_groups = failed_groups_.load(std::memory_order_relaxed);
+    if (reserve.full()) {
+      h.writable = false;
+      h.reason = "storage full";
+    } else if (needs_resume_.load(std::memory_order_relaxed) || surroundings_.errors->pending()) {
+      h.writable = false;
+      h.reason = "storage error";
+    }
+    return h;
   }
 
   Status scan(Collection collection, std::string_view prefix,
@@ -123,62 +163,145 @@ class RocksDbStore final : public Store {
       wake_.notify_one();
     }
     if (committer_.joinable()) committer_.join();
-    db_->FlushWAL(true);
+    // Synced writes left nothing to flush; after a failed write the log must not be touched again
+    // (RocksDB asserts on a log writer that saw an error).
+    if (!sync_ && !needs_resume_.load()) db_->FlushWAL(true);
   }
 
  private:
   rocksdb::ColumnFamilyHandle* handle(Collection c) const { return handles_[static_cast<std::size_t>(c)]; }
 
+  // Under mutex_: the outcome of a sequence already settled (durable or failed).
+  Status outcome_of(Sequence seq) const {
+    for (auto it = failed_ranges_.rbegin(); it != failed_ranges_.rend(); ++it) {
+      if (seq > it->second) break;
+      if (seq >= it->first) return failure_;
+    }
+    return {};
+  }
+
   void commit_loop() {
     std::vector<Write> group;
     std::vector<const Write*> effective;
+    // A group failed: what was queued until its failure was handled fails with it, unwritten.
+    bool failing = false;
     for (;;) {
-      Sequence through;
+      Sequence first, through;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return !pending_.empty() || closed_; });
         if (pending_.empty() && closed_) return;
         group.swap(pending_);
+        first = std::max(durable_, failed_through_) + 1;
         through = last_queued_;
       }
-      // A later write to a key supersedes an earlier one: only the last is written (an entity
-      // updated by many messages of one group, once), in key order.
-      effective_writes(group, effective);
-      rocksdb::WriteBatch batch;
-      for (const Write* w : effective) {
-        const rocksdb::Slice key(w->key);
-        if (w->value)
-          batch.Put(handle(w->collection), key, rocksdb::Slice(*w->value));
-        else
-          batch.Delete(handle(w->collection), key);
-      }
-      effective.clear();
+      Status status = failing ? Status(failure_copy_) : write_group(group, effective);
       group.clear();
-      rocksdb::WriteOptions options;
-      options.sync = sync_;
-      const auto s = db_->Write(options, &batch);
 
       std::vector<std::function<void(const Status&)>> ready;
-      Status status;
-      {
+      if (status.ok()) {
         std::lock_guard lock(mutex_);
-        if (s.ok()) {
-          durable_ = through;
-        } else {
-          failure_ = Problem{ProblemKind::InternalError, "storage write failed: " + s.ToString()};
-          failed_through_ = through;
-          status = failure_;
+        durable_ = through;
+        durable_sequence_.store(through, std::memory_order_release);
+        take_waiters(through, ready);
+      } else {
+        failing = true;
+        failure_copy_ = status.problem();
+        std::function<void(Sequence)> handler;
+        {
+          std::lock_guard lock(mutex_);
+          handler = failure_handler_;
         }
-        for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= through;) {
-          ready.push_back(std::move(it->second));
-          it = waiters_.erase(it);
-        }
+        if (handler) handler(durable_sequence());  // undoes in memory before anyone hears of the failure
+        std::lock_guard lock(mutex_);
+        failure_ = status.problem();
+        failed_through_ = through;
+        if (!failed_ranges_.empty() && failed_ranges_.back().second + 1 == first)
+          failed_ranges_.back().second = through;
+        else
+          failed_ranges_.emplace_back(first, through);
+        if (failed_ranges_.size() > kFailedRangesKept) failed_ranges_.pop_front();
+        take_waiters(through, ready);
+        if (pending_.empty()) failing = false;  // nothing can build on the failed writes any more
       }
       durable_changed_.notify_all();
       for (auto& done : ready) done(status);
     }
   }
 
+  void take_waiters(Sequence through, std::vector<std::function<void(const Status&)>>& ready) {
+    for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= through;) {
+      ready.push_back(std::move(it->second));
+      it = waiters_.erase(it);
+    }
+  }
+
+  // Writes one group as one batch, unless the volume is at its reserve. Commit thread.
+  Status write_group(const std::vector<Write>& group, std::vector<const Write*>& effective) {
+    // A later write to a key supersedes an earlier one: only the last is written (an entity
+    // updated by many messages of one group, once), in key order.
+    effective_writes(group, effective);
+    std::uint64_t bytes = 0, put = 0;
+    bool deletes = false;
+    for (const Write* w : effective) {
+      bytes += w->key.size() + (w->value ? w->value->size() : 0) + 16;
+      if (w->value) put += w->value->size();
+      deletes = deletes || !w->value;
+    }
+    // A group that deletes and puts little (the history record of a deletion) frees space.
+    const bool freeing = deletes && put < kSmallPut;
+    // Twice the batch: once in the log, once more when its memtable is flushed.
+    if (auto st = surroundings_.reserve->check(2 * bytes, freeing); !st) {
+      effective.clear();
+      refused_groups_.fetch_add(1, std::memory_order_relaxed);
+      if (!refusing_) {
+        refusing_ = true;
+        spdlog::warn("storage: the data volume is at its reserve ({} MB free, {} MB kept): writes are refused",
+                     surroundings_.reserve->free_bytes() >> 20, surroundings_.reserve->reserve_bytes() >> 20);
+      }
+      return st;
+    }
+    if (needs_resume_.load(std::memory_order_relaxed)) {
+      // The database stopped at an error; with space back, it flushes its memtables and opens a new log.
+      if (const auto s = db_->Resume(); !s.ok()) {
+        effective.clear();
+        failed_groups_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("storage: cannot resume writing yet: {}", s.ToString());
+        return s.IsNoSpace() ? storage_full() : Problem{ProblemKind::ServiceUnavailable, "the store cannot write now"};
+      }
+      needs_resume_.store(false, std::memory_order_relaxed);
+      surroundings_.errors->cleared();
+      spdlog::info("storage: resumed after an error");
+    }
+    if (refusing_) {
+      refusing_ = false;
+      spdlog::info("storage: space is back ({} MB free): writing again", surroundings_.reserve->free_bytes() >> 20);
+    }
+    rocksdb::WriteBatch batch;
+    for (const Write* w : effective) {
+      const rocksdb::Slice key(w->key);
+      if (w->value)
+        batch.Put(handle(w->collection), key, rocksdb::Slice(*w->value));
+      else
+        batch.Delete(handle(w->collection), key);
+    }
+    effective.clear();
+    rocksdb::WriteOptions options;
+    options.sync = sync_;
+    const auto s = db_->Write(options, &batch);
+    if (s.ok()) return {};
+    // RocksDB stops writing after a failed log write or a background error, until Resume().
+    needs_resume_.store(true, std::memory_order_relaxed);
+    failed_groups_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("storage: a write failed: {}", s.ToString());  // may name files: the log only
+    if (s.IsNoSpace()) return storage_full();
+    return Problem{ProblemKind::ServiceUnavailable, "the store could not write; the write changed nothing"};
+  }
+
+  static constexpr std::size_t kFailedRangesKept = 1024;
+  static constexpr std::uint64_t kSmallPut = 64 << 10;
+
+  Surroundings surroundings_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   const bool sync_;
@@ -188,8 +311,16 @@ class RocksDbStore final : public Store {
   std::vector<Write> pending_;
   std::multimap<Sequence, std::function<void(const Status&)>> waiters_;
   Sequence last_queued_ = 0, durable_ = 0, failed_through_ = 0;
-  Status failure_;
+  std::deque<std::pair<Sequence, Sequence>> failed_ranges_;  // [first, last] failed, oldest first
+  Problem failure_;
+  std::function<void(Sequence)> failure_handler_;
   bool closed_ = false;
+  std::atomic<Sequence> durable_sequence_{0};
+  // Commit thread only.
+  Problem failure_copy_;
+  bool refusing_ = false;
+  std::atomic<bool> needs_resume_{false};
+  std::atomic<std::uint64_t> refused_groups_{0}, failed_groups_{0};
   std::thread committer_;
 };
 
@@ -222,12 +353,19 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
   std::filesystem::create_directories(options.directory, ec);
   if (ec) return Problem{ProblemKind::InternalError, "cannot create " + options.directory.string() + ": " + ec.message()};
 
+  Surroundings surroundings;
+  surroundings.env = make_capped_preallocation_env();
+  surroundings.errors = std::make_shared<BackgroundErrors>();
+  surroundings.reserve = std::make_unique<VolumeReserve>(options.directory, options.reserve_bytes);
+
   rocksdb::Options db_options;
+  db_options.env = surroundings.env.get();
+  db_options.info_log = make_spdlog_rocksdb_logger();  // not a LOG file on the data volume
+  db_options.listeners.push_back(surroundings.errors);
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
-  db_options.keep_log_file_num = 3;
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.compression = rocksdb::kLZ4Compression;
@@ -262,11 +400,15 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const RocksDbOptions& options)
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.directory.string(), families, &handles, &raw);
-  if (!s.ok()) return Problem{ProblemKind::InternalError, "cannot open the store in " + options.directory.string() + ": " + s.ToString()};
+  if (!s.ok()) {
+    if (s.IsNoSpace()) return Problem{ProblemKind::InsufficientStorage, "cannot open the store in " + options.directory.string() + ": the volume is full"};
+    return Problem{ProblemKind::InternalError, "cannot open the store in " + options.directory.string() + ": " + s.ToString()};
+  }
   std::unique_ptr<rocksdb::DB> db(raw);
   db->DestroyColumnFamilyHandle(handles.front());  // the default family is unused
   handles.erase(handles.begin());
-  return std::unique_ptr<Store>(std::make_unique<RocksDbStore>(std::move(db), std::move(handles), options.sync));
+  return std::unique_ptr<Store>(std::make_unique<RocksDbStore>(std::move(db), std::move(handles), options.sync,
+                                                                std::move(surroundings)));
 }
 
 }  // namespace ct::storage
