@@ -336,8 +336,8 @@ void Subscriptions::stop() {
   }
   impl_->queue_cv.notify_all();
   impl_->space_cv.notify_all();
+  impl_->dispatcher.stop();  // first: a matcher waiting in send() for slow receivers goes on
   if (impl_->matcher.joinable()) impl_->matcher.join();
-  impl_->dispatcher.stop();
 }
 
 Result<Subscriptions::Created> Subscriptions::create(const std::string& tenant, const json::object& body,

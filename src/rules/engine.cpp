@@ -1160,8 +1160,8 @@ void RulesEngine::stop() {
     impl_->queue_cv.notify_all();
     impl_->space_cv.notify_all();
   }
+  impl_->dispatcher.stop();  // first: a thread waiting in send() for slow receivers goes on
   if (impl_->thread.joinable()) impl_->thread.join();
-  impl_->dispatcher.stop();
 }
 
 Result<storage::Sequence> RulesEngine::create(const std::string& tenant, const json::object& body,
