@@ -106,6 +106,7 @@ class Receiver:
         class Threading(http.server.ThreadingHTTPServer):
             daemon_threads = True
             allow_reuse_address = True
+            request_queue_size = 128  # not 5: a burst of new connections would wait for SYN retries (1 s)
 
         self.release.clear()
         self.server = Threading(("127.0.0.1", self.port), Handler)
