@@ -5,6 +5,8 @@
 //
 // - One thread runs every HTTP(S) connection and timer (Boost.Beast, asynchronous). MQTT endpoints
 //   publish through libmosquitto (mqtt.hpp), whose network loop runs in its own thread per broker.
+// - send() may be called from any thread except the delivery thread; Dispatcher::stop() first when
+//   the thread that calls send() is to be joined (send() no longer waits after stop()).
 // - An endpoint (scheme, host, port) has a pool of up to `connections_per_endpoint` kept-alive
 //   connections, opened as needed (MQTT: one client). Each connection carries one request at a time.
 // - Order: the notifications of one subscription are sent one at a time, so they arrive in the order
@@ -15,8 +17,9 @@
 //   free, so one path that does not answer cannot hold every connection: the other paths of the same
 //   host:port keep theirs. Each request has a deadline (request_timeout: connect, TLS handshake,
 //   write, read, each).
-// - An attempt is delivered on a 2xx answer (MQTT: once the client library accepted the message,
-//   which waits up to request_timeout for a broker connection). A connection failure, a timeout,
+// - An attempt is delivered on a 2xx answer (MQTT: once the client library accepted the message;
+//   it fails at once while the broker is not connected, and a failed MQTT path retries as soon as
+//   the client is connected again rather than after the backoff). A connection failure, a timeout,
 //   408, 429 or 5xx fails it: it is retried after a backoff (first_retry, doubling up to max_retry),
 //   the subscription's later notifications waiting behind it, so a receiver that comes back gets
 //   every queued notification, in order. While a path is failing it gets one connection at a time.
