@@ -1,5 +1,9 @@
 #include "app/serve.hpp"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -53,6 +57,20 @@ bool split_listen(const std::string& listen, std::string& address, std::uint16_t
   return true;
 }
 
+// Every connection, store file and MQTT client is a descriptor; the default soft limit (1024) is
+// far below what the hard limit allows. Running out anyway is handled (the HTTP server pauses
+// accepting), this only moves the wall.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    spdlog::warn("cannot raise the open file limit from {}: {}", before, std::strerror(errno));
+  else
+    spdlog::debug("open file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
 }  // namespace
 
 int serve(const ServeOptions& options, const sigset_t& stop_signals) {
@@ -63,6 +81,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   server_options.threads = options.threads;
   server_options.body_limit = options.body_limit;
+  raise_descriptor_limit();
 
   auto store = storage::open_rocksdb_store({options.data_dir, !options.no_fsync});
   if (!store) {

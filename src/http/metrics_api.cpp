@@ -59,6 +59,11 @@ void notify_metrics(const Services& s, MetricsText& m) {
   m.sample(static_cast<double>(stats.delivery.failed_attempts), "outcome=\"failed_attempt\"");
   m.sample(static_cast<double>(stats.delivery.refused), "outcome=\"refused\"");
   m.sample(static_cast<double>(stats.delivery.dropped), "outcome=\"dropped\"");
+  m.counter("citytwin_notify_sender_waits_total",
+            "Notifications whose sending waited for healthy receivers to catch up (back-pressure).",
+            stats.delivery.sender_waits);
+  m.gauge("citytwin_notify_queued_bytes", "Bytes of notifications waiting for delivery.",
+          static_cast<double>(stats.delivery.queued_bytes));
 }
 
 void ingest_metrics(const Services& s, MetricsText& m) {

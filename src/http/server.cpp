@@ -18,6 +18,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
+constexpr auto kAcceptPause = std::chrono::milliseconds(50);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -126,14 +127,38 @@ struct Server::Impl {
   std::condition_variable stopped_cv;
   bool stopped = false;
 
+  asio::steady_timer accept_pause{io};
+  bool accept_paused_logged = false;  // one warning per episode of refused accepts
+
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
+        if (accept_paused_logged) {
+          spdlog::info("accepting connections again");
+          accept_paused_logged = false;
+        }
         socket.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(socket), handler, upgrade, options.body_limit)->start();
+        accept();
+        return;
       }
-      accept();
+      if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) {  // the client gave up: next
+        accept();
+        return;
+      }
+      // Out of descriptors (EMFILE, ENFILE) or memory: accepting again at once fails again at once,
+      // a busy loop that starves the connections already open. The pending connections wait in the
+      // listen backlog; look again shortly, when one of ours may have closed.
+      if (!accept_paused_logged) {
+        spdlog::warn("cannot accept connections ({}); retrying every {} ms while serving the {}",
+                     ec.message(), kAcceptPause.count(), "connections already open");
+        accept_paused_logged = true;
+      }
+      accept_pause.expires_after(kAcceptPause);
+      accept_pause.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) accept();
+      });
     });
   }
 };

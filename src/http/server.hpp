@@ -2,6 +2,8 @@
 // The HTTP/1.1 server: Boost.Beast on a small fixed pool of threads sharing one io_context.
 // Connections are kept alive; one request is handled at a time per connection. Requests larger
 // than the body limit get a 413 problem; unparsable ones a 400; neither reaches a handler.
+// Out of descriptors (EMFILE/ENFILE), the server stops accepting for 50 ms at a time (logged once
+// per episode) and keeps serving the connections it has; new ones wait in the listen backlog.
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>

@@ -1,15 +1,8 @@
 #include "ingest/mqtt_adapter.hpp"
 
 #include <mosquitto.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <ctime>
 #include <mutex>
 
 #include <boost/url/parse.hpp>
@@ -18,6 +11,8 @@
 namespace ct::ingest {
 namespace {
 
+using net::MqttLoopHooks;
+
 constexpr int kKeepAliveSeconds = 30;
 // Messages read in one go at most, before they are handed to the writer.
 constexpr std::size_t kMaxDrain = 1024;
@@ -25,8 +20,6 @@ constexpr std::size_t kMaxDrain = 1024;
 // the socket fills meanwhile, so that one wake-up serves many messages; a lone message is not
 // delayed by it (it is read at once, the sleep comes after).
 constexpr std::chrono::microseconds kLinger{1000};
-// Reconnection backoff: 1, 4, 9, ... seconds, at most 30.
-constexpr unsigned kMaxBackoffSeconds = 30;
 constexpr std::array<std::string_view, 3> kTopics = {"/+/+/attrs", "/+/+/attrs/+", "/+/+/cmdexe"};
 
 void init_library() {
@@ -95,8 +88,6 @@ Status MqttAdapter::start() {
   if (options_.shared_group.find_first_of("/+#") != std::string::npos)
     return invalid_request("the MQTT shared group must not contain '/', '+' or '#'");
   init_library();
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return Problem{ProblemKind::InternalError, "cannot create an eventfd for the MQTT network thread"};
   // A persistent identity per process is not needed: QoS 0 ingest, and a clean session.
   client_ = mosquitto_new(nullptr, /*clean_session=*/true, this);
   if (!client_) return Problem{ProblemKind::InternalError, "cannot create an MQTT client"};
@@ -113,101 +104,32 @@ Status MqttAdapter::start() {
       rc != MOSQ_ERR_SUCCESS)
     spdlog::warn("mqtt ingest: {} not reachable yet ({}); retrying", options_.url, mosquitto_strerror(rc));
   writer_.start();
-  stopping_.store(false);
-  thread_ = std::thread([this] { run(); });
+  MqttLoopHooks hooks;
+  hooks.after_read = [this] {
+    const bool read_some = !pending_.empty();
+    flush();
+    return read_some;
+  };
+  hooks.linger = kLinger;
+  hooks.max_drain = kMaxDrain;
+  if (auto st = loop_.start(client_, std::move(hooks)); !st) return st;
   spdlog::info("mqtt ingest: subscribing at {}{}", options_.url,
                options_.shared_group.empty() ? "" : " (shared group " + options_.shared_group + ")");
   return {};
 }
 
 void MqttAdapter::stop() {
-  if (thread_.joinable()) {
-    stopping_.store(true);
-    wake();
-    thread_.join();
-  }
+  loop_.stop();  // the last messages read are handed to the writer
   if (client_) {
     mosquitto_destroy(client_);
     client_ = nullptr;
     connected_.store(false);
   }
-  if (wake_fd_ >= 0) {
-    ::close(wake_fd_);
-    wake_fd_ = -1;
-  }
   writer_.stop();  // it writes what was queued first
-}
-
-void MqttAdapter::wake() {
-  const std::uint64_t one = 1;
-  if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
-}
-
-void MqttAdapter::sleep_for(std::chrono::microseconds duration) {
-  pollfd fd{wake_fd_, POLLIN, 0};
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration);
-  const timespec timeout{static_cast<std::time_t>(seconds.count()),
-                         static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(duration - seconds).count())};
-  (void)::ppoll(&fd, 1, &timeout, nullptr);
 }
 
 void MqttAdapter::flush() {
   if (!pending_.empty()) writer_.submit(pending_);
-}
-
-bool MqttAdapter::drain() {
-  for (std::size_t i = 0; i < kMaxDrain; ++i) {
-    // libmosquitto reads one packet per call and tells an empty socket only by errno (EAGAIN
-    // after a successful call). A stray EAGAIN from a callback only ends this drain early.
-    errno = 0;
-    if (mosquitto_loop_read(client_, 1) != MOSQ_ERR_SUCCESS || mosquitto_socket(client_) < 0) return false;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-  }
-  return true;
-}
-
-void MqttAdapter::run() {
-  while (!stopping_.load()) {
-    const int socket = mosquitto_socket(client_);
-    if (socket < 0) {
-      flush();
-      // As libmosquitto's own loop: 1, 4, 9, ... s after a lost connection, at most 30 s.
-      const unsigned n = std::min(reconnects_++, 5u);
-      sleep_for(std::chrono::seconds(std::min((n + 1) * (n + 1), kMaxBackoffSeconds)));
-      if (stopping_.load()) break;
-      if (const int rc = mosquitto_reconnect_async(client_); rc != MOSQ_ERR_SUCCESS)
-        spdlog::debug("mqtt ingest: reconnecting to {} failed: {}", options_.url, mosquitto_strerror(rc));
-      continue;
-    }
-    std::array<pollfd, 2> fds{pollfd{socket, static_cast<short>(POLLIN | (mosquitto_want_write(client_) ? POLLOUT : 0)), 0},
-                              pollfd{wake_fd_, POLLIN, 0}};
-    // Wakes for the keep-alive at least once a second (mosquitto_loop_misc sends the pings).
-    if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) {
-      spdlog::error("mqtt ingest: poll failed: {}", std::strerror(errno));
-      sleep_for(std::chrono::milliseconds(100));
-      continue;
-    }
-    if (fds[1].revents & POLLIN) {
-      std::uint64_t count = 0;
-      (void)!::read(wake_fd_, &count, sizeof count);
-    }
-    bool read_some = false;
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const bool alive = drain();
-      read_some = !pending_.empty();
-      flush();
-      if (!alive) continue;  // libmosquitto closed the socket and called on_disconnect
-    }
-    if (mosquitto_want_write(client_) && mosquitto_loop_write(client_, 1) != MOSQ_ERR_SUCCESS) continue;
-    if (mosquitto_socket(client_) >= 0) (void)mosquitto_loop_misc(client_);
-    if (read_some) sleep_for(kLinger);
-  }
-  // Stopping: say goodbye to the broker, best effort.
-  flush();
-  if (mosquitto_socket(client_) >= 0) {
-    mosquitto_disconnect(client_);
-    (void)mosquitto_loop_write(client_, 1);
-  }
 }
 
 bool MqttAdapter::send(const OutgoingCommand& command) {
@@ -215,7 +137,7 @@ bool MqttAdapter::send(const OutgoingCommand& command) {
   const std::string topic = "/" + command.apikey + "/" + command.device_id + "/cmd";
   const bool queued = mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(command.payload.size()),
                                         command.payload.data(), options_.command_qos, /*retain=*/false) == MOSQ_ERR_SUCCESS;
-  if (queued) wake();  // the network thread writes it
+  if (queued) loop_.wake();  // the network thread writes it
   return queued;
 }
 
@@ -233,7 +155,7 @@ void MqttAdapter::on_connect(struct mosquitto* client, void* self, int rc) {
       spdlog::error("mqtt ingest: cannot subscribe to {}: {}", filter, mosquitto_strerror(src));
   }
   adapter->connected_.store(true);
-  adapter->reconnects_ = 0;
+  adapter->loop_.connected();
   spdlog::info("mqtt ingest: connected to {}", adapter->options_.url);
 }
 

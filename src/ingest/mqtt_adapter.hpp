@@ -4,16 +4,13 @@
 //                                            first character)
 //   /<apikey>/<device_id>/attrs/<object_id>  the payload is the value of that one measure
 //   /<apikey>/<device_id>/cmdexe             a device's answer to a command
-// and publishing commands on /<apikey>/<device_id>/cmd. A broker that goes away is reconnected to
-// with a backoff of 1 to 30 s.
+// and publishing commands on /<apikey>/<device_id>/cmd.
 //
-// The client runs on a network thread of the adapter's own rather than libmosquitto's
-// (mosquitto_loop_start), because libmosquitto 2.0.11 waits in pselect() before every QoS 0
-// message it reads. This thread waits in poll(), then reads every message already in the socket
-// (up to kMaxDrain) with mosquitto_loop_read and sleeps kLinger before it looks again: under load
-// a wake-up, a poll and a hand-over to the writer serve tens of messages instead of one, at the
-// price of up to kLinger of latency. A broker that goes away is reconnected to with a backoff of
-// 1 to 30 s.
+// The client runs on a network thread of its own (net::MqttLoop): it waits in poll(), then reads
+// every message already in the socket (up to kMaxDrain) and sleeps kLinger before it looks again:
+// under load a wake-up, a poll and a hand-over to the writer serve tens of messages instead of one,
+// at the price of up to kLinger of latency. A broker that goes away is reconnected to after 100 ms,
+// doubling, at most 1 s (net::ReconnectBackoff): within a second of its return.
 //
 // Messages are decoded and converted on the network thread as they are read, then handed as one
 // batch per drain to a BatchWriter of the adapter's own, which writes them into the twin: decoding
@@ -32,6 +29,7 @@
 #include "common/result.hpp"
 #include "ingest/batch_writer.hpp"
 #include "ingest/ingestor.hpp"
+#include "net/mqtt_loop.hpp"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -64,24 +62,15 @@ class MqttAdapter final : public CommandSink {
   static void on_disconnect(struct mosquitto*, void* self, int rc);
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* message);
   void handle(std::string_view topic, std::string_view payload);
-  void run();
-  // Reads the messages waiting in the socket; false once the connection is lost.
-  bool drain();
-  void flush();
-  // Sleeps for `duration` or until wake() (a command to send, or stop()).
-  void sleep_for(std::chrono::microseconds duration);
-  void wake();
+  void flush();  // hands pending_ to the writer (on the network thread)
 
   Ingestor& ingestor_;
   MqttOptions options_;
   struct mosquitto* client_ = nullptr;
   std::atomic<bool> connected_{false};
-  std::atomic<bool> stopping_{false};
-  int wake_fd_ = -1;  // an eventfd that interrupts the network thread's waits
-  unsigned reconnects_ = 0;  // since the last successful connection: the backoff
   std::vector<PreparedMessage> pending_;  // read in this drain, not yet handed to the writer
-  std::thread thread_;
   BatchWriter writer_;
+  net::MqttLoop loop_{"mqtt ingest"};
 };
 
 // Splits an ingest topic; false for a topic outside the scheme.

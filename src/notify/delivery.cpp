@@ -2,354 +2,373 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <condition_variable>
 #include <deque>
-#include <functional>
+#include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <thread>
 #include <unordered_map>
 
+#include "notify/connection.hpp"
 #include "notify/mqtt.hpp"
 
 namespace ct::notify {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
 
-constexpr std::size_t kMaxResponseBody = 64 * 1024;  // a receiver's answer is read and discarded
+constexpr std::chrono::milliseconds kBrokerWatch{25};
 
-enum class Attempt { Delivered, Failed, Refused };
-using Done = std::function<void(Attempt, std::string why)>;
-
-// How one lane reaches its endpoint: one notification at a time, `done` called exactly once, later,
-// on the delivery thread.
-class Connection {
- public:
-  virtual ~Connection() = default;
-  virtual void transmit(const Outgoing& notification, Done done) = 0;
-};
-
-Attempt classify(unsigned status) {
-  if (status >= 200 && status < 300) return Attempt::Delivered;
-  if (status == 408 || status == 429 || status >= 500) return Attempt::Failed;
-  return Attempt::Refused;
-}
-
-std::string host_header(const EndpointAddress& a) {
-  std::string host = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
-  const bool default_port =
-      (a.transport == Transport::Http && a.port == 80) || (a.transport == Transport::Https && a.port == 443);
-  if (!default_port) host += ":" + std::to_string(a.port);
-  return host;
-}
-
-// A kept-alive HTTP/1.1 connection, over TLS when Tls.
-template <bool Tls>
-class HttpConnection final : public Connection {
- public:
-  using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
-
-  HttpConnection(asio::io_context& io, ssl::context& tls, EndpointAddress address, std::chrono::milliseconds timeout)
-      : io_(io), tls_(tls), address_(std::move(address)), resolver_(io), timeout_(timeout) {}
-  ~HttpConnection() override { close(); }
-
-  void transmit(const Outgoing& n, Done done) override {
-    done_ = std::move(done);
-    request_ = make_request(n);
-    reused_ = stream_ != nullptr;
-    if (reused_) write();
-    else resolve();
-  }
-
- private:
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(*stream_); }
-
-  http::request<http::string_body> make_request(const Outgoing& n) const {
-    const Registration& r = *n.registration;
-    http::request<http::string_body> request{http::verb::post, r.subscription->address.target, 11};
-    request.set(http::field::host, host_header(address_));
-    request.set(http::field::user_agent, "citytwin");
-    request.set(http::field::content_type, n.content_type);
-    if (!n.link.empty()) request.set(http::field::link, n.link);
-    if (!r.tenant.empty()) request.set("NGSILD-Tenant", r.tenant);
-    for (const auto& kv : r.subscription->endpoint.receiver_info) request.set(kv.key, kv.value);
-    request.keep_alive(true);
-    request.body() = n.body;
-    request.prepare_payload();
-    return request;
-  }
-
-  void resolve() {
-    resolver_.async_resolve(address_.host, std::to_string(address_.port),
-                            [this](beast::error_code ec, const tcp::resolver::results_type& results) {
-                              if (ec) return fail("cannot resolve " + address_.host + ": " + ec.message());
-                              connect(results);
-                            });
-  }
-
-  void connect(const tcp::resolver::results_type& results) {
-    if constexpr (Tls) stream_ = std::make_unique<Stream>(io_, tls_);
-    else stream_ = std::make_unique<Stream>(io_);
-    lowest().expires_after(timeout_);
-    lowest().async_connect(results, [this](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) return fail("cannot connect: " + ec.message());
-      lowest().socket().set_option(tcp::no_delay(true), ec);
-      if constexpr (Tls) handshake();
-      else write();
-    });
-  }
-
-  void handshake() {
-    if constexpr (Tls) {
-      // SNI, and the certificate must name the host.
-      // SSL_set_tlsext_host_name, written out: the macro casts in the C style.
-      SSL_ctrl(stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(address_.host.c_str()));
-      stream_->set_verify_mode(ssl::verify_peer);
-      stream_->set_verify_callback(ssl::host_name_verification(address_.host));
-      lowest().expires_after(timeout_);
-      stream_->async_handshake(ssl::stream_base::client, [this](beast::error_code ec) {
-        if (ec) return fail("TLS handshake failed: " + ec.message());
-        write();
-      });
-    }
-  }
-
-  void write() {
-    lowest().expires_after(timeout_);
-    http::async_write(*stream_, request_, [this](beast::error_code ec, std::size_t) {
-      if (ec) return fail("cannot send: " + ec.message());
-      read();
-    });
-  }
-
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(kMaxResponseBody);
-    lowest().expires_after(timeout_);
-    http::async_read(*stream_, buffer_, *parser_, [this](beast::error_code ec, std::size_t) {
-      if (ec) return fail("no answer: " + ec.message());
-      const auto& response = parser_->get();
-      const unsigned status = response.result_int();
-      if (!response.keep_alive()) close();
-      finish(classify(status), status >= 300 ? "answered " + std::to_string(status) : std::string());
-    });
-  }
-
-  void fail(std::string why) {
-    close();
-    // A kept-alive connection that the receiver closed while idle: once more on a new connection.
-    if (reused_) {
-      reused_ = false;
-      resolve();
-      return;
-    }
-    finish(Attempt::Failed, std::move(why));
-  }
-
-  void close() {
-    if (!stream_) return;
-    beast::error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest().close();
-    // Not destroyed here: this may run inside a completion handler of the stream's own operation.
-    asio::post(io_, [old = std::shared_ptr<Stream>(std::move(stream_))] {});
-    buffer_.clear();
-  }
-
-  void finish(Attempt attempt, std::string why) {
-    Done done = std::move(done_);
-    done_ = nullptr;
-    done(attempt, std::move(why));
-  }
-
-  asio::io_context& io_;
-  ssl::context& tls_;
-  EndpointAddress address_;
-  tcp::resolver resolver_;
-  std::chrono::milliseconds timeout_;
-  std::unique_ptr<Stream> stream_;
-  beast::flat_buffer buffer_;
-  http::request<http::string_body> request_;
-  std::optional<http::response_parser<http::string_body>> parser_;
-  bool reused_ = false;
-  Done done_;
-};
-
-// Publishes through the broker's shared client (which does its own connecting and queueing).
-class MqttConnection final : public Connection {
- public:
-  MqttConnection(asio::io_context& io, std::shared_ptr<MqttClient> client)
-      : io_(io), client_(std::move(client)), wait_(io) {}
-
-  void transmit(const Outgoing& n, Done done) override {
-    if (!client_->connected() && client_->first_connecting()) {
-      // A new client is still connecting: not an attempt yet, look again shortly.
-      wait_.expires_after(std::chrono::milliseconds(20));
-      wait_.async_wait([this, &n, done = std::move(done)](beast::error_code ec) mutable {
-        if (!ec) transmit(n, std::move(done));
-      });
-      return;
-    }
-    const Registration& r = *n.registration;
-    int qos = 0;
-    json::object metadata;
-    metadata["Content-Type"] = n.content_type;
-    if (!n.link.empty()) metadata["Link"] = n.link;
-    if (!r.tenant.empty()) metadata["NGSILD-Tenant"] = r.tenant;
-    for (const auto& kv : r.subscription->endpoint.receiver_info) metadata[kv.key] = kv.value;
-    for (const auto& kv : r.subscription->endpoint.notifier_info)
-      if (kv.key == "MQTT-QoS") qos = kv.value.empty() ? 0 : kv.value[0] - '0';
-    const bool published = client_->publish(r.subscription->address.target, mqtt_payload(to_text(metadata), n.body), qos);
-    // Reported later, never from inside transmit: the lane must not recurse.
-    asio::post(io_, [done = std::move(done), published] {
-      done(published ? Attempt::Delivered : Attempt::Failed, published ? "" : "the MQTT broker is not connected");
-    });
-  }
-
- private:
-  asio::io_context& io_;
-  std::shared_ptr<MqttClient> client_;
-  asio::steady_timer wait_;
-};
+// What a queued notification weighs against the memory bounds: its body and headers, roughly.
+std::size_t weight(const Outgoing& n) { return n.body.size() + n.link.size() + n.content_type.size() + 256; }
 
 }  // namespace
 
 struct Dispatcher::Impl {
-  struct Lane;
+  struct Path;
+  struct Endpoint;
+
+  // A queued notification and whether it still counts against pressure_bytes.
+  struct Item {
+    Outgoing notification;
+    std::size_t bytes = 0;
+    bool pressing = false;
+  };
+
+  // One subscription's notifications on a path, sent one at a time in order.
+  struct Feed {
+    Path& path;
+    std::string key;              // tenant \x1f subscription id
+    std::optional<Item> head;     // being sent, or waiting for its retry
+    std::deque<Item> queue;       // behind it
+    bool in_flight = false;
+    bool ready = false;           // in path.ready
+    Feed(Path& p, std::string k) : path(p), key(std::move(k)) {}
+    bool empty() const { return !head && queue.empty(); }
+  };
+
+  // The notifications to one request target (MQTT: topic) of an endpoint.
+  struct Path {
+    Endpoint& endpoint;
+    std::string target;
+    std::unordered_map<std::string, std::unique_ptr<Feed>> feeds;
+    std::deque<Feed*> ready;      // feeds with a notification to send, not in flight: round-robin
+    bool in_ring = false;         // in endpoint.ring
+    unsigned in_flight = 0;
+    std::size_t queued_bytes = 0;
+    bool failing = false;         // the last attempt failed
+    bool stalled = false;         // a request went unanswered for stall_after
+    bool waiting = false;         // for the retry timer
+    unsigned failures = 0;        // in a row: the backoff
+    bool logged_drop = false;     // one warning per episode of abandoned notifications
+    asio::steady_timer retry_timer;
+    asio::steady_timer broker_watch;  // MQTT: ends the wait for a retry once the broker is back
+    Path(Endpoint& e, std::string t, asio::io_context& io)
+        : endpoint(e), target(std::move(t)), retry_timer(io), broker_watch(io) {}
+    bool healthy() const { return !failing && !stalled; }
+  };
+
+  // One connection of an endpoint's pool and what it carries now.
+  struct Slot {
+    std::unique_ptr<Connection> connection;
+    Feed* feed = nullptr;  // in flight, or null when idle
+    std::chrono::steady_clock::time_point since;
+  };
+
   struct Endpoint {
     EndpointAddress address;
-    std::vector<std::unique_ptr<Lane>> lanes;
-    bool failing = false;  // for logging transitions only
+    unsigned pool = 1;
+    std::vector<std::unique_ptr<Slot>> slots;  // opened as needed, up to pool
+    std::vector<Slot*> idle;
+    std::unordered_map<std::string, std::unique_ptr<Path>> paths;
+    std::deque<Path*> ring;  // paths with feeds ready: round-robin
+    std::shared_ptr<MqttClient> mqtt;
+    std::size_t available() const { return idle.size() + (pool - slots.size()); }
   };
 
-  // A queue and the one connection that empties it, one notification at a time.
-  struct Lane {
-    Impl& impl;
-    Endpoint& endpoint;
-    std::unique_ptr<Connection> connection;
-    std::size_t capacity;
-    std::optional<Outgoing> head;  // being sent, or waiting for its retry
-    std::deque<Outgoing> queue;    // behind it
-    bool busy = false;
-    bool waiting = false;  // for the retry timer
-    unsigned failures = 0;
-    asio::steady_timer retry_timer;
-
-    Lane(Impl& i, Endpoint& e, std::unique_ptr<Connection> c, std::size_t cap)
-        : impl(i), endpoint(e), connection(std::move(c)), capacity(cap), retry_timer(i.io) {}
-
-    void push(Outgoing n) {
-      if (queue.size() + (head ? 1 : 0) >= capacity) {
-        impl.dropped.fetch_add(1, std::memory_order_relaxed);
-        if (queue.empty()) return;  // capacity 1, taken by the head: the newcomer is dropped
-        queue.pop_front();
-      }
-      queue.push_back(std::move(n));
-      pump();
-    }
-
-    void pump() {
-      if (busy || waiting) return;
-      if (!head) {
-        if (queue.empty()) return;
-        head.emplace(std::move(queue.front()));
-        queue.pop_front();
-      }
-      busy = true;
-      connection->transmit(*head, [this](Attempt a, std::string why) { finished(a, std::move(why)); });
-    }
-
-    void finished(Attempt attempt, std::string why) {
-      busy = false;
-      head->registration->status->record(attempt == Attempt::Delivered, now_ms());
-      if (attempt == Attempt::Failed) {
-        impl.failed_attempts.fetch_add(1, std::memory_order_relaxed);
-        if (!endpoint.failing)
-          spdlog::warn("notifications to {} failing ({}); retrying", endpoint.address.key, why);
-        endpoint.failing = true;
-        const auto backoff = std::min<std::chrono::milliseconds>(
-            impl.options.max_retry, impl.options.first_retry * (1LL << std::min(failures, 20u)));
-        ++failures;
-        waiting = true;
-        retry_timer.expires_after(backoff);
-        retry_timer.async_wait([this](beast::error_code ec) {
-          waiting = false;
-          if (!ec) pump();
-        });
-        return;
-      }
-      if (endpoint.failing && attempt == Attempt::Delivered) {
-        spdlog::info("notifications to {} delivered again", endpoint.address.key);
-        endpoint.failing = false;
-      }
-      if (attempt == Attempt::Refused) {
-        impl.refused.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("notification of {} to {} refused: {}", head->registration->subscription->id,
-                     head->registration->subscription->endpoint.uri, why);
-      } else {
-        impl.delivered.fetch_add(1, std::memory_order_relaxed);
-      }
-      failures = 0;
-      head.reset();
-      pump();
-    }
-  };
-
-  explicit Impl(DeliveryOptions o) : options(o), tls(ssl::context::tls_client) {
-    beast::error_code ec;
+  explicit Impl(DeliveryOptions o) : options(o), tls(ssl::context::tls_client), ticker(io) {
+    error_code ec;
     tls.set_default_verify_paths(ec);
     if (ec) spdlog::warn("notifications over https: no default trusted certificates ({})", ec.message());
     tls.set_verify_mode(ssl::verify_peer, ec);
   }
+
+  // ---- back-pressure (any thread) --------------------------------------------------------------
+
+  void press(std::size_t bytes) {
+    std::unique_lock lock(pressure_mutex);
+    auto fits = [&] { return stopped || pressing_bytes == 0 || pressing_bytes + bytes <= options.pressure_bytes; };
+    if (!fits()) {
+      sender_waits.fetch_add(1, std::memory_order_relaxed);
+      ++waiting_senders;
+      pressure_cv.wait(lock, fits);
+      --waiting_senders;
+    }
+    pressing_bytes += bytes;
+  }
+
+  void release(Item& item) {
+    if (!item.pressing) return;
+    item.pressing = false;
+    std::lock_guard lock(pressure_mutex);
+    pressing_bytes -= item.bytes;
+    if (waiting_senders > 0) pressure_cv.notify_all();
+  }
+
+  // The path turned unhealthy: what it holds no longer holds the senders back.
+  void release_all(Path& p) {
+    for (auto& [key, feed] : p.feeds) {
+      if (feed->head) release(*feed->head);
+      for (Item& item : feed->queue) release(item);
+    }
+  }
+
+  // ---- queues (the delivery thread) ------------------------------------------------------------
 
   Endpoint& endpoint_for(const EndpointAddress& address) {
     auto& slot = endpoints[address.key];
     if (slot) return *slot;
     slot = std::make_unique<Endpoint>();
     slot->address = address;
-    const unsigned lanes = address.transport == Transport::Mqtt ? 1 : std::max(1u, options.lanes_per_endpoint);
-    const std::size_t capacity = std::max<std::size_t>(1, options.endpoint_queue_capacity / lanes);
-    std::shared_ptr<MqttClient> mqtt;
-    if (address.transport == Transport::Mqtt) mqtt = std::make_shared<MqttClient>(address);
-    for (unsigned i = 0; i < lanes; ++i) {
-      std::unique_ptr<Connection> connection;
-      switch (address.transport) {
-        case Transport::Http:
-          connection = std::make_unique<HttpConnection<false>>(io, tls, address, options.request_timeout);
-          break;
-        case Transport::Https:
-          connection = std::make_unique<HttpConnection<true>>(io, tls, address, options.request_timeout);
-          break;
-        default: connection = std::make_unique<MqttConnection>(io, mqtt); break;
-      }
-      slot->lanes.push_back(std::make_unique<Lane>(*this, *slot, std::move(connection), capacity));
-    }
+    slot->pool = address.transport == Transport::Mqtt ? 1 : std::max(1u, options.connections_per_endpoint);
+    if (address.transport == Transport::Mqtt) slot->mqtt = std::make_shared<MqttClient>(address);
     return *slot;
   }
 
-  void enqueue(Outgoing n) {
-    const Registration& r = *n.registration;
-    if (r.subscription->address.transport == Transport::WebSocketOnly) return;
+  Path& path_for(Endpoint& e, const std::string& target) {
+    auto& slot = e.paths[target];
+    if (!slot) slot = std::make_unique<Path>(e, target, io);
+    return *slot;
+  }
+
+  void enqueue(Outgoing n, std::size_t bytes) {
+    Item item{std::move(n), bytes, true};
+    const Registration& r = *item.notification.registration;
+    if (r.subscription->address.transport == Transport::WebSocketOnly) {
+      release(item);
+      return;
+    }
     Endpoint& e = endpoint_for(r.subscription->address);
-    const std::size_t lane = std::hash<std::string>()(r.tenant + '\x1f' + r.subscription->id) % e.lanes.size();
-    e.lanes[lane]->push(std::move(n));
+    Path& p = path_for(e, r.subscription->address.target);
+    std::string key = r.tenant + '\x1f' + r.subscription->id;
+    auto& feed_slot = p.feeds[key];
+    if (!feed_slot) feed_slot = std::make_unique<Feed>(p, std::move(key));
+    Feed& f = *feed_slot;
+    if (!p.healthy()) {
+      release(item);
+      // Bounded: the oldest waiting notification of this subscription (else the newcomer) is abandoned.
+      if (p.queued_bytes + bytes > options.unhealthy_path_bytes) {
+        if (f.queue.empty()) {
+          abandon(p, item);
+          if (f.empty() && !f.in_flight) p.feeds.erase(std::string(f.key));  // a copy: erase destroys f
+          return;
+        }
+        Item oldest = std::move(f.queue.front());
+        f.queue.pop_front();
+        p.queued_bytes -= oldest.bytes;
+        queued_bytes.fetch_sub(oldest.bytes, std::memory_order_relaxed);
+        abandon(p, oldest);
+      }
+    }
+    p.queued_bytes += bytes;
+    queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    if (!f.head) f.head.emplace(std::move(item));
+    else f.queue.push_back(std::move(item));
+    make_ready(f);
+    pump(e);
+  }
+
+  void abandon(Path& p, Item& item) {
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    item.notification.registration->status->record_abandoned(now_ms());
+    if (!p.logged_drop) {
+      spdlog::warn("notifications to {}{} abandoned: the receiver is failing or not answering and {} bytes are queued",
+                   p.endpoint.address.key, p.target, p.queued_bytes);
+      p.logged_drop = true;
+    }
+  }
+
+  void make_ready(Feed& f) {
+    if (f.in_flight || f.ready || !f.head) return;
+    f.ready = true;
+    f.path.ready.push_back(&f);
+    if (!f.path.in_ring) {
+      f.path.in_ring = true;
+      f.path.endpoint.ring.push_back(&f.path);
+    }
+  }
+
+  // May this path take one of `available` free connections now?
+  bool may_send(const Path& p, std::size_t available) const {
+    if (p.waiting) return false;
+    if (!p.healthy()) return p.in_flight == 0;
+    if (p.in_flight >= p.endpoint.pool) return false;
+    // Never the last free connection for a path that has one already: the next path gets it.
+    return p.in_flight == 0 || available > 1;
+  }
+
+  // Hands free connections to the ready paths in turn.
+  void pump(Endpoint& e) {
+    std::size_t passed = 0;  // paths looked at in a row that may not send now
+    while (!e.ring.empty() && passed < e.ring.size()) {
+      const std::size_t available = e.available();
+      if (available == 0) return;
+      Path* p = e.ring.front();
+      e.ring.pop_front();
+      if (p->ready.empty()) {
+        p->in_ring = false;
+        continue;
+      }
+      if (!may_send(*p, available)) {
+        e.ring.push_back(p);
+        ++passed;
+        continue;
+      }
+      Feed* f = p->ready.front();
+      p->ready.pop_front();
+      f->ready = false;
+      e.ring.push_back(p);  // keeps its turn even when now empty (dropped from the ring when met again)
+      passed = 0;
+      transmit(e, *f);
+    }
+  }
+
+  Slot& take_slot(Endpoint& e) {
+    if (!e.idle.empty()) {
+      Slot* s = e.idle.back();
+      e.idle.pop_back();
+      return *s;
+    }
+    auto slot = std::make_unique<Slot>();
+    switch (e.address.transport) {
+      case Transport::Http:
+      case Transport::Https: slot->connection = make_http_connection(io, tls, e.address, options.request_timeout); break;
+      default: slot->connection = make_mqtt_connection(io, e.mqtt); break;
+    }
+    e.slots.push_back(std::move(slot));
+    return *e.slots.back();
+  }
+
+  void transmit(Endpoint& e, Feed& f) {
+    Slot& s = take_slot(e);
+    s.feed = &f;
+    s.since = std::chrono::steady_clock::now();
+    f.in_flight = true;
+    ++f.path.in_flight;
+    s.connection->transmit(f.head->notification,
+                           [this, &e, &s](Attempt a, std::string why) { finished(e, s, a, std::move(why)); });
+  }
+
+  void finished(Endpoint& e, Slot& s, Attempt attempt, std::string why) {
+    Feed& f = *s.feed;
+    Path& p = f.path;
+    s.feed = nullptr;
+    e.idle.push_back(&s);
+    f.in_flight = false;
+    --p.in_flight;
+    f.head->notification.registration->status->record(attempt == Attempt::Delivered, now_ms());
+    if (attempt == Attempt::Failed) {
+      failed_attempts.fetch_add(1, std::memory_order_relaxed);
+      if (!p.failing) {
+        spdlog::warn("notifications to {}{} failing ({}); retrying", e.address.key, p.target, why);
+        p.failing = true;
+        release_all(p);
+      }
+      if (!p.waiting) {
+        const auto backoff = std::min<std::chrono::milliseconds>(
+            options.max_retry, options.first_retry * (1LL << std::min(p.failures, 20u)));
+        ++p.failures;
+        p.waiting = true;
+        p.retry_timer.expires_after(backoff);
+        p.retry_timer.async_wait([this, &e, &p](error_code ec) {
+          if (ec) return;  // cancelled by watch_broker, which retried already
+          p.waiting = false;
+          pump(e);
+        });
+        if (e.mqtt) watch_broker(e, p);
+      }
+      make_ready(f);  // the same notification again, after the backoff
+      pump(e);
+      return;
+    }
+    if (!p.healthy() && attempt == Attempt::Delivered)
+      spdlog::info("notifications to {}{} delivered again", e.address.key, p.target);
+    if (attempt == Attempt::Delivered) {
+      p.failing = false;
+      p.stalled = false;
+      p.logged_drop = false;
+      p.failures = 0;
+      delivered.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("notification of {} to {} refused: {}", f.head->notification.registration->subscription->id,
+                   f.head->notification.registration->subscription->endpoint.uri, why);
+    }
+    Item done = std::move(*f.head);
+    f.head.reset();
+    release(done);
+    p.queued_bytes -= done.bytes;
+    queued_bytes.fetch_sub(done.bytes, std::memory_order_relaxed);
+    if (!f.queue.empty()) {
+      f.head.emplace(std::move(f.queue.front()));
+      f.queue.pop_front();
+      make_ready(f);
+    } else {
+      p.feeds.erase(std::string(f.key));  // nothing queued: no state kept (a copy of the key: erase destroys f)
+    }
+    pump(e);
+  }
+
+  // While an MQTT path waits for its retry: retries as soon as the client is connected again, so
+  // that a broker that comes back gets the notifications at once, not after the backoff.
+  void watch_broker(Endpoint& e, Path& p) {
+    p.broker_watch.expires_after(kBrokerWatch);
+    p.broker_watch.async_wait([this, &e, &p](error_code ec) {
+      if (ec || !p.waiting) return;
+      if (!e.mqtt->connected()) return watch_broker(e, p);
+      p.waiting = false;
+      p.retry_timer.cancel();
+      pump(e);
+    });
+  }
+
+  // Every stall_after / 4: a path whose oldest request is unanswered for stall_after stops holding
+  // the senders back.
+  void tick() {
+    ticker.expires_after(std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10), options.stall_after / 4));
+    ticker.async_wait([this](error_code ec) {
+      if (ec) return;
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [key, e] : endpoints)
+        for (auto& slot : e->slots) {
+          if (!slot->feed || now - slot->since < options.stall_after) continue;
+          Path& p = slot->feed->path;
+          if (p.stalled) continue;
+          p.stalled = true;
+          release_all(p);
+          spdlog::warn("notifications to {}{}: no answer for {} ms; no longer waiting for this receiver",
+                       e->address.key, p.target, options.stall_after.count());
+        }
+      tick();
+    });
   }
 
   DeliveryOptions options;
   asio::io_context io;
   ssl::context tls;
+  asio::steady_timer ticker;
   std::unordered_map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
-  std::atomic<std::uint64_t> delivered{0}, failed_attempts{0}, refused{0}, dropped{0};
+  std::mutex pressure_mutex;
+  std::condition_variable pressure_cv;
+  std::size_t pressing_bytes = 0;  // guarded by pressure_mutex
+  unsigned waiting_senders = 0;    // guarded by pressure_mutex
+  bool stopped = true;             // guarded by pressure_mutex: send() does not wait then
+  std::atomic<std::uint64_t> delivered{0}, failed_attempts{0}, refused{0}, dropped{0}, sender_waits{0}, queued_bytes{0};
 };
 
 Dispatcher::Dispatcher(DeliveryOptions options) : impl_(std::make_unique<Impl>(options)) {}
@@ -361,22 +380,37 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::start() {
   if (impl_->thread.joinable()) return;
+  {
+    std::lock_guard lock(impl_->pressure_mutex);
+    impl_->stopped = false;
+  }
   impl_->work.emplace(impl_->io.get_executor());
+  impl_->tick();
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
 void Dispatcher::stop() {
+  {
+    std::lock_guard lock(impl_->pressure_mutex);
+    impl_->stopped = true;
+  }
+  impl_->pressure_cv.notify_all();
   impl_->work.reset();
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 void Dispatcher::send(Outgoing notification) {
-  asio::post(impl_->io, [impl = impl_.get(), n = std::move(notification)]() mutable { impl->enqueue(std::move(n)); });
+  const std::size_t bytes = weight(notification);
+  impl_->press(bytes);
+  asio::post(impl_->io, [impl = impl_.get(), n = std::move(notification), bytes]() mutable {
+    impl->enqueue(std::move(n), bytes);
+  });
 }
 
 DeliveryStats Dispatcher::stats() const {
-  return {impl_->delivered.load(), impl_->failed_attempts.load(), impl_->refused.load(), impl_->dropped.load()};
+  return {impl_->delivered.load(),    impl_->failed_attempts.load(), impl_->refused.load(),
+          impl_->dropped.load(),      impl_->sender_waits.load(),    impl_->queued_bytes.load()};
 }
 
 }  // namespace ct::notify

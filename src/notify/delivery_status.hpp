@@ -22,6 +22,14 @@ class DeliveryStatus {
       report_.last_failure = at;
     }
   }
+  // A notification given up without a last attempt (its receiver failing or stalled too long): a
+  // failure, though not an attempt.
+  void record_abandoned(Timestamp at) {
+    std::lock_guard lock(mutex_);
+    ++report_.times_failed;
+    report_.last_failure = at;
+    report_.failing = true;
+  }
   DeliveryReport report() const {
     std::lock_guard lock(mutex_);
     return report_;

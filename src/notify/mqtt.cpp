@@ -27,23 +27,23 @@ MqttClient::MqttClient(const EndpointAddress& address) {
     spdlog::error("mqtt: cannot create a client for {}", address.key);
     return;
   }
+  // Published from the delivery thread, written by the loop's thread.
+  mosquitto_threaded_set(client_, true);
   mosquitto_connect_callback_set(client_, &MqttClient::on_connect);
   mosquitto_disconnect_callback_set(client_, &MqttClient::on_disconnect);
-  mosquitto_reconnect_delay_set(client_, 1, 30, true);
   if (!address.user.empty())
     mosquitto_username_pw_set(client_, address.user.c_str(), address.password.empty() ? nullptr : address.password.c_str());
   // A broker that is down now is retried by the loop thread.
   if (const int rc = mosquitto_connect_async(client_, address.host.c_str(), address.port, kKeepAliveSeconds);
       rc != MOSQ_ERR_SUCCESS)
     spdlog::warn("mqtt: {} not reachable yet ({}); retrying", address.key, mosquitto_strerror(rc));
-  loop_started_ = mosquitto_loop_start(client_) == MOSQ_ERR_SUCCESS;
-  if (!loop_started_) spdlog::error("mqtt: cannot start the network loop for {}", address.key);
+  if (auto st = loop_.start(client_); !st)
+    spdlog::error("mqtt: cannot start the network loop for {}: {}", address.key, st.problem().detail);
 }
 
 MqttClient::~MqttClient() {
   if (!client_) return;
-  mosquitto_disconnect(client_);
-  if (loop_started_) mosquitto_loop_stop(client_, /*force=*/false);
+  loop_.stop();  // says goodbye to the broker
   mosquitto_destroy(client_);
 }
 
@@ -51,7 +51,9 @@ bool MqttClient::publish(const std::string& topic, const std::string& payload, i
   if (!client_ || !connected_.load()) return false;
   const int rc = mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
                                    /*retain=*/false);
-  return rc == MOSQ_ERR_SUCCESS;
+  if (rc != MOSQ_ERR_SUCCESS) return false;
+  loop_.wake();  // the loop's thread writes it
+  return true;
 }
 
 bool MqttClient::first_connecting() const {
@@ -61,7 +63,10 @@ bool MqttClient::first_connecting() const {
 void MqttClient::on_connect(struct mosquitto*, void* self, int rc) {
   auto* client = static_cast<MqttClient*>(self);
   client->connected_.store(rc == 0);
-  if (rc == 0) client->ever_connected_.store(true);
+  if (rc == 0) {
+    client->ever_connected_.store(true);
+    client->loop_.connected();
+  }
 }
 
 void MqttClient::on_disconnect(struct mosquitto*, void* self, int) { static_cast<MqttClient*>(self)->connected_.store(false); }

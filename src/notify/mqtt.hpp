@@ -1,11 +1,12 @@
 #pragma once
 // Publishing to an MQTT broker (NGSI-LD MQTT notifications, ETSI GS CIM 009 clause 7.3 binding):
-// one libmosquitto client per broker, its network loop in libmosquitto's own thread
-// (mosquitto_loop_start), reconnecting by itself with a backoff of 1 to 30 s.
+// one libmosquitto client per broker, its network loop on a thread of its own (net::MqttLoop),
+// reconnecting after 100 ms, doubling, at most 1 s: within a second of the broker's return.
 #include <atomic>
 #include <chrono>
 #include <string>
 
+#include "net/mqtt_loop.hpp"
 #include "notify/endpoint.hpp"
 
 struct mosquitto;
@@ -39,7 +40,7 @@ class MqttClient {
   std::atomic<bool> connected_{false};
   std::atomic<bool> ever_connected_{false};
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
-  bool loop_started_ = false;
+  net::MqttLoop loop_{"mqtt notifications"};
 };
 
 // The MQTT message of a notification: {"metadata": {headers and receiverInfo}, "body": notification}.

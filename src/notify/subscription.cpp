@@ -541,7 +541,7 @@ json::object render_subscription(const Subscription& s, const DeliveryReport& re
   auto& notification = o["notification"].as_object();
   notification["timesSent"] = report.times_sent;
   notification["timesFailed"] = report.times_failed;
-  if (report.times_sent > 0) notification["status"] = report.failing ? "failed" : "ok";
+  if (report.times_sent > 0 || report.failing) notification["status"] = report.failing ? "failed" : "ok";
   if (report.last_notification != kNoTimestamp) notification["lastNotification"] = format_datetime(report.last_notification);
   if (report.last_success != kNoTimestamp) notification["lastSuccess"] = format_datetime(report.last_success);
   if (report.last_failure != kNoTimestamp) notification["lastFailure"] = format_datetime(report.last_failure);

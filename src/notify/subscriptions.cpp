@@ -308,8 +308,8 @@ void Subscriptions::start() {
 }
 
 void Subscriptions::stop() {
+  impl_->dispatcher.stop();  // first: a consumer thread waiting in send() for slow receivers goes on
   impl_->twin.changes().detach(*this);
-  impl_->dispatcher.stop();
 }
 
 Result<Subscriptions::Created> Subscriptions::create(const std::string& tenant, const json::object& body,

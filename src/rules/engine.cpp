@@ -1113,8 +1113,8 @@ void RulesEngine::start() {
 }
 
 void RulesEngine::stop() {
+  impl_->dispatcher.stop();  // first: a consumer thread waiting in send() for slow receivers goes on
   impl_->twin.changes().detach(*this);
-  impl_->dispatcher.stop();
 }
 
 Result<storage::Sequence> RulesEngine::create(const std::string& tenant, const json::object& body,

@@ -73,9 +73,10 @@ class Server:
     data_dir: reuse an existing dir (else a fresh temporary one, removed by cleanup()).
     extra_args: more `serve` options, e.g. ["--body-limit", "4096"].
     command: the subcommand that runs the server ("serve", or "demo" for the demo city).
+    preexec_fn: run in the child before exec (e.g. resource.setrlimit for a descriptor limit).
     """
 
-    def __init__(self, binary, data_dir=None, extra_args=(), keep=False, command="serve"):
+    def __init__(self, binary, data_dir=None, extra_args=(), keep=False, command="serve", preexec_fn=None):
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
             raise ServerError("no executable binary at %s" % self.binary)
@@ -84,6 +85,7 @@ class Server:
         self.log_path = os.path.join(self.tmp, "server.log")
         self.extra_args = list(extra_args)
         self.command = command
+        self.preexec_fn = preexec_fn
         self.keep = keep
         self.proc = None
         self.port = None
@@ -106,7 +108,8 @@ class Server:
             log.flush()
             cmd = [self.binary, self.command, "--listen", "127.0.0.1:%d" % self.port,
                    "--data-dir", self.data_dir] + self.extra_args
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         preexec_fn=self.preexec_fn)
             log.close()
             self.starts += 1
             try:

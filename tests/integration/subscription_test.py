@@ -45,7 +45,8 @@ class Receiver:
     """An HTTP server on a loopback port that records every request POSTed to it.
 
     stop() closes the listening socket and every open connection (a receiver that went down);
-    start() again serves on the same port. `status` is what it answers."""
+    start() again serves on the same port. `status` is what it answers. A POST to a path in
+    `hang_paths` gets no answer until stop() (a receiver that hangs)."""
 
     def __init__(self, port=None):
         self.port = port or free_port()
@@ -54,6 +55,9 @@ class Receiver:
         self.cond = threading.Condition()
         self.server = None
         self.connections = set()
+        self.hang_paths = set()
+        self.hung = 0  # requests that got no answer
+        self.release = threading.Event()
 
     def url(self, path="/notify"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -79,6 +83,12 @@ class Receiver:
 
             def do_POST(self):
                 data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.path in receiver.hang_paths:
+                    with receiver.cond:
+                        receiver.hung += 1
+                    receiver.release.wait()
+                    self.close_connection = True
+                    return
                 try:
                     body = json.loads(data.decode("utf-8"))
                 except ValueError:
@@ -96,7 +106,9 @@ class Receiver:
         class Threading(http.server.ThreadingHTTPServer):
             daemon_threads = True
             allow_reuse_address = True
+            request_queue_size = 128  # not 5: a burst of new connections would wait for SYN retries (1 s)
 
+        self.release.clear()
         self.server = Threading(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -104,6 +116,7 @@ class Receiver:
     def stop(self):
         if self.server is None:
             return
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         with self.cond:
