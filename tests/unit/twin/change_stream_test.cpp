@@ -195,7 +195,7 @@ class Deriver : public ChangeConsumer {
   jsonld::ContextStore& contexts_;
 };
 
-TEST_F(ChangeStreamTest, AConsumersOwnWritesNeverWaitForItsQueue) {
+TEST_F(ChangeStreamTest, AConsumerNeverWaitsForItsOwnQueue) {
   Deriver deriver(*twin_, contexts_);
   twin_->changes().attach(deriver);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(twin_->create("", entity("urn:d" + std::to_string(i), i)).ok());
