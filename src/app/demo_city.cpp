@@ -5,6 +5,7 @@
 
 #include "common/json.hpp"
 #include "common/problem.hpp"
+#include "common/text_file.hpp"
 #include "jsonld/entity_codec.hpp"
 
 namespace ct::app {
@@ -80,7 +81,7 @@ Result<std::size_t> load_traffic_sensors(twin::Twin& twin, jsonld::ContextStore&
   if (!ctx) return ctx.problem();
   auto sensors = read_file(folder / "la-traffic-sensors.csv");
   if (!sensors) return sensors.problem();
-  auto speeds = read_file(folder / "la-traffic-speeds.csv");
+  auto speeds = read_text_file(folder / "la-traffic-speeds.csv.gz");
   if (!speeds) return speeds.problem();
 
   // The first two lines of the speeds file: sensor ids, then the first reading of each.
