@@ -44,6 +44,10 @@ class AirQuality : public Application {
   // Every day of a month (days without data have no AQI).
   virtual Result<std::vector<DailyReport>> calendar(const std::string& tenant, const std::string& id, int year,
                                                     unsigned month, const std::string& profile) const = 0;
+  // The reports of `count` consecutive days from `first`.
+  virtual Result<std::vector<DailyReport>> days(const std::string& tenant, const std::string& id,
+                                                const LocalDate& first, unsigned count,
+                                                const std::string& profile) const = 0;
 };
 
 std::unique_ptr<AirQuality> make_application(AppServices& services);

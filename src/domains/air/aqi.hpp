@@ -50,6 +50,8 @@ struct Indicator {
   // Above the last segment: the IAQI is the one of this indicator (its key) instead, e.g. SO2 1-h
   // above 800 µg/m³ uses the SO2 24-h IAQI. Empty: above the table the IAQI is the top of it.
   std::string above_table_use;
+  // Only a fallback of another indicator (above_table_use): never evaluated or reported on its own.
+  bool fallback_only = false;
 };
 
 struct Category {

@@ -65,14 +65,18 @@ struct Host::Impl {
   void deliver(const twin::ChangeEvent& event) {
     if (!event.entity) return;
     // An entity with two consumed types reaches an application once.
-    Application* seen[8];
-    std::size_t count = 0;
+    if (event.entity->types.size() == 1) {  // the usual case
+      if (auto it = consumers.find(event.entity->types.front()); it != consumers.end())
+        for (auto* application : it->second) application->on_change(event);
+      return;
+    }
+    std::vector<Application*> seen;
     for (auto type : event.entity->types) {
       auto it = consumers.find(type);
       if (it == consumers.end()) continue;
       for (auto* application : it->second) {
-        if (std::find(seen, seen + count, application) != seen + count) continue;
-        if (count < std::size(seen)) seen[count++] = application;
+        if (std::find(seen.begin(), seen.end(), application) != seen.end()) continue;
+        seen.push_back(application);
         application->on_change(event);
       }
     }

@@ -4,6 +4,7 @@ namespace ct::domains {
 namespace {
 
 json::object property(json::value value) { return {{"type", "Property"}, {"value", std::move(value)}}; }
+json::object property(std::string_view text) { return property(json::value(json::string(text))); }
 
 std::string date_time(Timestamp at) { return format_datetime(at); }
 
@@ -27,15 +28,15 @@ Result<storage::Sequence> KpiPublisher::publish(const std::string& tenant, const
       {"kpiValue", std::move(value)},
       {"calculationPeriod", property(json::object{{"from", date_time(f.from)}, {"to", date_time(f.to)}})},
       {"calculationFrequency", property(f.frequency)},
-      {"calculationMethod", property("automatic")},
+      {"calculationMethod", property(std::string_view("automatic"))},
       {"category", property(json::array{"quantitative"})},
       {"name", property(f.name)},
       {"description", property(f.description)},
       {"process", property(f.application)},
-      {"area", property(f.district ? *f.district : std::string("city"))},
+      {"area", property(std::string_view(f.district ? *f.district : std::string("city")))},
       {"dateNextCalculation", property(date_time(f.to + (f.to - f.from)))},
   };
-  if (f.standing) body["currentStanding"] = property(*f.standing);
+  if (f.standing) body["currentStanding"] = property(std::string_view(*f.standing));
   if (f.district) body["refDistrict"] = json::object{{"type", "Relationship"}, {"object", *f.district}};
   auto decoded = jsonld::decode_entity(body, **ctx, {});
   if (!decoded) return decoded.problem();
