@@ -48,8 +48,8 @@ class Host final : public twin::ChangeObserver {
   // InvalidRequest naming an unknown one.
   Status add_from_catalog(const std::vector<std::string>& names = {});
 
-  // Starts every application, then the applications thread. Add the host to the twin's observers
-  // before writes begin; events queued before start() are delivered after it.
+  // Starts every application, then the applications thread. Changes made before start() are not
+  // delivered: applications read the state they start from in their own start().
   Status start();
   // Stops the thread (events still queued are not delivered), then every application.
   void stop();
