@@ -10,6 +10,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev mosquitto mosquitto-clients libcoap3-dev libcoap3-bin
   libpq-dev libre2-dev libjemalloc-dev zlib1g-dev
+  libhowardhinnant-date-dev
   wrk procps bc
 )
 

@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/demo_city.hpp"
+#include "domains/core/city_settings.hpp"
+#include "domains/core/host.hpp"
+#include "domains/core/kpi.hpp"
 #include "history/history_store.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
@@ -169,7 +172,38 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   twin.add_observer(&rules_engine);
   rules_engine.start();
+
+  // The city's applications (src/domains): settings per tenant, KPIs, one shared change queue.
+  domains::CitySettingsStore city(**store);
+  if (auto st = city.load(); !st) {
+    spdlog::error("cannot read the city settings: {}", st.problem().detail);
+    return 1;
+  }
+  domains::KpiPublisher kpis(twin, contexts);
+  domains::Host applications(domains::AppServices{twin, **store, contexts, city, kpis, history.get()});
+  if (auto st = applications.add_from_catalog(); !st) {
+    spdlog::error("{}", st.problem().detail);
+    return 1;
+  }
+  twin.add_observer(&applications);
+  if (auto st = applications.start(); !st) {
+    spdlog::error("cannot start the city applications: {}", st.problem().detail);
+    return 1;
+  }
   http::Services services{twin, contexts, **store};
+  services.city = &city;
+  services.applications = &applications;
+  services.metric_sources.push_back([&applications](http::MetricsText& out) {
+    std::vector<domains::AppCounter> counters;
+    applications.counters(counters);
+    std::string family;
+    for (const auto& c : counters) {
+      const std::string name = "citytwin_" + c.name + "_total";
+      if (name != family) out.family(name, "counter", c.help);
+      family = name;
+      out.sample(static_cast<double>(c.value), c.labels);
+    }
+  });
   services.subscriptions = &subscriptions;
   services.history = history.get();
   if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
@@ -191,6 +225,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_iot_routes(router, services);
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
+  http::add_city_routes(router, services);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -212,6 +247,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();
+  applications.stop();  // before the rules: its write-backs go through the twin to them
   rules_engine.stop();
   subscriptions.stop();
   if (history) history->stop();
