@@ -138,7 +138,7 @@ def la_traffic(days=7):
                 mph = (free_flow[i] + free_flow[j]) / 2
                 features.append({
                     "type": "Feature",
-                    "properties": {"from": a["sensor_id"], "to": b["sensor_id"], "speed_kmh": round(mph * 1.609344, 1)},
+                    "properties": {"from": a["sensor_id"], "to": b["sensor_id"], "speed": round(mph * 1.609344, 1)},
                     "geometry": {"type": "LineString", "coordinates": [
                         [float(a["longitude"]), float(a["latitude"])], [float(b["longitude"]), float(b["latitude"])]]},
                 })

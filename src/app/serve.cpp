@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/demo_city.hpp"
+#include "app/demo_feed.hpp"
 #include "domains/core/city_settings.hpp"
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
@@ -111,8 +112,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
       spdlog::error("{}", city.problem().detail);
       return 1;
     }
-    spdlog::info("demo city: {} Beijing districts, {} Los Angeles road sensors (tenant \"{}\")", city->districts,
-                 city->traffic_sensors, kLosAngelesTenant);
+    spdlog::info("demo city: {} Beijing districts, {} air-quality stations, {} Los Angeles road sensors (tenant \"{}\")",
+                 city->districts, city->air_stations, city->traffic_sensors, kLosAngelesTenant);
   }
   notify::Subscriptions subscriptions(twin, **store, contexts);
   if (auto st = subscriptions.restore(); !st) {
@@ -159,6 +160,12 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot restore road graphs: {}", st.problem().detail);
     return 1;
   }
+  if (options.demo) {
+    if (auto st = load_demo_road_graph(roads, options.demo_data); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
   auto incident_context = contexts.core();
   rules::Incidents incidents(twin, incident_context, roads);
   // After a restart, windows are rebuilt from history (when it is kept).
@@ -172,6 +179,14 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   twin.add_observer(&rules_engine);
   rules_engine.start();
+  if (options.demo) {
+    auto active = install_demo_rules(rules_engine, options.demo_data);
+    if (!active) {
+      spdlog::error("{}", active.problem().detail);
+      return 1;
+    }
+    spdlog::info("demo city: {} default rules active", *active);
+  }
 
   // The city's applications (src/domains): settings per tenant, KPIs, one shared change queue.
   domains::CitySettingsStore city(**store);
@@ -189,6 +204,16 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   if (auto st = applications.start(); !st) {
     spdlog::error("cannot start the city applications: {}", st.problem().detail);
     return 1;
+  }
+  // The demo city's live feed, once every consumer of its readings is in place.
+  std::optional<DemoFeed> feed;
+  if (options.demo && options.demo_speed > 0) {
+    feed.emplace(twin, contexts, DemoFeedOptions{options.demo_data, options.demo_speed});
+    if (auto st = feed->load(); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+    feed->start();
   }
   http::Services services{twin, contexts, **store};
   services.city = &city;
@@ -244,6 +269,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  if (feed) feed->stop();
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();

@@ -23,7 +23,7 @@ void FreeFlowLearner::add(double kmh) {
   // The percentile's rank: the smallest bin whose cumulative count reaches it.
   const auto rank = static_cast<std::uint32_t>(std::ceil(quantile_ * count_));
   // The smallest bin whose cumulative count reaches the rank; it always holds samples.
-  auto at = [this](int bin) { return bins_[static_cast<std::size_t>(bin)]; };
+  auto at = [this](int i) { return bins_[static_cast<std::size_t>(i)]; };
   while (below_ + at(cursor_) < rank) below_ += at(cursor_++);
   while (cursor_ > 0 && below_ >= rank) below_ -= at(--cursor_);
 }

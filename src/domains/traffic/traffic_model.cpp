@@ -35,13 +35,20 @@ const CongestionAggregates::Mean* CongestionAggregates::group(const std::string&
 
 double TrafficModel::free_flow(const Sensor& s) const {
   if (s.configured_free_flow > 0) return s.configured_free_flow;
+  if (settings_.configured_free_flow_kmh > 0) return settings_.configured_free_flow_kmh;
   if (s.learner.samples() >= settings_.min_free_flow_samples) return *s.learner.estimate();
   if (settings_.default_free_flow_kmh > 0) return settings_.default_free_flow_kmh;
   return s.fastest;
 }
 
+TrafficModel::Sensor& TrafficModel::sensor(const std::string& id) {
+  auto it = sensors_.find(id);
+  if (it == sensors_.end()) it = sensors_.emplace(id, Sensor(settings_.free_flow_quantile)).first;
+  return it->second;
+}
+
 SensorUpdate TrafficModel::observe(const std::string& id, Timestamp t, double speed_kmh) {
-  auto& s = sensors_[id];
+  auto& s = sensor(id);
   SensorUpdate u;
   u.speed_kmh = speed_kmh;
   u.jam = s.jam.observe(t, speed_kmh, settings_.jam);
@@ -58,11 +65,11 @@ SensorUpdate TrafficModel::observe(const std::string& id, Timestamp t, double sp
 }
 
 void TrafficModel::configure_free_flow(const std::string& id, double kmh) {
-  sensors_[id].configured_free_flow = kmh > 0 ? kmh : 0;
+  sensor(id).configured_free_flow = kmh > 0 ? kmh : 0;
 }
 
 void TrafficModel::assign_group(const std::string& id, const std::string& group) {
-  auto& s = sensors_[id];
+  auto& s = sensor(id);
   if (s.index) aggregates_.move(s.group, group, *s.index);
   s.group = group;
 }

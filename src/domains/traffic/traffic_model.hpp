@@ -16,6 +16,8 @@ namespace ct::domains::traffic {
 struct TrafficSettings {
   CongestionBands bands;
   JamSettings jam;
+  double configured_free_flow_kmh = 0;  // > 0: every sensor's free-flow speed (unless configured per sensor)
+  double free_flow_quantile = 0.85;     // else each sensor's own, learned as this percentile of its speeds
   double default_free_flow_kmh = 0;    // used until a sensor has learned its own (0: its fastest speed so far)
   std::uint32_t min_free_flow_samples = 12;  // samples before the learned free-flow speed is used
 };
@@ -67,11 +69,14 @@ class TrafficModel {
 
   const CongestionAggregates& aggregates() const { return aggregates_; }
   const TrafficSettings& settings() const { return settings_; }
-  // Replaces the settings; the learned state is kept.
+  // Replaces the settings; the learned state is kept (a changed quantile applies to new sensors).
   void set_settings(TrafficSettings settings) { settings_ = std::move(settings); }
+  // The city's UTC offset now (it changes with daylight saving time); local time of day for the jams.
+  void set_utc_offset_minutes(int minutes) { settings_.jam.utc_offset_minutes = minutes; }
 
  private:
   struct Sensor {
+    explicit Sensor(double quantile) : learner(quantile) {}
     FreeFlowLearner learner;
     JamDetector jam;
     double configured_free_flow = 0;
@@ -81,6 +86,7 @@ class TrafficModel {
     std::string group;
   };
   double free_flow(const Sensor& s) const;
+  Sensor& sensor(const std::string& id);
 
   TrafficSettings settings_;
   std::unordered_map<std::string, Sensor> sensors_;
