@@ -66,14 +66,16 @@ TEST(MetrLaWeek, CongestionEventsOfTheRealWeek) {
   }
   ASSERT_EQ(rows, 7u * 288);
 
-  std::printf("| # | sensor | began (UTC) | raised | cleared | minutes | usual km/h | slowest km/h |\n");
+  // Times in Los Angeles local time (PST, UTC-8, as the data's week).
+  constexpr Timestamp kPst = -8 * 3'600'000;
+  std::printf("| # | sensor | began (PST) | raised | cleared | minutes | usual km/h | slowest km/h |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   std::size_t n = 0;
   for (const auto& e : episodes) {
     const Timestamp end = e.cleared == kNoTimestamp ? last : e.cleared;
     std::printf("| %zu | %s | %s | %s | %s | %lld | %.0f | %.0f |\n", ++n, e.sensor.c_str(),
-                format_datetime(e.since).substr(0, 16).c_str(), format_datetime(e.raised).substr(11, 5).c_str(),
-                e.cleared == kNoTimestamp ? "(open at the end)" : format_datetime(e.cleared).substr(0, 16).c_str(),
+                format_datetime(e.since + kPst).substr(0, 16).c_str(), format_datetime(e.raised + kPst).substr(11, 5).c_str(),
+                e.cleared == kNoTimestamp ? "(open at the end)" : format_datetime(e.cleared + kPst).substr(11, 5).c_str(),
                 static_cast<long long>((end - e.since) / 60'000), e.usual, e.slowest);
     // Every event is what the detector promises: a drop that held at least the hold time.
     EXPECT_GE(e.raised - e.since, settings.jam.hold_ms);
