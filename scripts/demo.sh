@@ -56,7 +56,7 @@ fi
 echo "demo: the city is live on http://$listen; try"
 echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=AirQualityObserved&options=keyValues&pick=id,pm25,airQualityIndex,airQualityLevel'"
 echo "  curl -H 'NGSILD-Tenant: los-angeles' 'http://$listen/ngsi-ld/v1/entities?type=TrafficFlowObserved&options=keyValues&pick=id,congestionIndex,congestionLevel&limit=5'"
-echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=KeyPerformanceIndicator&options=keyValues&pick=id,kpiValue&limit=20'"
+echo "  curl -H 'NGSILD-Tenant: los-angeles' 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator&options=keyValues&pick=id,kpiValue'"
 echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.Alert/Alert&options=keyValues'"
 echo "  curl 'http://$listen/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:dongsi?attrs=pm25,airQualityIndex&options=temporalValues'"
 wait "$server"
