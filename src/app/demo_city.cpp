@@ -152,6 +152,13 @@ Result<std::size_t> load_air_stations(twin::Twin& twin, jsonld::ContextStore& co
 
 }  // namespace
 
+Status configure_demo_tenants(domains::CitySettingsStore& city, storage::Store& store) {
+  if (city.get(kLosAngelesTenant)->time_zone.name() != domains::TimeZone::default_zone().name()) return {};
+  auto written = city.put(kLosAngelesTenant, json::object{{"timeZone", "America/Los_Angeles"}}, true);
+  if (!written) return Problem{ProblemKind::InternalError, "demo city: Los Angeles settings: " + written.problem().detail};
+  return store.wait_durable(written->sequence);
+}
+
 Status load_demo_road_graph(rules::RoadGraphs& roads, const std::filesystem::path& data_dir) {
   const auto file = data_dir / "la-roads.geojson";
   auto text = read_text_file(file);

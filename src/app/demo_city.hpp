@@ -15,6 +15,7 @@
 
 #include "common/result.hpp"
 #include "jsonld/context_store.hpp"
+#include "domains/core/city_settings.hpp"
 #include "rules/dispatch.hpp"
 #include "rules/engine.hpp"
 #include "twin/twin.hpp"
@@ -33,6 +34,10 @@ struct DemoCitySummary {
 // is durable. Fails with a problem naming the file at fault.
 Result<DemoCitySummary> load_demo_city(twin::Twin& twin, jsonld::ContextStore& contexts, storage::Store& store,
                                        const std::filesystem::path& data_dir);
+
+// Tenant "los-angeles" lives in America/Los_Angeles (the default is Asia/Shanghai): set once, when its
+// city settings still have the default time zone.
+Status configure_demo_tenants(domains::CitySettingsStore& city, storage::Store& store);
 
 // The Los Angeles road graph (la-roads.geojson, in the PUT /admin/v1/roadgraph format) for dispatch.
 Status load_demo_road_graph(rules::RoadGraphs& roads, const std::filesystem::path& data_dir);

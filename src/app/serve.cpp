@@ -194,6 +194,12 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot read the city settings: {}", st.problem().detail);
     return 1;
   }
+  if (options.demo) {
+    if (auto st = configure_demo_tenants(city, **store); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
   domains::KpiPublisher kpis(twin, contexts);
   domains::Host applications(domains::AppServices{twin, **store, contexts, city, kpis, history.get()});
   if (auto st = applications.add_from_catalog(); !st) {

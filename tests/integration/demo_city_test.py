@@ -4,7 +4,8 @@
 - the 16 Beijing districts, with boundaries a geo-query can use: the Dongsi monitoring station
   (116.417 E, 39.929 N, WGS84) lies in Dongcheng (东城区), the Changping station in Changping;
 - the 12 Beijing air-quality stations, fed from a year of their real hourly data at the default
-  speed: within a minute every station has a real-time AQI and every station's readings change;
+  speed: within a minute every station has a real-time AQI and the stations' readings change (all
+  but those in one of the source's outages);
 - the 207 METR-LA road sensors in tenant "los-angeles", fed from their real week: speeds in km/h taken
   from the data set, a congestion index and level on every sensor, changing;
 - KPI entities: the transport application's mean congestion index city-wide (Los Angeles) and per
@@ -97,13 +98,25 @@ def run(t, server):
     def aqi_times():
         return {e["id"]: e.get("airQualityIndex", {}).get("observedAt") for e in entities(server, observed_path)}
 
-    initial_times = poll(lambda: (lambda m: m if len(m) == 12 and all(m.values()) else None)(aqi_times()), deadline)
-    t.expect(initial_times is not None, "every station has an AQI", "12 stations with airQualityIndex", aqi_times())
-    changed = poll(lambda: (lambda m: m if initial_times and all(m[i] != initial_times.get(i) for i in m) else None)(
-        aqi_times()), deadline)
-    t.expect(changed is not None, "every station's AQI was written again within a minute", initial_times, aqi_times())
+    def with_aqi():
+        return {i: at for i, at in aqi_times().items() if at}
+
+    initial_times = poll(lambda: (lambda m: m if len(m) == 12 else None)(with_aqi()), time.monotonic() + 10) or with_aqi()
+    t.expect(len(initial_times) >= 10, "the stations have a real-time AQI", ">= 10 of 12 (outages aside)",
+             sorted(initial_times))
+    # The source has outages (1.4 % of its station-hours are empty, up to 57 hours in a row at Dongsi,
+    # 28 minutes at the default speed): a station without data that hour is not written. Ten of twelve
+    # stations make the test independent of where in the year the replay starts.
+    def renewed():
+        m = aqi_times()
+        return [i for i in m if m[i] and m[i] != initial_times.get(i)]
+
+    changed = poll(lambda: (lambda c: c if len(c) == 12 else None)(renewed()), deadline) or renewed()
+    t.expect(len(changed) >= 10, "the stations' AQI was written again within a minute", ">= 10 of 12 stations",
+             sorted(set(initial_times or {}) - set(changed)))
     now = {e["id"]: e for e in entities(server, stations_path)}
-    t.expect(all(e.get("airQualityLevel") for e in now.values()), "every station has an AQI level", "levels", now)
+    t.expect(all(now[i].get("airQualityLevel") for i in initial_times), "each station with an AQI has its level",
+             "levels", now)
     differing = [i for i in now if now[i].get("pm25") != first.get(i, {}).get("pm25")]
     t.expect(len(differing) >= 6, "the readings moved (pm25 differs on most stations)", ">= 6 of 12", differing)
 
