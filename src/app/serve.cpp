@@ -10,6 +10,7 @@
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
 #include "history/history_store.hpp"
+#include "http/city_api.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -189,8 +190,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
 
   // The city's applications (src/domains): settings per tenant, KPIs, one shared change queue.
-  domains::CitySettingsStore city(**store);
-  if (auto st = city.load(); !st) {
+  domains::CitySettingsStore city_settings(**store);
+  if (auto st = city_settings.load(); !st) {
     spdlog::error("cannot read the city settings: {}", st.problem().detail);
     return 1;
   }
@@ -201,7 +202,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     }
   }
   domains::KpiPublisher kpis(twin, contexts);
-  domains::Host applications(domains::AppServices{twin, **store, contexts, city, kpis, history.get()});
+  domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
   if (auto st = applications.add_from_catalog(); !st) {
     spdlog::error("{}", st.problem().detail);
     return 1;
@@ -222,8 +223,6 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     feed->start();
   }
   http::Services services{twin, contexts, **store};
-  services.city = &city;
-  services.applications = &applications;
   services.metric_sources.push_back([&applications](http::MetricsText& out) {
     std::vector<domains::AppCounter> counters;
     applications.counters(counters);
@@ -256,7 +255,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_iot_routes(router, services);
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
-  http::add_city_routes(router, services);
+  http::add_city_routes(router, services, city_settings, applications);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));

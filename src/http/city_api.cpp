@@ -1,7 +1,5 @@
-// The city's settings and its applications' reports (issue #15). Tenant: the NGSILD-Tenant header.
-//   GET|PUT|PATCH /admin/v1/city       the tenant's city settings (domains/core/city_settings.hpp)
-//   GET /city/v1/air/daily?id=ID&date=YYYY-MM-DD[&profile=P]     a station's daily report (日报)
-//   GET /city/v1/air/calendar?id=ID&month=YYYY-MM[&profile=P]    every day of a month
+#include "http/city_api.hpp"
+
 #include <charconv>
 
 #include "domains/air/air_quality.hpp"
@@ -15,22 +13,28 @@ namespace {
 
 using beast_http::verb;
 
-void get_city(Services& s, Call& call, Reply reply) {
+struct City {
+  Services& services;
+  domains::CitySettingsStore& settings;
+  domains::Host& applications;
+};
+
+void get_city(City& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  reply(make_response(200, to_text(domains::to_json(*s.city->get(tenant)))));
+  reply(make_response(200, to_text(domains::to_json(*s.settings.get(tenant)))));
 }
 
-void put_city(Services& s, Call& call, Reply reply, bool merge) {
+void put_city(City& s, Call& call, Reply reply, bool merge) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, read_json_value(call, /*allow_merge_patch=*/merge));
   if (!body.is_object()) return reply(problem_response(bad_request("the city settings must be a JSON object")));
-  CT_TRY_OR_REPLY(written, s.city->put(tenant, body.as_object(), merge));
-  reply_when_durable(s.store, written.sequence, std::move(reply),
+  CT_TRY_OR_REPLY(written, s.settings.put(tenant, body.as_object(), merge));
+  reply_when_durable(s.services.store, written.sequence, std::move(reply),
                      make_response(200, to_text(domains::to_json(*written.settings))));
 }
 
-domains::air::AirQuality* air_of(Services& s) {
-  return s.applications ? dynamic_cast<domains::air::AirQuality*>(s.applications->find("air")) : nullptr;
+domains::air::AirQuality* air_of(City& s) {
+  return dynamic_cast<domains::air::AirQuality*>(s.applications.find("air"));
 }
 
 Result<std::string> required(const Call& call, const std::string& name) {
@@ -39,7 +43,7 @@ Result<std::string> required(const Call& call, const std::string& name) {
   return value;
 }
 
-void air_daily(Services& s, Call& call, Reply reply) {
+void air_daily(City& s, Call& call, Reply reply) {
   auto* air = air_of(s);
   if (!air) return reply(problem_response({ProblemKind::OperationNotSupported, "the air application is not running"}));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
@@ -53,7 +57,7 @@ void air_daily(Services& s, Call& call, Reply reply) {
   reply(make_response(200, to_text(domains::air::daily_report_json(**profile, report))));
 }
 
-void air_calendar(Services& s, Call& call, Reply reply) {
+void air_calendar(City& s, Call& call, Reply reply) {
   auto* air = air_of(s);
   if (!air) return reply(problem_response({ProblemKind::OperationNotSupported, "the air application is not running"}));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
@@ -81,18 +85,15 @@ void air_calendar(Services& s, Call& call, Reply reply) {
 
 }  // namespace
 
-void add_city_routes(Router& router, Services& s) {
-  auto bind = [&s](auto fn) {
-    return [&s, fn](Call& call, Reply reply) {
-      if (!s.city) return reply(problem_response({ProblemKind::OperationNotSupported, "no city applications"}));
-      fn(s, call, std::move(reply));
-    };
-  };
+void add_city_routes(Router& router, Services& services, domains::CitySettingsStore& settings,
+                     domains::Host& applications) {
+  auto city = std::make_shared<City>(City{services, settings, applications});
+  auto bind = [city](auto fn) { return [city, fn](Call& call, Reply reply) { fn(*city, call, std::move(reply)); }; };
   router.add(verb::get, "/admin/v1/city", bind(get_city));
   router.add(verb::put, "/admin/v1/city",
-             bind([](Services& s, Call& call, Reply reply) { put_city(s, call, std::move(reply), false); }));
+             bind([](City& s, Call& call, Reply reply) { put_city(s, call, std::move(reply), false); }));
   router.add(verb::patch, "/admin/v1/city",
-             bind([](Services& s, Call& call, Reply reply) { put_city(s, call, std::move(reply), true); }));
+             bind([](City& s, Call& call, Reply reply) { put_city(s, call, std::move(reply), true); }));
   router.add(verb::get, "/city/v1/air/daily", bind(air_daily));
   router.add(verb::get, "/city/v1/air/calendar", bind(air_calendar));
 }

@@ -25,11 +25,6 @@ class Incidents;
 class RoadGraphs;
 }
 
-namespace ct::domains {
-class CitySettingsStore;
-class Host;
-}
-
 namespace ct::http {
 
 class Router;
@@ -54,8 +49,6 @@ struct Services {
   rules::RulesEngine* rules = nullptr;
   rules::Incidents* incidents = nullptr;
   rules::RoadGraphs* roads = nullptr;
-  domains::CitySettingsStore* city = nullptr;  // null: no city settings or applications
-  domains::Host* applications = nullptr;
 };
 
 // /ngsi-ld/v1/entities and its attributes (ETSI GS CIM 009 clause 6.4–6.7).
@@ -89,9 +82,6 @@ void add_subscription_routes(Router&, Services&);
 void add_rules_routes(Router& router, Services& services);
 // Loads the road graphs stored by PUT /admin/v1/roadgraph.
 Status restore_road_graphs(storage::Store& store, rules::RoadGraphs& roads);
-// /admin/v1/city (city settings per tenant) and the applications' reports under /city/v1 (air daily
-// report and calendar); need services.city and services.applications.
-void add_city_routes(Router& router, Services& services);
 // GET /ngsi-ld/v1/subscriptions/{id}/ws with Upgrade: websocket (for Server::set_upgrade_handler): takes
 // over the connection and streams the subscription's notifications.
 void upgrade_subscription_stream(Services& services, boost::asio::ip::tcp::socket socket, Request request);

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
 
 STATION = "urn:ngsi-ld:AirQualityObserved:Beijing-Dongsi"
-YEAR, MONTH = 2015, 1
+YEAR, MONTH = 2016, 7  # a summer month with gaps: days below 20 values, O3 windows below 6
 COLUMNS = {"PM2.5": "pm25", "PM10": "pm10", "SO2": "so2", "NO2": "no2", "CO": "co", "O3": "o3"}
 
 # HJ 633 breakpoints (IAQI 0, 50, 100, 150, 200, 300, 400, 500), µg/m³, CO in mg/m³.
@@ -246,7 +246,9 @@ def main():
                            json_body=reading)
         deadline, kpis = time.monotonic() + 30, []
         while time.monotonic() < deadline:
-            r = server.request("GET", "/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator&options=keyValues&limit=100")
+            r = server.request("GET", "/ngsi-ld/v1/entities?" + urllib.parse.urlencode(dict(
+                type="https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator",
+                options="keyValues", limit=100)))
             kpis = r.json() if r.status == 200 else []
             if any(k["id"].endswith(":meanAqi:hourly:city") for k in kpis):
                 break

@@ -120,8 +120,9 @@ TEST(Aqi, ChinaInterpolatesAndRoundsUp) {
   EXPECT_EQ(iaqi("hj633-2012", true, "pm10", 151), 101);
   EXPECT_EQ(iaqi("hj633-2012", true, "no2", 41), 52);
   EXPECT_EQ(iaqi("hj633-2012", true, "co", 2.1), 53);
-  // O3 8-h 101 -> 100.83 -> 101; O3 1-h 161 -> 51.25 -> 52.
-  EXPECT_EQ(iaqi("hj633-2012", true, "o3_8h", 101), 101);
+  // O3 8-h 101 -> 50 + 50/60·1 = 50.83 -> 51; 161 -> 100 + 50/55·1 = 100.9 -> 101; O3 1-h 161 -> 51.25 -> 52.
+  EXPECT_EQ(iaqi("hj633-2012", true, "o3_8h", 101), 51);
+  EXPECT_EQ(iaqi("hj633-2012", true, "o3_8h", 161), 101);
   EXPECT_EQ(iaqi("hj633-2012", true, "o3_1h", 161), 52);
   // 2026: PM2.5 45 -> 50 + 50/25·10 = 70.
   EXPECT_EQ(iaqi("hj633-2026", true, "pm25", 45), 70);
@@ -225,10 +226,16 @@ TEST(Aqi, O3EightHourAbove800UsesTheOneHourIaqi) {
 }
 
 TEST(Aqi, EpaOzoneAndSulphurFallbacks) {
-  // 8-h O3 0.250 ppm is beyond its table: the 1-h 0.300 ppm gives 201 + 99/0.199·0.095 = 248.26 -> 248.
+  // 8-h O3 0.250 ppm is beyond its table: the 1-h 0.450 ppm decides, 301 + 199/0.199·0.045 = 346.
   auto r = daily("us-epa-2024", {{"o3_8h", in_ug("us-epa-2024", "o3_8h", 0.250)},
-                                 {"o3_1h", in_ug("us-epa-2024", "o3_1h", 0.300)}});
-  EXPECT_EQ(*r.aqi, 248);
+                                 {"o3_1h", in_ug("us-epa-2024", "o3_1h", 0.450)}});
+  EXPECT_EQ(*r.aqi, 346);
+  // ... but never less than the top of the 8-h table (300): a 1-h 0.300 ppm alone would give 248.
+  r = daily("us-epa-2024", {{"o3_8h", in_ug("us-epa-2024", "o3_8h", 0.250)},
+                            {"o3_1h", in_ug("us-epa-2024", "o3_1h", 0.300)}});
+  EXPECT_EQ(*r.aqi, 300);
+  EXPECT_EQ(r.iaqi.front(), (std::pair<std::string, int>{"o3_8h", 300}));
+  EXPECT_EQ(r.iaqi[1], (std::pair<std::string, int>{"o3_1h", 248}));
   // 1-h SO2 400 ppb is beyond its table: the 24-h mean decides, at least 200.
   r = daily("us-epa-2024", {{"so2", in_ug("us-epa-2024", "so2", 400)},
                             {"so2_24h", in_ug("us-epa-2024", "so2", 200)}});
