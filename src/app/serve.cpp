@@ -196,7 +196,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     return 1;
   }
   if (options.demo) {
-    if (auto st = configure_demo_tenants(city, **store); !st) {
+    if (auto st = configure_demo_tenants(city_settings, **store); !st) {
       spdlog::error("{}", st.problem().detail);
       return 1;
     }
