@@ -6,6 +6,7 @@
 
 #include "app/demo_city.hpp"
 #include "app/demo_feed.hpp"
+#include "domains/catalog.hpp"
 #include "domains/core/city_settings.hpp"
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
@@ -203,7 +204,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   domains::KpiPublisher kpis(twin, contexts);
   domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
-  if (auto st = applications.add_from_catalog(); !st) {
+  if (auto st = domains::add_applications(applications); !st) {
     spdlog::error("{}", st.problem().detail);
     return 1;
   }

@@ -202,8 +202,15 @@ def main():
         t.expect_equal(station.get("iaqi"), want, "iaqi")
         t.expect_equal(station.get("primaryPollutants"), [p for p in ["pm10", "pm25"] if want[p] == want_aqi],
                        "primaryPollutants")
-        r = server.request("GET", "/ngsi-ld/v1/temporal/entities/%s?attrs=airQualityIndex&lastN=1" % STATION)
-        t.expect(r.status == 200 and "airQualityIndex" in r.json(), "the AQI has history", "airQualityIndex", r)
+        # The history record becomes readable once the write-back is durable (it was only applied above).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            r = server.request("GET", "/ngsi-ld/v1/temporal/entities/%s?attrs=airQualityIndex&lastN=1" % STATION)
+            if r.status == 200 and "airQualityIndex" in r.json():
+                break
+            time.sleep(0.05)
+        t.expect(r.status == 200 and r.json().get("airQualityIndex", [{}])[0].get("value") == want_aqi,
+                 "the AQI has history", want_aqi, r)
 
         t.step("a negative concentration: stored, no AQI, counted")
         bad = {"pm25": {"type": "Property", "value": -4, "observedAt": now}}

@@ -4,7 +4,7 @@
 // attributes (so they have history, can be queried, subscribed to and used in rules).
 //
 // Adding an application: one folder src/domains/<name>/ (its own library target) with a class
-// implementing Application and a factory, and one line in src/domains/catalog.cpp.
+// implementing Application and a factory, and one line in src/domains/catalog.cpp (catalog.hpp).
 //
 // Threads: the Host (host.hpp) calls start() and stop() on the thread that owns it, and every other
 // member on its one applications thread, never two at a time; so an application needs no lock for
@@ -85,8 +85,5 @@ struct ApplicationRegistration {
   std::string_view name;
   ApplicationFactory make;
 };
-
-// The table of every application the program knows (src/domains/catalog.cpp).
-const std::vector<ApplicationRegistration>& application_catalog();
 
 }  // namespace ct::domains

@@ -91,19 +91,6 @@ Host::~Host() { stop(); }
 
 void Host::add(std::unique_ptr<Application> application) { impl_->applications.push_back(std::move(application)); }
 
-Status Host::add_from_catalog(const std::vector<std::string>& names) {
-  const auto& catalog = application_catalog();
-  for (const auto& name : names) {
-    const bool known = std::any_of(catalog.begin(), catalog.end(), [&](const auto& r) { return r.name == name; });
-    if (!known) return invalid_request("no application is named \"" + name + "\"");
-  }
-  for (const auto& registration : catalog) {
-    if (!names.empty() && std::find(names.begin(), names.end(), registration.name) == names.end()) continue;
-    add(registration.make(services_));
-  }
-  return {};
-}
-
 Status Host::start() {
   for (auto& application : impl_->applications) {
     if (auto st = application->start(); !st) return st;

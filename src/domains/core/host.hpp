@@ -44,9 +44,6 @@ class Host final : public twin::ChangeObserver {
 
   // Before start(): adds an application (the host owns it).
   void add(std::unique_ptr<Application> application);
-  // Before start(): adds the catalog's applications named in `names` (all of them when empty);
-  // InvalidRequest naming an unknown one.
-  Status add_from_catalog(const std::vector<std::string>& names = {});
 
   // Starts every application, then the applications thread. Changes made before start() are not
   // delivered: applications read the state they start from in their own start().

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "domains/air/air_quality.hpp"
+#include "domains/catalog.hpp"
 #include "domains/core/city_settings.hpp"
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
@@ -31,7 +32,8 @@ class AirAppTest : public ::testing::Test {
     settings_ = std::make_unique<CitySettingsStore>(*store_);
     kpis_ = std::make_unique<KpiPublisher>(*twin_, contexts_);
     host_ = std::make_unique<Host>(AppServices{*twin_, *store_, contexts_, *settings_, *kpis_, nullptr});
-    ASSERT_TRUE(host_->add_from_catalog({"air"}).ok());
+    ASSERT_TRUE(add_applications(*host_, {"air"}).ok());
+    EXPECT_FALSE(add_applications(*host_, {"weather"}).ok());
     twin_->add_observer(host_.get());
     ASSERT_TRUE(host_->start().ok());
   }
