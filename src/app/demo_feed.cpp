@@ -132,7 +132,7 @@ Status DemoFeed::load() {
         const auto& v = (*values)[row * ids.size() + i];
         json::object body{{"id", ids[i]}, {"type", "AirQualityObserved"}};
         for (std::size_t p = 0; p < 6; ++p)
-          if (!std::isnan(v[p])) body[kPollutants[p]] = reading(std::round(v[p] * 10) / 10, "GQ", at);
+          if (!std::isnan(v[p])) body[kPollutants[p]] = reading(std::round(static_cast<double>(v[p]) * 10) / 10, "GQ", at);
         if (body.size() > 2) out.push_back(std::move(body));
       }
       return out;
@@ -152,7 +152,7 @@ Status DemoFeed::load() {
     auto header = split(line);
     std::vector<std::string> ids;
     for (std::size_t i = 1; i < header.size(); ++i) ids.push_back("urn:ngsi-ld:TrafficFlowObserved:metr-la-" + header[i]);
-    auto kmh = std::make_shared<std::vector<float>>();
+    auto tenths = std::make_shared<std::vector<std::int32_t>>();  // km/h × 10, as written
     std::size_t rows = 0;
     Timestamp first = kNoTimestamp;
     while (std::getline(lines, line)) {
@@ -161,7 +161,8 @@ Status DemoFeed::load() {
         return Problem{ProblemKind::InternalError, "demo feed: " + file.string() + ": a row has " +
                                                        std::to_string(f.size()) + " fields, not " + std::to_string(header.size())};
       if (first == kNoTimestamp) first = parse_datetime(f[0]).value_or(kNoTimestamp);
-      for (std::size_t i = 1; i < f.size(); ++i) kmh->push_back(static_cast<float>(std::stod(f[i]) * 1.609344));
+      for (std::size_t i = 1; i < f.size(); ++i)
+        tenths->push_back(static_cast<std::int32_t>(std::llround(std::stod(f[i]) * 1.609344 * 10)));
       ++rows;
     }
     if (rows == 0 || first == kNoTimestamp)
@@ -176,13 +177,13 @@ Status DemoFeed::load() {
     const Timestamp week = 7 * kDayMs;
     const Timestamp since = (((now - first) % week) + week) % week;
     s->first_row = static_cast<std::size_t>(since / s->step_ms) % rows;
-    s->bodies = [kmh, ids](std::size_t row, Timestamp at) {
+    s->bodies = [tenths, ids](std::size_t row, Timestamp at) {
       json::array out;
       for (std::size_t i = 0; i < ids.size(); ++i)
         out.push_back(json::object{
             {"id", ids[i]},
             {"type", "TrafficFlowObserved"},
-            {"averageVehicleSpeed", reading(std::round((*kmh)[row * ids.size() + i] * 10) / 10, "KMH", at)}});
+            {"averageVehicleSpeed", reading((*tenths)[row * ids.size() + i] / 10.0, "KMH", at)}});
       return out;
     };
     series_.push_back(std::move(s));
