@@ -1,12 +1,17 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
 #   make test   install what is missing, build (release and sanitizers), run every test
-.PHONY: demo test deps release asan test-release test-asan test-fuzz bench clean
+.PHONY: demo demo-build test deps release asan test-release test-asan test-fuzz bench clean
 
 JOBS ?= 2
 
-demo: deps release
+demo: deps demo-build
 	bash scripts/demo.sh
+
+# Only what the demo runs: the server binary (not the tests and benchmarks).
+demo-build:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target citytwin
 
 test: deps test-release test-asan test-fuzz
 

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# The demo city: starts mosquitto if no broker answers on the MQTT port, runs `citytwin demo` ingesting
-# from it, and replays the Beijing air-quality subset (data/beijing-air) through MQTT as 12 live
-# stations (72 hours at 3600x: one hour a second). Ctrl-C stops everything this script started.
+# The demo city: `citytwin demo` serves Beijing (16 districts, 12 air-quality stations replaying a
+# year of their real hourly data) and Los Angeles (tenant los-angeles: the 207 METR-LA road sensors
+# replaying their real week), live, looped and stamped now, with every default rule active. The feed
+# runs inside the server, so no broker is needed. If mosquitto is installed (or a broker answers on
+# the MQTT port), the server also ingests devices over MQTT, so you can publish a reading yourself.
+# Ctrl-C stops everything this script started.
 #   CITYTWIN_LISTEN (127.0.0.1:1026)  CITYTWIN_DATA (var/demo)  CITYTWIN_MQTT_PORT (1883)
-#   CITYTWIN_REPLAY=0 to serve without the replay
+#   CITYTWIN_SPEED (120: two data hours a minute; 1: real time)
+#   CITYTWIN_REPLAY=1 to replace the Beijing feed by the older end-to-end story: 72 hours of 12
+#     stations published over MQTT by `citytwin replay` (devices → MQTT → twin → AQI → rules → alerts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 listen=${CITYTWIN_LISTEN:-127.0.0.1:1026}
 data=${CITYTWIN_DATA:-var/demo}
 mqtt_port=${CITYTWIN_MQTT_PORT:-1883}
+speed=${CITYTWIN_SPEED:-120}
 binary=./build/release/citytwin
 pids=()
 
@@ -19,36 +25,38 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+mqtt=()
 if (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
   echo "demo: using the MQTT broker already on port $mqtt_port"
-else
+  mqtt=(--mqtt "mqtt://127.0.0.1:$mqtt_port")
+elif command -v mosquitto >/dev/null; then
   mkdir -p var
   echo "demo: starting mosquitto on 127.0.0.1:$mqtt_port (log in var/mosquitto.log)"
   mosquitto -p "$mqtt_port" >var/mosquitto.log 2>&1 &
   pids+=($!)
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null && break; sleep 0.1; done
+  mqtt=(--mqtt "mqtt://127.0.0.1:$mqtt_port")
+else
+  echo "demo: no MQTT broker (install mosquitto for device ingest); the live feed runs in the server"
 fi
 
-"$binary" demo --listen "$listen" --data-dir "$data" --mqtt "mqtt://127.0.0.1:$mqtt_port" &
+[ "${CITYTWIN_REPLAY:-0}" = 1 ] && speed=0
+"$binary" demo --listen "$listen" --data-dir "$data" --speed "$speed" "${mqtt[@]}" &
 server=$!
 pids+=($server)
 for _ in $(seq 100); do curl -sf "http://$listen/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# A rule the operations centre would start with: an alert per station while PM2.5 is over 150 µg/m³
-# (China's "heavily polluted" band), cleared when it falls below 115.
-curl -sf -X POST "http://$listen/admin/v1/rules" -H 'Content-Type: application/json' -d '{
-  "id": "pm25-heavy", "watch": {"type": "AirQualityObserved"}, "when": "pm25>150", "clearWhen": "pm25<115",
-  "severity": "high", "actions": [{"alert": {"category": "environment", "subCategory": "airPollution"}}]}' \
-  >/dev/null || echo "demo: the rule pm25-heavy exists already"
-
-if [ "${CITYTWIN_REPLAY:-1}" != 0 ]; then
+if [ "${CITYTWIN_REPLAY:-0}" = 1 ] && [ ${#mqtt[@]} -gt 0 ]; then
   "$binary" replay --csv data/beijing-air/air-quality-2017-02-01_03.csv --to "mqtt://127.0.0.1:$mqtt_port" \
     --provision "http://$listen" --apikey beijing-air --locations data/beijing-air/stations.csv \
     --utc-offset +08:00 --speedup 3600 &
   pids+=($!)
-  echo "demo: replaying 12 Beijing air-quality stations over MQTT (one hour of data a second); try"
-  echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=AirQualityObserved&options=keyValues&pick=id,pm25'"
-  echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.Alert/Alert&options=keyValues'"
-  echo "  curl 'http://$listen/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:dongsi?attrs=pm25&options=temporalValues'"
+  echo "demo: replaying 72 hours of 12 Beijing stations over MQTT (one hour of data a second)"
 fi
+echo "demo: the city is live on http://$listen; try"
+echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=AirQualityObserved&options=keyValues&pick=id,pm25,airQualityIndex,airQualityLevel'"
+echo "  curl -H 'NGSILD-Tenant: los-angeles' 'http://$listen/ngsi-ld/v1/entities?type=TrafficFlowObserved&options=keyValues&pick=id,congestionIndex,congestionLevel&limit=5'"
+echo "  curl -H 'NGSILD-Tenant: los-angeles' 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.KeyPerformanceIndicator/KeyPerformanceIndicator&options=keyValues&pick=id,kpiValue'"
+echo "  curl 'http://$listen/ngsi-ld/v1/entities?type=https://smartdatamodels.org/dataModel.Alert/Alert&options=keyValues'"
+echo "  curl 'http://$listen/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:dongsi?attrs=pm25,airQualityIndex&options=temporalValues'"
 wait "$server"

@@ -5,6 +5,8 @@ Run once by a maintainer; the outputs are committed with their provenance in dat
 demo never needs ../shared. Usage: scripts/derive-demo-data.py [/path/to/shared/data]
 """
 import csv
+import gzip
+import io
 import json
 import math
 import pathlib
@@ -68,7 +70,39 @@ def districts():
     return len(features)
 
 
-def la_traffic(days=1):
+def _short(v):
+    text = f"{v:.3f}".rstrip("0").rstrip(".")
+    return text if text else "0"
+
+
+def _write_gzip(path, text):
+    # mtime=0: the same input gives the same bytes, so a re-derivation shows no spurious change.
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as out:
+        out.write(text.encode())
+
+
+POLLUTANTS = ["PM2.5", "PM10", "SO2", "NO2", "CO", "O3"]
+
+
+def beijing_air_year(first=(2016, 3, 1), last=(2017, 2, 28)):
+    """One year of hourly readings of the 12 stations: time (Beijing), station, the six pollutants."""
+    rows = []
+    for path in sorted((SHARED / "beijing-air").glob("PRSA_Data_*.csv")):
+        for r in csv.DictReader(open(path)):
+            day = (int(r["year"]), int(r["month"]), int(r["day"]))
+            if first <= day <= last:
+                rows.append((day, int(r["hour"]), r["station"], [r[p] for p in POLLUTANTS]))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    text = io.StringIO(newline="")
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(["time", "station", "pm25", "pm10", "so2", "no2", "co", "o3"])
+    for (y, m, d), h, station, values in rows:
+        w.writerow([f"{y:04d}-{m:02d}-{d:02d}T{h:02d}", station] + ["" if v == "NA" else v for v in values])
+    _write_gzip(OUT / "beijing-air-2016-03_2017-02.csv.gz", text.getvalue())
+    return len(rows)
+
+
+def la_traffic(days=7):
     base = SHARED / "tgcn-traffic"
     sensors = list(csv.DictReader(open(base / "graph_sensor_locations.csv")))
     with open(OUT / "la-traffic-sensors.csv", "w", newline="") as out:
@@ -79,13 +113,16 @@ def la_traffic(days=1):
     # Speeds: METR-LA starts 2012-03-01 00:00 Los Angeles time (08:00 UTC) in 5-minute steps; keep `days` days.
     rows = list(csv.reader(open(base / "los_speed.csv")))
     header, steps = rows[0], rows[1:1 + days * 288]
-    with open(OUT / "la-traffic-speeds.csv", "w", newline="") as out:
-        w = csv.writer(out)
-        w.writerow(["time"] + header)
-        for i, r in enumerate(steps):
-            minutes = 8 * 60 + i * 5
-            day, minute_of_day = divmod(minutes, 24 * 60)
-            w.writerow([f"2012-03-{1 + day:02d}T{minute_of_day // 60:02d}:{minute_of_day % 60:02d}:00Z"] + r)
+    # The whole week (all of los_speed.csv), gzipped; values rounded to 3 decimals (of a mph).
+    text = io.StringIO(newline="")
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(["time"] + header)
+    for i, r in enumerate(steps):
+        minutes = 8 * 60 + i * 5
+        day, minute_of_day = divmod(minutes, 24 * 60)
+        w.writerow([f"2012-03-{1 + day:02d}T{minute_of_day // 60:02d}:{minute_of_day % 60:02d}:00Z"] +
+                   [_short(float(v)) for v in r])
+    _write_gzip(OUT / "la-traffic-speeds.csv.gz", text.getvalue())
     # A road graph for dispatch: a LineString between sensors that the adjacency matrix links strongly
     # (its weights are a Gaussian kernel of road distance), with the median free-flow speed of its ends.
     adj = list(csv.reader(open(base / "los_adj.csv")))
@@ -101,7 +138,7 @@ def la_traffic(days=1):
                 mph = (free_flow[i] + free_flow[j]) / 2
                 features.append({
                     "type": "Feature",
-                    "properties": {"from": a["sensor_id"], "to": b["sensor_id"], "speed_kmh": round(mph * 1.609344, 1)},
+                    "properties": {"from": a["sensor_id"], "to": b["sensor_id"], "speed": round(mph * 1.609344, 1)},
                     "geometry": {"type": "LineString", "coordinates": [
                         [float(a["longitude"]), float(a["latitude"])], [float(b["longitude"]), float(b["latitude"])]]},
                 })
@@ -114,3 +151,4 @@ if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     print("districts", districts())
     print("la sensors, steps, road links", la_traffic())
+    print("beijing air rows", beijing_air_year())

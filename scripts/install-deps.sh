@@ -9,7 +9,8 @@ packages=(
   libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev mosquitto mosquitto-clients libcoap3-dev libcoap3-bin
-  libpq-dev libre2-dev libjemalloc-dev
+  libpq-dev libre2-dev libjemalloc-dev zlib1g-dev
+  libhowardhinnant-date-dev
   wrk procps bc
 )
 

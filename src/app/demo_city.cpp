@@ -5,6 +5,7 @@
 
 #include "common/json.hpp"
 #include "common/problem.hpp"
+#include "common/text_file.hpp"
 #include "jsonld/entity_codec.hpp"
 
 namespace ct::app {
@@ -12,14 +13,6 @@ namespace {
 
 constexpr const char* kTransportationContext =
     "https://raw.githubusercontent.com/smart-data-models/dataModel.Transportation/master/context.jsonld";
-
-Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Problem{ProblemKind::InternalError, "demo city: cannot read " + path.string()};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Splits one line of a CSV file without quoted fields (the demo files have none).
 std::vector<std::string> csv_fields(const std::string& line) {
@@ -51,7 +44,7 @@ Status upsert(twin::Twin& twin, storage::Store& store, const std::string& tenant
 
 Result<std::size_t> load_districts(twin::Twin& twin, jsonld::ContextStore& contexts, storage::Store& store,
                                    const std::filesystem::path& file) {
-  auto text = read_file(file);
+  auto text = read_text_file(file);
   if (!text) return text.problem();
   auto document = parse_json(*text);
   if (!document || !document->is_object() || !document->as_object().contains("features"))
@@ -78,9 +71,9 @@ Result<std::size_t> load_traffic_sensors(twin::Twin& twin, jsonld::ContextStore&
                                          const std::filesystem::path& folder) {
   auto ctx = contexts.resolve_url(kTransportationContext);
   if (!ctx) return ctx.problem();
-  auto sensors = read_file(folder / "la-traffic-sensors.csv");
+  auto sensors = read_text_file(folder / "la-traffic-sensors.csv");
   if (!sensors) return sensors.problem();
-  auto speeds = read_file(folder / "la-traffic-speeds.csv");
+  auto speeds = read_text_file(folder / "la-traffic-speeds.csv.gz");
   if (!speeds) return speeds.problem();
 
   // The first two lines of the speeds file: sensor ids, then the first reading of each.
@@ -121,7 +114,85 @@ Result<std::size_t> load_traffic_sensors(twin::Twin& twin, jsonld::ContextStore&
   return bodies.size();
 }
 
+Result<std::size_t> load_air_stations(twin::Twin& twin, jsonld::ContextStore& contexts, storage::Store& store,
+                                      const std::filesystem::path& file) {
+  auto text = read_text_file(file);
+  if (!text) return text.problem();
+  std::istringstream lines(*text);
+  std::string line;
+  std::getline(lines, line);  // header: station,station_id,longitude,latitude
+  json::array bodies;
+  while (std::getline(lines, line)) {
+    const auto f = csv_fields(line);
+    if (f.size() != 4) continue;
+    std::string id = "urn:ngsi-ld:AirQualityObserved:";
+    for (char c : f[0]) id.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    bodies.push_back(json::object{
+        {"id", id},
+        {"type", "AirQualityObserved"},
+        {"name", json::object{{"type", "Property"}, {"value", f[0]}}},
+        {"location", json::object{{"type", "GeoProperty"},
+                                  {"value", json::object{{"type", "Point"},
+                                                         {"coordinates", json::array{std::stod(f[2]), std::stod(f[3])}}}}}},
+    });
+  }
+  // Update, not Replace: a restart keeps the stations' latest readings and AQI.
+  std::vector<jsonld::DecodedEntity> entities;
+  for (const auto& body : bodies) {
+    auto decoded = jsonld::decode_entity(body.as_object(), *contexts.core(), {});
+    if (!decoded) return Problem{ProblemKind::InternalError, "demo city: " + file.string() + ": " + decoded.problem().detail};
+    entities.push_back(std::move(decoded).value());
+  }
+  auto outcome = twin.batch_upsert("", std::move(entities), twin::UpsertMode::Update);
+  for (const auto& item : outcome.items)
+    if (item.error) return Problem{ProblemKind::InternalError, "demo city: " + item.id + ": " + item.error->detail};
+  if (auto st = store.wait_durable(outcome.sequence); !st) return st.problem();
+  return bodies.size();
+}
+
 }  // namespace
+
+Status configure_demo_tenants(domains::CitySettingsStore& city, storage::Store& store) {
+  if (city.get(kLosAngelesTenant)->time_zone.name() != domains::TimeZone::default_zone().name()) return {};
+  auto written = city.put(kLosAngelesTenant, json::object{{"timeZone", "America/Los_Angeles"}}, true);
+  if (!written) return Problem{ProblemKind::InternalError, "demo city: Los Angeles settings: " + written.problem().detail};
+  return store.wait_durable(written->sequence);
+}
+
+Status load_demo_road_graph(rules::RoadGraphs& roads, const std::filesystem::path& data_dir) {
+  const auto file = data_dir / "la-roads.geojson";
+  auto text = read_text_file(file);
+  if (!text) return text.problem();
+  auto document = parse_json(*text);
+  if (!document) return Problem{ProblemKind::InternalError, "demo city: " + file.string() + " is not JSON"};
+  auto graph = rules::RoadGraph::parse(*document);
+  if (!graph) return Problem{ProblemKind::InternalError, "demo city: " + file.string() + ": " + graph.problem().detail};
+  roads.put(kLosAngelesTenant, std::move(graph).value());
+  return {};
+}
+
+Result<std::size_t> install_demo_rules(rules::RulesEngine& rules, const std::filesystem::path& data_dir) {
+  const auto file = data_dir / "rules.json";
+  auto text = read_text_file(file);
+  if (!text) return text.problem();
+  auto document = parse_json(*text);
+  if (!document || !document->is_object() || !document->as_object().contains("rules"))
+    return Problem{ProblemKind::InternalError, "demo city: " + file.string() + " has no \"rules\" list"};
+  std::size_t active = 0;
+  for (const auto& entry : document->as_object().at("rules").as_array()) {
+    const auto& e = entry.as_object();
+    const std::string tenant(e.at("tenant").as_string());
+    const auto& rule = e.at("rule").as_object();
+    const std::string id(rule.at("id").as_string());
+    if (!rules.get(tenant, id)) {
+      const std::string context = e.at("context").is_string() ? std::string(e.at("context").as_string()) : "";
+      auto created = rules.create(tenant, rule, context);
+      if (!created) return Problem{ProblemKind::InternalError, "demo city: rule " + id + ": " + created.problem().detail};
+    }
+    ++active;
+  }
+  return active;
+}
 
 Result<DemoCitySummary> load_demo_city(twin::Twin& twin, jsonld::ContextStore& contexts, storage::Store& store,
                                        const std::filesystem::path& data_dir) {
@@ -132,6 +203,9 @@ Result<DemoCitySummary> load_demo_city(twin::Twin& twin, jsonld::ContextStore& c
   auto sensors = load_traffic_sensors(twin, contexts, store, data_dir);
   if (!sensors) return sensors.problem();
   summary.traffic_sensors = *sensors;
+  auto stations = load_air_stations(twin, contexts, store, data_dir / ".." / "beijing-air" / "stations.csv");
+  if (!stations) return stations.problem();
+  summary.air_stations = *stations;
   return summary;
 }
 

@@ -1,6 +1,6 @@
 // citytwin: the smart-city platform server and its tools.
 //   citytwin serve [--listen 127.0.0.1:1026] [--data-dir var/data] [--config FILE]
-//   citytwin demo  [--demo-data data/demo]  (the demo city: Beijing districts, Los Angeles road sensors)
+//   citytwin demo  [--demo-data data/demo] [--speed 120]  (the demo city, live: Beijing air, Los Angeles traffic)
 //   citytwin import --file obs.csv --entity-id ID --entity-type T --time-columns year,month,day,hour
 //                   --column PM2.5=pm25 ...   (back-fills history into a stopped server's data dir)
 //   citytwin replay --csv FILE --to mqtt://host:port|http://host:port [--speedup N] [--provision URL]
@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "run the server with the demo city");
   add_server_options(demo);
   demo->add_option("--demo-data", options.demo_data, "the demo city's data files")->capture_default_str();
+  demo->add_option("--speed", options.demo_speed,
+                   "the live feed's data time per wall-clock time (1: real time; 0: no feed)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   ct::app::ImportOptions import_options;
   auto* import = app.add_subcommand("import", "back-fill history from a CSV of observations (server stopped)");

@@ -9,7 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include "app/demo_city.hpp"
+#include "app/demo_feed.hpp"
+#include "domains/catalog.hpp"
+#include "domains/core/city_settings.hpp"
+#include "domains/core/host.hpp"
+#include "domains/core/kpi.hpp"
 #include "history/history_store.hpp"
+#include "http/city_api.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -127,8 +133,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
       spdlog::error("{}", city.problem().detail);
       return 1;
     }
-    spdlog::info("demo city: {} Beijing districts, {} Los Angeles road sensors (tenant \"{}\")", city->districts,
-                 city->traffic_sensors, kLosAngelesTenant);
+    spdlog::info("demo city: {} Beijing districts, {} air-quality stations, {} Los Angeles road sensors (tenant \"{}\")",
+                 city->districts, city->air_stations, city->traffic_sensors, kLosAngelesTenant);
   }
   notify::Subscriptions subscriptions(twin, **store, contexts);
   if (auto st = subscriptions.restore(); !st) {
@@ -176,6 +182,12 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     spdlog::error("cannot restore road graphs: {}", st.problem().detail);
     return 1;
   }
+  if (options.demo) {
+    if (auto st = load_demo_road_graph(roads, options.demo_data); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
   auto incident_context = contexts.core();
   rules::Incidents incidents(twin, incident_context, roads);
   // After a restart, windows are rebuilt from history (when it is kept).
@@ -189,7 +201,60 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   rules_engine.start();
   twin.changes().attach(rules_engine);
+  if (options.demo) {
+    auto active = install_demo_rules(rules_engine, options.demo_data);
+    if (!active) {
+      spdlog::error("{}", active.problem().detail);
+      return 1;
+    }
+    spdlog::info("demo city: {} default rules active", *active);
+  }
+
+  // The city's applications (src/domains): settings per tenant, KPIs, one shared change queue.
+  domains::CitySettingsStore city_settings(**store);
+  if (auto st = city_settings.load(); !st) {
+    spdlog::error("cannot read the city settings: {}", st.problem().detail);
+    return 1;
+  }
+  if (options.demo) {
+    if (auto st = configure_demo_tenants(city_settings, **store); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+  }
+  domains::KpiPublisher kpis(twin, contexts);
+  domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
+  if (auto st = domains::add_applications(applications); !st) {
+    spdlog::error("{}", st.problem().detail);
+    return 1;
+  }
+  if (auto st = applications.start(); !st) {
+    spdlog::error("cannot start the city applications: {}", st.problem().detail);
+    return 1;
+  }
+  twin.changes().attach(applications);
+  // The demo city's live feed, once every consumer of its readings is in place.
+  std::optional<DemoFeed> feed;
+  if (options.demo && options.demo_speed > 0) {
+    feed.emplace(twin, contexts, DemoFeedOptions{options.demo_data, options.demo_speed});
+    if (auto st = feed->load(); !st) {
+      spdlog::error("{}", st.problem().detail);
+      return 1;
+    }
+    feed->start();
+  }
   http::Services services{twin, contexts, **store};
+  services.metric_sources.push_back([&applications](http::MetricsText& out) {
+    std::vector<domains::AppCounter> counters;
+    applications.counters(counters);
+    std::string family;
+    for (const auto& c : counters) {
+      const std::string name = "citytwin_" + c.name + "_total";
+      if (name != family) out.family(name, "counter", c.help);
+      family = name;
+      out.sample(static_cast<double>(c.value), c.labels);
+    }
+  });
   services.subscriptions = &subscriptions;
   services.history = history.get();
   if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,
@@ -211,6 +276,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_iot_routes(router, services);
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
+  http::add_city_routes(router, services, city_settings, applications);
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
@@ -229,9 +295,11 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  if (feed) feed->stop();
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();
+  applications.stop();  // before the rules: its write-backs go through the twin to them
   rules_engine.stop();
   subscriptions.stop();
   if (history) history->stop();

@@ -1,6 +1,7 @@
 // A refused write changes nothing: the twin over a Store whose groups fail (or whose volume is full).
 #include "twin/twin.hpp"
 
+#include <atomic>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -71,23 +72,19 @@ class FakeStore final : public storage::Store {
   std::function<void(storage::Sequence)> handler_;
 };
 
-// Counts the changes shown to observers (they may see a change that is then undone: they must
-// wait for its durability, which reports the failure).
-class FailureWatcher final : public ChangeObserver {
+// Counts the changes the change stream delivers: only those of groups that became durable (the
+// stream discards, and counts, the changes of groups that failed).
+class DeliveredCounter final : public ChangeConsumer {
  public:
-  explicit FailureWatcher(storage::Store& store) : store_(store) {}
-  void on_change(const ChangeEvent& event) override {
-    store_.when_durable(event.sequence, [this](const Status& st) { (st.ok() ? durable : failed)++; });
-  }
-  int durable = 0, failed = 0;
-
- private:
-  storage::Store& store_;
+  std::string_view name() const override { return "counter"; }
+  void consume(std::span<const ChangeEvent> events) override { delivered += events.size(); }
+  std::atomic<std::size_t> delivered{0};
 };
 
 class RollbackTest : public ::testing::Test {
  protected:
-  void SetUp() override { twin_.add_observer(&watcher_); }
+  void SetUp() override { twin_.changes().attach(counter_); }
+  void TearDown() override { twin_.changes().detach(counter_); }
 
   jsonld::DecodedEntity decode(const std::string& text) {
     return jsonld::decode_entity(json::parse(text).as_object(), *contexts_.core(), {}).value();
@@ -134,7 +131,7 @@ class RollbackTest : public ::testing::Test {
   jsonld::ContextStore contexts_;
   FakeStore store_;
   Twin twin_{store_};
-  FailureWatcher watcher_{store_};
+  DeliveredCounter counter_;
 };
 
 TEST_F(RollbackTest, AFailedGroupLeavesTheTwinAndItsIndexesAsTheyWere) {
@@ -164,8 +161,9 @@ TEST_F(RollbackTest, AFailedGroupLeavesTheTwinAndItsIndexesAsTheyWere) {
 
   store_.settle(false);
   EXPECT_EQ(answers(), before);
-  EXPECT_EQ(watcher_.failed, 7 + 14 + 3);  // every change after the seed heard of its failure
-  EXPECT_EQ(watcher_.durable, 40);
+  ASSERT_TRUE(twin_.changes().wait_consumed(counter_, twin_.changes().published(), std::chrono::seconds(10)));
+  EXPECT_EQ(twin_.changes().stats(counter_).events_discarded, 7u + 14u + 3u);  // no undone change delivered
+  EXPECT_EQ(counter_.delivered.load(), 40u);
 
   // The twin writes on from the restored state.
   ASSERT_TRUE(twin_.merge("", id(1), decode(R"({"speed":{"type":"Property","value":51}})")).ok());
