@@ -11,6 +11,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients libcoap3-dev libcoap3-bin
   libpq-dev libre2-dev libjemalloc-dev
   wrk procps bc
+  chromium fonts-wqy-microhei
 )
 
 missing=()

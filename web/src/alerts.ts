@@ -10,11 +10,17 @@ const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'];
 let root: HTMLElement | undefined;
 let message = '';
 
+// The kinds of response unit the city has (a dispatch names one when the incident has no unitKind).
+let unitKinds: string[] = [];
+const chosenKind = new Map<string, string>();
+
 export async function loadAlerts(): Promise<void> {
-  const [a, i] = await Promise.all([
+  const [a, i, units] = await Promise.all([
     queryAll({ type: ALERT_TYPE, options: 'keyValues' }, ALERT_CONTEXT),
     queryAll({ type: 'Incident', options: 'keyValues' }),
+    queryAll({ type: 'ResponseUnit', options: 'keyValues', pick: 'id,kind' }).catch(() => []),
   ]);
+  unitKinds = [...new Set(units.map(u => text(u.kind)).filter(k => k))].sort();
   alerts.clear();
   incidents.clear();
   for (const e of a) alerts.set(e.id, e);
@@ -38,11 +44,14 @@ async function step(id: string, action: string): Promise<void> {
   const body: Record<string, string> = { by: 'console' };
   try {
     if (action === 'dispatch') {
-      const proposals = await api<Array<{ unit?: string; id?: string }> | { proposals?: Array<{ unit?: string; id?: string }> }>(
-        `/admin/v1/incidents/${encodeURIComponent(id)}/proposals`).catch(() => []);
-      const list = Array.isArray(proposals) ? proposals : proposals.proposals ?? [];
-      const unit = list[0]?.unit ?? list[0]?.id;
-      if (unit) body.unit = unit;
+      // The nearest available unit of the kind asked for, as the server proposes it.
+      const incident = incidents.get(id);
+      const kind = incident?.unitKind ? text(incident.unitKind) : chosenKind.get(id) ?? unitKinds[0] ?? '';
+      const proposals = await api<Array<{ unit: string; distance?: number }>>(
+        `/admin/v1/incidents/${encodeURIComponent(id)}/proposals${kind ? `?kind=${encodeURIComponent(kind)}` : ''}`);
+      if (!proposals.length) throw new Error(t('incidents.noUnit'));
+      body.unit = proposals[0].unit;
+      if (kind) body.kind = kind;
     }
     await api(`/admin/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: 'POST', body });
     message = '';
@@ -55,15 +64,22 @@ async function step(id: string, action: string): Promise<void> {
 }
 
 const NEXT: Record<string, string[]> = {
-  open: ['acknowledge', 'dispatch', 'resolve'], acknowledged: ['dispatch', 'resolve'], dispatched: ['resolve'], resolved: ['close'], closed: [],
+  open: ['acknowledge'], acknowledged: ['dispatch', 'resolve'], dispatched: ['resolve'], resolved: ['close'], closed: [],
 };
+
+function kindSelect(id: string): HTMLElement {
+  const select = h('select', { 'data-kind-for': id, title: t('incidents.proposal') },
+    ...unitKinds.map(k => h('option', { value: k, selected: k === chosenKind.get(id) }, k))) as HTMLSelectElement;
+  select.addEventListener('change', () => chosenKind.set(id, select.value));
+  return select;
+}
 
 function seconds(v: Json | undefined): string { return typeof v === 'number' ? String(Math.round(v)) : '–'; }
 
 export function render(): void {
   if (!root || root.hidden) return;
   const open = activeAlerts();
-  const alertRows = open.map(a => h('tr', { 'data-alert': a.id, class: `sev-${text(a.severity)}` },
+  const alertRows = open.map(a => h('tr', { 'data-alert': a.id, 'data-severity': text(a.severity) },
     h('td', {}, h('span', { class: `sev sev-${text(a.severity)}` }, tOr(`severity.${text(a.severity)}`, text(a.severity)))),
     h('td', {}, `${text(a.category)}${a.subCategory ? ` / ${text(a.subCategory)}` : ''}`),
     h('td', {}, shortName(text(a.alertSource))),
@@ -77,7 +93,8 @@ export function render(): void {
       h('td', {}, h('span', { class: `sev sev-${text(i.severity)}` }, tOr(`severity.${text(i.severity)}`, text(i.severity)))),
       h('td', {}, text(i.description)),
       h('td', {}, formatTime(text(i.openedAt))),
-      h('td', {}, shortName(text(i.assignedUnit ?? ''))),
+      h('td', {}, i.assignedUnit ? shortName(text(i.assignedUnit)) : status === 'acknowledged' && !i.unitKind && unitKinds.length
+        ? kindSelect(i.id) : ''),
       h('td', {}, `${seconds(i.timeToAcknowledge)} / ${seconds(i.timeToDispatch)} / ${seconds(i.timeToResolve)}`),
       h('td', { class: 'actions' }, ...(NEXT[status] ?? []).map(action =>
         h('button', { type: 'button', 'data-action': action, onclick: () => void step(i.id, action) }, t(`incidents.${action}`)))));

@@ -3,12 +3,14 @@
 // 1920×1080 wall that cycles through the views.
 import { Entity, api, plainValue, queryAll, typeAlternatives } from './api';
 import { bandColor, stationIndex } from './aqi';
-import { chart } from './charts';
+// ECharts is loaded on first use, so the map is usable sooner.
+const charts = (): Promise<typeof import('./charts')> => import('./charts');
 import { display, h, replace } from './dom';
 import { t } from './i18n';
 import { activeAlerts, incidents } from './alerts';
 import { AIR_TYPE, layerOfShort } from './layers';
 
+const SEVERITY_COLORS: Record<string, string> = { critical: '#7e0023', high: '#c62828', medium: '#ef6c00', low: '#9e9d24', informational: '#546e7a' };
 let root: HTMLElement | undefined;
 let kpis: Entity[] = [];
 let devicesOnline = '–';
@@ -45,7 +47,10 @@ export function toggleBigScreen(on = !document.body.classList.contains('big')): 
   render();
 }
 
-export function render(): void {
+export function render(): void { void renderCharts(); }
+
+async function renderCharts(): Promise<void> {
+  const { chart } = await charts();
   if (!root || root.hidden) return;
   const air = layerOfShort(AIR_TYPE);
   const stations = [...(air?.features.values() ?? [])].map(f => ({ name: String(f.properties.name ?? f.properties.id), index: stationIndex(f.properties) }));
@@ -79,6 +84,6 @@ export function render(): void {
   for (const a of open) { const s = String(plainValue(a.severity ?? null)); bySeverity.set(s, (bySeverity.get(s) ?? 0) + 1); }
   chart(sevChart, {
     tooltip: {}, legend: { bottom: 0, textStyle: { color: '#ddd' } },
-    series: [{ type: 'pie', radius: ['40%', '70%'], data: [...bySeverity].map(([k, v]) => ({ name: t(`severity.${k}`), value: v })) }],
+    series: [{ type: 'pie', radius: ['40%', '70%'], data: [...bySeverity].map(([k, v]) => ({ name: t(`severity.${k}`), value: v, itemStyle: { color: SEVERITY_COLORS[k] ?? '#607d8b' } })) }],
   });
 }

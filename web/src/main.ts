@@ -12,7 +12,6 @@ import * as alertsView from './alerts';
 import * as rulesView from './rules';
 import * as devicesView from './devices';
 import * as dashboard from './dashboard';
-import { resizeAll } from './charts';
 
 interface Config { styleUrl?: string; timeZone?: string; tenant?: string; center?: [number, number]; zoom?: number }
 
@@ -20,6 +19,7 @@ interface Config { styleUrl?: string; timeZone?: string; tenant?: string; center
 const probe = {
   ready: false, readyAt: 0,
   updates: {} as Record<string, { at: number; color: string }>,
+  received: {} as Record<string, number>,  // when a notification about the entity arrived (epoch ms)
   renderedColor, layers, getMap,
 };
 (window as unknown as { citytwin: typeof probe }).citytwin = probe;
@@ -56,7 +56,7 @@ function showView(): void {
   if (view === 'devices') void devicesView.loadDevices().catch(() => devicesView.render());
   if (view === 'dashboard') void dashboard.loadDashboard();
   if (view === 'map') getMap()?.resize();
-  resizeAll(document);
+  void import('./charts').then(c => c.resizeAll(document));
 }
 
 function renderAll(): void {
@@ -96,6 +96,8 @@ function setUpSearch(): void {
 }
 
 function onLayerEntities(layer: Layer, entities: Entity[]): void {
+  const now = performance.timeOrigin + performance.now();
+  for (const e of entities) probe.received[e.id] = now;
   if (!mergeEntities(layer, entities)) return;
   refresh(layer);
   if (layer.short === AIR_TYPE) {
@@ -127,6 +129,7 @@ async function catchUp(): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  performance.mark('script');
   const config = await readConfig();
   const params = new URLSearchParams(location.search);
   setTenant(params.get('tenant') ?? config.tenant ?? '');
@@ -145,10 +148,16 @@ async function start(): Promise<void> {
   setUpSearch();
   document.addEventListener('keydown', e => { if (e.key === 'Escape') closePanel(); });
 
-  await Promise.all([loadLayers(), alertsView.loadAlerts().catch(() => {})]);
+  // The entities and the map (its style and the districts) load at the same time.
   const styleUrl = params.get('style') ?? config.styleUrl;
-  await createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
-    (id, short) => void openEntity(id, short));
+  await Promise.all([
+    loadLayers().then(() => performance.mark('data')),
+    alertsView.loadAlerts().catch(() => {}),
+    createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
+      (id, short) => void openEntity(id, short)),
+  ]);
+  for (const layer of layers.values()) addLayer(layer);
+  performance.mark('map');
   renderLegend($('#legend'));
   timeMachine.mountTimeMachine($('#timemachine'));
   void timeMachine.setRange();
@@ -170,11 +179,17 @@ async function start(): Promise<void> {
   }
   watch({ typeIri: 'Device', onEntities: () => { if (currentView() === 'devices') void devicesView.loadDevices(); } });
   showView();
-  getMap().once('idle', () => {
+  // Usable: every layer's data is drawn (the map went idle after its sources loaded).
+  const map = getMap();
+  const loaded = (): boolean => [...layers.values()].every(l => map.isSourceLoaded(`src-${l.short}`)) && map.isSourceLoaded('districts');
+  const markReady = (): void => {
+    if (!loaded()) { map.once('idle', markReady); return; }
     probe.ready = true;
     probe.readyAt = performance.now();
     document.body.dataset.ready = 'true';
-  });
+  };
+  map.once('idle', markReady);
+  map.triggerRepaint();
 }
 
 void start().catch(e => {

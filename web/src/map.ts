@@ -42,7 +42,7 @@ export async function createMap(config: MapConfig, onPick: (id: string, layerSho
     fadeDuration: 0,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
-  map.on('render', () => { while (renderWaiters.length) renderWaiters.shift()!(); });
+  map.on('render', () => { for (const waiter of renderWaiters.splice(0)) waiter(); });
   const [loaded, districtEntities] = await Promise.all([
     new Promise<void>(resolve => map.once('load', () => resolve())),
     queryAll<{ id: string; geometry: Feature['geometry']; properties: Record<string, unknown> }>(
@@ -66,7 +66,8 @@ export async function createMap(config: MapConfig, onPick: (id: string, layerSho
   map.on('click', (e: MapMouseEvent) => {
     const pointLayers = [...layers.values()].flatMap(l => [`pts-${l.short}`, `clu-${l.short}`]).filter(id => map.getLayer(id));
     const hits: MapGeoJSONFeature[] = map.queryRenderedFeatures(e.point, { layers: pointLayers });
-    const hit = hits[0];
+    const ring = (f: MapGeoJSONFeature): number => (f.layer.id === 'pts-Alert' || f.layer.id === 'pts-Incident' ? 1 : 0);
+    const hit = [...hits].sort((a, b) => ring(a) - ring(b))[0];
     if (hit) {
       const props = hit.properties as Record<string, unknown>;
       if (props.cluster) {
@@ -96,7 +97,11 @@ function fitTo(features: Feature[]): void {
 
 export function addLayer(layer: Layer): void {
   const id = layer.short;
-  if (map.getSource(`src-${id}`)) return;
+  const existing = map.getSource(`src-${id}`) as GeoJSONSource | undefined;
+  if (existing) {
+    existing.setData(collection(layer) as unknown as GeoData);
+    return;
+  }
   map.addSource(`src-${id}`, {
     type: 'geojson',
     data: collection(layer) as unknown as GeoData,
@@ -114,12 +119,17 @@ export function addLayer(layer: Layer): void {
       },
     });
   }
+  // Alerts and incidents are rings around what they concern, so the station's own colour stays visible.
+  const ring = id === 'Alert' || id === 'Incident';
   map.addLayer({
     id: `pts-${id}`, type: 'circle', source: `src-${id}`, filter: ['!', ['has', 'point_count']],
-    paint: {
+    paint: ring ? {
+      'circle-color': layer.color, 'circle-opacity': 0, 'circle-stroke-color': layer.color, 'circle-stroke-width': 2.5,
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 7, id === 'Alert' ? 11 : 15, 13, id === 'Alert' ? 17 : 22],
+    } : {
       'circle-color': ['get', '_color'],
       'circle-radius': isAir ? ['interpolate', ['linear'], ['zoom'], 7, 7, 13, 12] : ['interpolate', ['linear'], ['zoom'], 7, 3, 14, 7],
-      'circle-stroke-color': isAir ? '#ffffff' : '#0f1b2a', 'circle-stroke-width': isAir ? 2 : 1,
+      'circle-stroke-color': isAir ? '#ffffff' : '#0f1b2a', 'circle-stroke-width': isAir ? 1.5 : 1,
     },
   });
 }

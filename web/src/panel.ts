@@ -1,6 +1,7 @@
 // The entity panel: current attributes by their Smart Data Model names and charts of their history.
 import { ALERT_TYPE, Json, NGSI, api, contextForType, plainValue, shortName } from './api';
-import { chart } from './charts';
+// ECharts is loaded on first use, so the map is usable sooner.
+const charts = (): Promise<typeof import('./charts')> => import('./charts');
 import { display, h, replace } from './dom';
 import { formatTime, t, tOr } from './i18n';
 import { layerOfShort } from './layers';
@@ -76,7 +77,7 @@ export async function render(): Promise<void> {
     return { name: tOr(`attr.${shortName(name)}`, shortName(name)), type: 'line', showSymbol: false, data: values.map(([v, at]) => [at, v]) };
   }).filter(s => s.data.length);
   if (!series.length) { replace(chartEl, h('div', { class: 'muted' }, t('panel.noHistory'))); return; }
-  chart(chartEl, {
+  (await charts()).chart(chartEl, {
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => display(v) },
     legend: { top: 0, textStyle: { color: '#ddd' }, selected: Object.fromEntries(series.map((s, i) => [s.name, i < 2])) },
     grid: { left: 40, right: 10, top: 30, bottom: 40 },
