@@ -41,7 +41,7 @@ void send_file(const std::filesystem::path& root, const std::string& relative, c
   }
   Response response = make_response(200, std::move(body).str(), content_type_for(name));
   response.set(beast_http::field::cache_control, cache_control);
-  response.set(beast_http::field::x_content_type_options, "nosniff");
+  response.set("X-Content-Type-Options", "nosniff");
   reply(std::move(response));
 }
 

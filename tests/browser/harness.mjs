@@ -121,3 +121,23 @@ export function foreignRequests(page, base) {
     return new URL(u).host !== host;
   });
 }
+
+// How fast this machine's browser draws at all: rAF frame times of an empty WebGL canvas being cleared,
+// the floor under every timing the console tests measure (software GL on a loaded machine is slow).
+export async function webglBaseline(browser) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  await page.setContent('<canvas id=c width=1600 height=900></canvas>');
+  const r = await page.evaluate(async () => {
+    const gl = document.getElementById('c').getContext('webgl2');
+    const d = [];
+    let last = performance.now();
+    await new Promise(done => {
+      const tick = t => { gl.clearColor(Math.random(), 0, 0, 1); gl.clear(gl.COLOR_BUFFER_BIT); d.push(t - last); last = t; if (d.length < 60) requestAnimationFrame(tick); else done(); };
+      requestAnimationFrame(t => { last = t; requestAnimationFrame(tick); });
+    });
+    d.sort((a, b) => a - b);
+    return { p50: d[30], p95: d[57] };
+  });
+  await page.close();
+  return { p50: Math.round(r.p50 * 10) / 10, p95: Math.round(r.p95 * 10) / 10 };
+}

@@ -33,6 +33,9 @@ function baseStyle(): StyleSpecification {
 
 export async function createMap(config: MapConfig, onPick: (id: string, layerShort: string) => void): Promise<void> {
   maplibregl.setWorkerUrl(workerUrl);
+  // The districts are fetched while the map sets itself up (WebGL, style, worker).
+  const districtEntities = queryAll<{ id: string; geometry: Feature['geometry']; properties: Record<string, unknown> }>(
+    { type: 'District', options: 'keyValues', omit: 'centroid' }, undefined, 'application/geo+json');
   map = new maplibregl.Map({
     container: 'map',
     style: config.styleUrl || baseStyle(),
@@ -43,13 +46,8 @@ export async function createMap(config: MapConfig, onPick: (id: string, layerSho
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.on('render', () => { for (const waiter of renderWaiters.splice(0)) waiter(); });
-  const [loaded, districtEntities] = await Promise.all([
-    new Promise<void>(resolve => map.once('load', () => resolve())),
-    queryAll<{ id: string; geometry: Feature['geometry']; properties: Record<string, unknown> }>(
-      { type: 'District', options: 'keyValues', omit: 'centroid' }, undefined, 'application/geo+json'),
-  ]);
-  void loaded;
-  for (const d of districtEntities) {
+  await new Promise<void>(resolve => map.once('load', () => resolve()));
+  for (const d of await districtEntities) {
     if (d.geometry) districts.push({ type: 'Feature', geometry: d.geometry, properties: { id: d.id, name: String(d.properties.name ?? d.id) } });
   }
   map.addSource('districts', { type: 'geojson', data: { type: 'FeatureCollection', features: districts } as unknown as GeoData });
@@ -82,7 +80,6 @@ export async function createMap(config: MapConfig, onPick: (id: string, layerSho
     const district = map.queryRenderedFeatures(e.point, { layers: ['district-fill'] })[0];
     if (district) onPick(String(district.properties.id), 'District');
   });
-  for (const layer of layers.values()) addLayer(layer);
 }
 
 function fitTo(features: Feature[]): void {
