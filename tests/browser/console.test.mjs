@@ -108,6 +108,22 @@ test('a reading published over MQTT changes a station colour without a reload, w
   target(measured.mqttToScreenMs < 1000, `reading on screen after ${measured.mqttToScreenMs} ms`);
 });
 
+test('the live badge shows a lost connection, and the console reconnects by itself and catches up', async () => {
+  await page.locator('#live-badge[data-state=online]').waitFor({ timeout: 10000 });
+  const errorsBefore = page.errors.length;
+  await city.stopServer();
+  await page.locator('#live-badge[data-state=offline]').waitFor({ timeout: 10000 });
+  await shot('02b-offline');
+  await city.startServer();
+  // A change made while the page is still reconnecting: it must reach the screen (live or by catching up).
+  const [pm25, colour] = (await page.evaluate(id => window.citytwin.renderedColor(id, 'AirQualityObserved'), STATION)) === HAZARDOUS
+    ? [10, GOOD] : [400, HAZARDOUS];
+  await city.api(`/ngsi-ld/v1/entities/${encodeURIComponent(STATION)}/attrs`, { method: 'PATCH', body: { pm25: { type: 'Property', value: pm25 } } });
+  await page.locator('#live-badge[data-state=online]').waitFor({ timeout: 20000 });
+  await page.waitForFunction(([id, c]) => window.citytwin.renderedColor(id, 'AirQualityObserved') === c, [STATION, colour], { timeout: 15000 });
+  page.errors.splice(errorsBefore);  // refused connections during the outage this test made
+});
+
 test('an alert appears, and its incident is acknowledged, dispatched and resolved through the UI', async () => {
   city.publish('/beijing-air/dongsi/attrs', 'PM2.5|10');
   await until('the dongsi alert to clear', async () => {

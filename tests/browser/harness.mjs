@@ -46,9 +46,18 @@ export class City {
     this.base = `http://127.0.0.1:${this.port}`;
     this.spawn('mosquitto', ['-p', String(this.mqttPort)], 'mosquitto.log');
     await until('mosquitto', () => this.tcpOpen(this.mqttPort), 10000);
-    this.spawn(binary, ['demo', '--listen', `127.0.0.1:${this.port}`, '--data-dir', join(this.dir, 'data'),
+    await this.startServer();
+  }
+  async startServer() {
+    this.server = this.spawn(binary, ['demo', '--listen', `127.0.0.1:${this.port}`, '--data-dir', join(this.dir, 'data'),
       '--mqtt', `mqtt://127.0.0.1:${this.mqttPort}`, '--web-dir', webDir, '--log-level', 'warn'], 'citytwin.log');
     await until('citytwin /health', async () => (await fetch(`${this.base}/health`).catch(() => null))?.ok, 30000, 100);
+  }
+  async stopServer() {
+    const exited = new Promise(ok => this.server.once('exit', ok));
+    this.server.kill('SIGTERM');
+    await exited;
+    this.processes = this.processes.filter(p => p !== this.server);
   }
   spawn(cmd, args, log) {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

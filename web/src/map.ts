@@ -129,7 +129,11 @@ export function addLayer(layer: Layer): void {
       'circle-stroke-color': isAir ? '#ffffff' : '#0f1b2a', 'circle-stroke-width': isAir ? 1.5 : 1,
     },
   });
+  for (const top of ON_TOP) if (map.getLayer(top)) map.moveLayer(top);
 }
+
+// Stations, then alerts and incidents around them, stay above the other layers.
+const ON_TOP = [`pts-${AIR_TYPE}`, 'pts-Alert', 'pts-Incident'];
 
 // Pushes changed layers to the map once per frame, however many notifications arrived.
 export function refresh(layer: Layer): void {
