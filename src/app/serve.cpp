@@ -192,7 +192,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_iot_routes(router, services);
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
-  http::add_static_routes(router, options.web_dir.empty() ? http::default_web_dir(CITYTWIN_WEB_DIR) : options.web_dir);  // last
+  http::add_static_routes(router, options.web_dir.empty() ? http::default_web_dir(CITYTWIN_WEB_DIR) : std::filesystem::path(options.web_dir));  // last
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));

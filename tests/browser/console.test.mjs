@@ -168,6 +168,16 @@ test('a rule created with a syntax error shows the server error at the field', a
   page.errors = page.errors.filter(e => !/^400 POST .*\/admin\/v1\/rules$/.test(e));  // the refusal this test asked for
 });
 
+test('a rule is disabled and enabled again from the list', async () => {
+  const toggle = page.locator('#rules-table tr[data-rule="pm25-heavy"] button[data-action=toggle]');
+  await toggle.click();
+  await page.locator('#rules-table tr[data-rule="pm25-heavy"].disabled').waitFor({ timeout: 10000 });
+  assert.equal((await city.api('/admin/v1/rules/pm25-heavy')).enabled, false);
+  await page.locator('#rules-table tr[data-rule="pm25-heavy"] button[data-action=toggle]').click();
+  await page.locator('#rules-table tr[data-rule="pm25-heavy"]:not(.disabled)').waitFor({ timeout: 10000 });
+  assert.equal((await city.api('/admin/v1/rules/pm25-heavy')).enabled, true);
+});
+
 test('switching language changes the labels', async () => {
   const labels = () => page.evaluate(() => [...document.querySelectorAll('#nav a, #lang-toggle, #rule-form label > span:first-child, #rules-table th')].map(e => e.textContent));
   const zh = await labels();

@@ -185,6 +185,3 @@ export function renderLegend(el: HTMLElement): void {
       h('li', {}, h('span', { class: 'dot', style: `background:${NO_DATA_COLOR}` }), t('aqi.none'))),
     items.length ? h('ul', {}, ...items) : null);
 }
-
-
-
