@@ -1,6 +1,6 @@
 // The located entities the console shows, one layer per entity type, kept as GeoJSON features and
 // updated in place by live notifications and the time machine.
-import { ALERT_CONTEXT, ALERT_TYPE, Entity, Json, api, contextForType, queryAll, shortName, NGSI } from './api';
+import { ALERT_CONTEXT, ALERT_TYPE, Entity, Json, api, contextForType, plainValue, queryAll, shortName, NGSI } from './api';
 import { bandColor, stationIndex } from './aqi';
 
 export interface Feature {
@@ -38,6 +38,7 @@ function colorFor(short: string, i: number): string { return FIXED[short] ?? PAL
 
 // Primitive attributes become feature properties (what the map styles and searches use).
 export function toFeature(layer: Layer, e: Entity, geometry?: Feature['geometry']): Feature | undefined {
+  if (!onMap(layer, e)) return undefined;
   const geo = geometry ?? (e.location as unknown as Feature['geometry'] | undefined);
   if (!geo || typeof geo !== 'object' || !('coordinates' in geo)) return undefined;
   const props: Record<string, Json> = { id: e.id, type: layer.short };
@@ -48,6 +49,14 @@ export function toFeature(layer: Layer, e: Entity, geometry?: Feature['geometry'
   }
   style(layer, props);
   return { type: 'Feature', geometry: geo, properties: props };
+}
+
+// Cleared alerts and finished incidents leave the map.
+function onMap(layer: Layer, e: Entity): boolean {
+  const status = String(plainValue(e.status ?? null) ?? '');
+  if (layer.short === 'Alert') return status !== 'cleared' && !e.validTo;
+  if (layer.short === 'Incident') return status !== 'resolved' && status !== 'closed';
+  return true;
 }
 
 export function style(layer: Layer, props: Record<string, Json>): void {
@@ -100,7 +109,7 @@ export function mergeEntities(layer: Layer, entities: Entity[]): boolean {
     const merged: Entity = { ...(old ? (old.properties as Entity) : {}), ...e, type: layer.short };
     if (!e.location && old) merged.location = old.geometry as unknown as Json;
     const f = toFeature(layer, merged);
-    if (f) { layer.features.set(e.id, f); changed = true; }
+    if (f) { layer.features.set(e.id, f); changed = true; } else if (layer.features.delete(e.id)) changed = true;
   }
   return changed;
 }
