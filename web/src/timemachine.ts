@@ -12,6 +12,7 @@ let range: { from: number; to: number } | undefined;
 let moment: number | undefined;  // undefined: live
 let version = 0;
 let root: HTMLElement;
+let player: number | undefined;  // playing forward: one hour of the city a second
 
 type Series = { values?: Array<[number, string]> } | Array<{ values?: Array<[number, string]> }>;
 type TemporalEntity = { id: string; name?: unknown; pm25?: Series; airQualityIndex?: Series };
@@ -52,7 +53,8 @@ export function render(): void {
   const list = h('ul', { id: 'tm-values' });
   replace(root,
     h('div', { class: 'tm-head' }, h('strong', {}, t('tm.title')), label,
-      h('button', { type: 'button', id: 'tm-live', disabled: moment === undefined, onclick: () => void goTo(undefined) }, t('tm.live'))),
+      h('button', { type: 'button', id: 'tm-play', onclick: togglePlay }, player ? t('tm.pause') : t('tm.play')),
+      h('button', { type: 'button', id: 'tm-live', disabled: moment === undefined, onclick: () => { stopPlay(); void goTo(undefined); } }, t('tm.live'))),
     slider, list);
   if (moment !== undefined) renderValues(list);
 }
@@ -92,6 +94,23 @@ export async function goTo(at: number | undefined): Promise<void> {
   }
   render();
   root.dataset.moment = at === undefined ? 'live' : new Date(at).toISOString();
+}
+
+function stopPlay(): void {
+  if (player) clearInterval(player);
+  player = undefined;
+}
+
+function togglePlay(): void {
+  if (player) { stopPlay(); render(); return; }
+  const r = range ?? { from: Date.now() - 7 * 24 * HOUR, to: Date.now() };
+  let at = moment === undefined || moment >= r.to ? r.from : moment;
+  player = window.setInterval(() => {
+    at += HOUR;
+    if (at > r.to) { stopPlay(); void goTo(undefined); return; }
+    void goTo(at);
+  }, 1000);
+  void goTo(at);
 }
 
 export function isLive(): boolean { return moment === undefined; }
