@@ -1,7 +1,7 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
 #   make test   install what is missing, build (release and sanitizers), run every test
-.PHONY: demo demo-build test deps release asan test-release test-asan test-fuzz bench clean
+.PHONY: demo demo-build test deps web release asan test-release test-asan test-fuzz test-browser bench clean
 
 JOBS ?= 2
 
@@ -9,16 +9,23 @@ demo: deps demo-build
 	bash scripts/demo.sh
 
 # Only what the demo runs: the server binary (not the tests and benchmarks).
-demo-build:
+demo-build: web
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target citytwin
 
-test: deps test-release test-asan test-fuzz
+test: deps test-release test-asan test-fuzz test-browser
 
 deps:
 	@bash scripts/install-deps.sh
 
-release:
+# The operations console (web/): npm ci when the lockfile changed, then the Vite build into web/dist.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+release: web
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
@@ -34,6 +41,10 @@ test-asan: asan
 
 test-fuzz:
 	bash scripts/fuzz.sh
+
+# The console in headless chromium on a running `citytwin demo` (tests/browser); artifacts in build/browser-artifacts.
+test-browser: release
+	node --test tests/browser/console.test.mjs
 
 bench: deps release
 	bash bench/run.sh

@@ -12,6 +12,7 @@ packages=(
   libpq-dev libre2-dev libjemalloc-dev zlib1g-dev
   libhowardhinnant-date-dev
   wrk procps bc
+  chromium fonts-wqy-microhei
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
+#include "http/static_files.hpp"
 #include "ingest/coap_adapter.hpp"
 #include "ingest/device_registry.hpp"
 #include "ingest/ingestor.hpp"
@@ -277,6 +278,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
   http::add_city_routes(router, services, city_settings, applications);
+  http::add_static_routes(router, options.web_dir.empty() ? http::default_web_dir(CITYTWIN_WEB_DIR) : std::filesystem::path(options.web_dir));  // last
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));

@@ -23,6 +23,7 @@ struct ServeOptions {
   std::string mqtt;               // mqtt://host:port: ingest device messages from this broker
   std::string mqtt_shared_group;  // MQTT v5 shared subscriptions, for several nodes on one broker
   std::string coap;               // address:port: ingest device messages over CoAP (UDP) there
+  std::string web_dir;            // the console's built files; empty: http::default_web_dir
 };
 
 // Returns the process exit code.
