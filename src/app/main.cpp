@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                     "subscribe as this MQTT v5 shared group (several nodes split the devices' messages)");
     cmd->add_option("--coap", options.coap, "ingest device messages over CoAP (UDP) on address:port, e.g. 127.0.0.1:5683");
     cmd->add_option("--web-dir", options.web_dir, "the console's built files (default: web/ beside the binary, else web/dist)");
+    cmd->add_option("--applications", options.applications,
+                    "the city applications to run: comma-separated names (air,traffic), all or none "
+                    "(default: none for serve, all for demo)");
     cmd->add_flag("--no-fsync", options.no_fsync, "acknowledge writes before they are synced to disk (benchmarks only)");
     cmd->add_flag("--no-history", options.no_history, "keep no history (the temporal API is then unavailable)");
     cmd->add_option("--history-compact-interval-ms", options.history_compact_interval_ms,

@@ -80,6 +80,21 @@ void raise_descriptor_limit() {
 
 }  // namespace
 
+// The applications --applications names (see ServeOptions::applications); nullopt: none.
+static std::optional<std::vector<std::string>> application_names(const ServeOptions& options) {
+  const std::string list = options.applications.empty() ? (options.demo ? "all" : "none") : options.applications;
+  if (list == "none") return std::nullopt;
+  if (list == "all") return std::vector<std::string>{};
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto comma = std::min(list.find(',', start), list.size());
+    if (comma > start) names.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
+
 int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::ServerOptions server_options;
   if (!split_listen(options.listen, server_options.address, server_options.port)) {
@@ -225,7 +240,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   domains::KpiPublisher kpis(twin, contexts);
   domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
-  if (auto st = domains::add_applications(applications); !st) {
+  if (auto names = application_names(options); !names) {
+    spdlog::info("city applications: none (--applications)");
+  } else if (auto st = domains::add_applications(applications, *names); !st) {
     spdlog::error("{}", st.problem().detail);
     return 1;
   }

@@ -24,6 +24,10 @@ struct ServeOptions {
   std::string mqtt_shared_group;  // MQTT v5 shared subscriptions, for several nodes on one broker
   std::string coap;               // address:port: ingest device messages over CoAP (UDP) there
   std::string web_dir;            // the console's built files; empty: http::default_web_dir
+  // The city applications to run (src/domains/catalog.cpp names), comma-separated, "all" or "none".
+  // Empty: "none" for serve, so that a plain NGSI-LD broker never adds attributes to the entities its
+  // clients wrote; "all" for the demo city.
+  std::string applications;
 };
 
 // Returns the process exit code.

@@ -120,7 +120,7 @@ def main():
             if r[col] != "NA":
                 day[p][int(r["hour"])] = float(r[col])
 
-    server = Server(args.binary, keep=args.keep)
+    server = Server(args.binary, keep=args.keep, extra_args=["--applications", "air"])
     subset = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
     try:
         writer = csv.DictWriter(subset, fieldnames=header)

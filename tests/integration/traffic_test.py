@@ -118,7 +118,7 @@ def run(t, server):
 def main():
     args = test_arguments(__doc__.split("\n\n")[0]).parse_args()
     t = Checker("traffic_test")
-    server = Server(args.binary, keep=args.keep)
+    server = Server(args.binary, keep=args.keep, extra_args=["--applications", "air,traffic"])
     try:
         server.start()
         run(t, server)
