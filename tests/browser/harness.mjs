@@ -49,7 +49,9 @@ export class City {
     await this.startServer();
   }
   async startServer() {
-    this.server = this.spawn(binary, ['demo', '--listen', `127.0.0.1:${this.port}`, '--data-dir', join(this.dir, 'data'),
+    // --speed 0: no built-in live feed; the stations' readings are the test's own MQTT replay, so the
+    // history the time machine shows is exactly what the test sent.
+    this.server = this.spawn(binary, ['demo', '--speed', '0', '--listen', `127.0.0.1:${this.port}`, '--data-dir', join(this.dir, 'data'),
       '--mqtt', `mqtt://127.0.0.1:${this.mqttPort}`, '--web-dir', webDir, '--log-level', 'warn'], 'citytwin.log');
     await until('citytwin /health', async () => (await fetch(`${this.base}/health`).catch(() => null))?.ok, 30000, 100);
   }
