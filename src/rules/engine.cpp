@@ -627,8 +627,23 @@ struct RulesEngine::Impl {
                 series.add(slot->modified_at, 1);
               continue;
             }
+            bool any = false;
+            Timestamp newest = 0;
             (void)history->numeric_points(tenant, e->id, std::string(attribute.str()), now - rt->longest_ms, now,
-                                          [&](Timestamp at, double v) { series.add(at, v); });
+                                          [&](Timestamp at, double v) {
+                                            series.add(at, v);
+                                            newest = any ? std::max(newest, at) : at;
+                                            any = true;
+                                          });
+            // History holds only what is durable, while the seed counts every change the entity has
+            // had as seen (seeded_revision): a value still on its way to the disk is taken from the
+            // entity itself, or the window would miss it for good.
+            for (const auto& a : slot->attributes) {
+              const auto v = a.name == attribute ? number_of(a.value) : std::nullopt;
+              const Timestamp at = a.observed_at != kNoTimestamp ? a.observed_at : a.modified_at;
+              if (v && at != kNoTimestamp && (!any || at > newest) && at > now - rt->longest_ms && at <= now)
+                series.add(at, *v);
+            }
           }
           state.watch_since = now - rt->longest_ms;  // the history covers the whole window
         } else if (rt->longest_ms > 0) {
