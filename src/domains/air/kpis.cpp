@@ -33,6 +33,21 @@ std::optional<std::string> area_of(const std::string& key) {
   return key.empty() ? std::nullopt : std::optional<std::string>(key);
 }
 
+// One figure per area of the tally (the city under ""): `base` for that area, its value the mean of
+// the area's values to a tenth, its description ending in "(<count> <counted>)".
+std::vector<KpiFigure> means(const Tally& tally, const KpiFigure& base, const std::string& counted) {
+  std::vector<KpiFigure> out;
+  for (const auto& [area, sum] : tally.areas) {
+    if (sum.second == 0) continue;
+    KpiFigure f = base;
+    f.description += " (" + std::to_string(sum.second) + " " + counted + ")";
+    f.district = area_of(area);
+    f.value = std::round(sum.first / static_cast<double>(sum.second) * 10) / 10;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace
 
 AirKpis::AirKpis(AppServices& services) : services_(services), districts_(services.twin, services.contexts) {}
@@ -75,20 +90,14 @@ void AirKpis::publish_hourly(const std::string& tenant, Tenant& t, Timestamp now
   for (const auto& [id, s] : t.stations)
     if (s.aqi && s.at != kNoTimestamp && s.at > now - 2 * kHourMs) tally.add(s.district, *s.aqi);
   const Timestamp hour = now - now % kHourMs;
-  for (const auto& [area, sum] : tally.areas) {
-    if (sum.second == 0) continue;
-    KpiFigure f;
-    f.indicator = "meanAqi";
-    f.name = "Mean real-time AQI";
-    f.description = "The mean of the air-quality stations' current real-time AQI (" +
-                    std::to_string(sum.second) + " stations)";
-    f.frequency = "hourly";
-    f.district = area_of(area);
-    f.from = hour;
-    f.to = hour + kHourMs;
-    f.value = std::round(sum.first / static_cast<double>(sum.second) * 10) / 10;
-    publish(tenant, std::move(f));
-  }
+  KpiFigure base;
+  base.indicator = "meanAqi";
+  base.name = "Mean real-time AQI";
+  base.description = "The mean of the air-quality stations' current real-time AQI";
+  base.frequency = "hourly";
+  base.from = hour;
+  base.to = hour + kHourMs;
+  for (auto& f : means(tally, base, "stations")) publish(tenant, std::move(f));
 }
 
 void AirKpis::publish_daily(const std::string& tenant, Tenant& t, const LocalDate& today, const AirQuality& air) {
@@ -106,34 +115,25 @@ void AirKpis::publish_daily(const std::string& tenant, Tenant& t, const LocalDat
       if (r.date == yesterday) yesterday_aqi.add(s.district, *r.result.aqi);
     }
   }
-  for (const auto& [area, sum] : good.areas) {
-    if (sum.second == 0) continue;
-    KpiFigure f;
-    f.indicator = "goodAirDaysShare";
-    f.name = "Share of good-air days";
-    f.description = "Share (%) of station-days with a daily AQI of at most 100 over the last 30 days (" +
-                    std::to_string(sum.second) + " station-days)";
-    f.frequency = "daily";
-    f.district = area_of(area);
-    f.from = zone.start_of_day(first);
-    f.to = zone.start_of_day(today);
-    f.value = std::round(sum.first / static_cast<double>(sum.second) * 10) / 10;
+  KpiFigure share;
+  share.indicator = "goodAirDaysShare";
+  share.name = "Share of good-air days";
+  share.description = "Share (%) of station-days with a daily AQI of at most 100 over the last 30 days";
+  share.frequency = "daily";
+  share.from = zone.start_of_day(first);
+  share.to = zone.start_of_day(today);
+  for (auto& f : means(good, share, "station-days")) {
     f.standing = f.value >= 80 ? "good" : f.value >= 60 ? "fair" : "bad";
     publish(tenant, std::move(f));
   }
-  for (const auto& [area, sum] : yesterday_aqi.areas) {
-    if (sum.second == 0) continue;
-    KpiFigure f;
-    f.indicator = "meanAqi";
-    f.name = "Mean daily AQI";
-    f.description = "The mean of the stations' daily AQI (" + std::to_string(sum.second) + " stations)";
-    f.frequency = "daily";
-    f.district = area_of(area);
-    f.from = zone.start_of_day(yesterday);
-    f.to = zone.start_of_day(today);
-    f.value = std::round(sum.first / static_cast<double>(sum.second) * 10) / 10;
-    publish(tenant, std::move(f));
-  }
+  KpiFigure daily;
+  daily.indicator = "meanAqi";
+  daily.name = "Mean daily AQI";
+  daily.description = "The mean of the stations' daily AQI";
+  daily.frequency = "daily";
+  daily.from = zone.start_of_day(yesterday);
+  daily.to = zone.start_of_day(today);
+  for (auto& f : means(yesterday_aqi, daily, "stations")) publish(tenant, std::move(f));
 }
 
 void AirKpis::tick(Timestamp now, const AirQuality& air) {
