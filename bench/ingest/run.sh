@@ -12,7 +12,8 @@
 #   CityTwin run also reports its CPU time per message (utime + stime of the server process).
 #   HTTP: wrk POSTs single UltraLight readings to /iot/d, each answered once durable, with
 #   CONNECTIONS connections (a space-separated list: "64 256" by default).
-# The server runs with its defaults (history on) plus SERVE_ARGS (e.g. --no-history, to compare).
+# The server runs with its defaults (history on) plus SERVE_ARGS (e.g. --no-history, or --applications all,
+# to compare). CPU_UNTIL_QUIET=1 counts the CPU per message until the server is idle again.
 # Usage: bash bench/ingest/run.sh  (ROUNDS=3 MESSAGES=200000 DEVICES=1000 DURATION=10s CONNECTIONS="64 256";
 #        ROUNDS=0 for HTTP only, CONNECTIONS=" " for MQTT only; BIN=path/to/citytwin to compare builds)
 set -euo pipefail
@@ -119,6 +120,9 @@ citytwin_mqtt() {  # format -> "msg/s cpu_us_per_message"
           sed -n 's/^start_ns //p')
   wait $waiter
   end=$(grep -v ready "$DIR/end.txt")
+  # CPU_UNTIL_QUIET=1: count the server's CPU until it is idle again, so that work done after the write
+  # (the change stream's consumers: history, rules, the city applications) is counted too.
+  [ "${CPU_UNTIL_QUIET:-0}" = 1 ] && quiesce
   ticks1=$(cpu_ticks)
   local got=$(( $(accepted) - before ))
   [ "$got" -ge "$MESSAGES" ] || echo "  (only $got of $MESSAGES written within 120 s)" >&2
