@@ -1,7 +1,8 @@
 #include "live/live_stream.hpp"
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "common/json.hpp"
 #include "common/time.hpp"
 #include "jsonld/entity_codec.hpp"
+#include "jsonld/entity_writer.hpp"
 #include "query/geo.hpp"
 
 namespace ct::live {
@@ -98,19 +100,28 @@ struct LiveStream::Impl {
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
   std::uint64_t changes_sent = 0, resets = 0;
 
-  Impl(jsonld::ContextPtr c, LiveOptions o) : core_context(std::move(c)), core(*core_context), options(o) {}
+  jsonld::EntityWriter writer;  // keyValues, core @context; used under `mutex`
 
-  std::string render(const Kept& change) const {
+  static jsonld::EncodeOptions key_values() {
+    jsonld::EncodeOptions options;
+    options.form = jsonld::Form::Simplified;
+    return options;
+  }
+
+  Impl(jsonld::ContextPtr c, LiveOptions o)
+      : core_context(std::move(c)), core(*core_context), options(o), writer(core_context, key_values()) {}
+
+  // Appends the change as the client gets it: the entity in keyValues form, or its deletion.
+  void render(std::string& out, const Kept& change) {
     if (change.deleted) {
-      json::object out;
-      out["id"] = change.entity->id;
-      out["type"] = change.entity->types.empty() ? std::string() : core.compact(change.entity->types.front().str());
-      out["deletedAt"] = format_datetime(change.at);
-      return json::serialize(out);
+      json::object gone;
+      gone["id"] = change.entity->id;
+      gone["type"] = change.entity->types.empty() ? std::string() : core.compact(change.entity->types.front().str());
+      gone["deletedAt"] = format_datetime(change.at);
+      append_text(out, gone);
+      return;
     }
-    jsonld::EncodeOptions encode;
-    encode.form = jsonld::Form::Simplified;
-    return json::serialize(jsonld::encode_entity(*change.entity, core, encode));
+    writer.entity(out, *change.entity);
   }
 
   static void send(Connection& c, std::string message) {
@@ -122,7 +133,7 @@ struct LiveStream::Impl {
   }
 
   Result<Filter> parse_filter(const std::string& text) const {
-    auto parsed = json::parse(text);
+    auto parsed = parse_json(text);
     if (!parsed || !parsed->is_object()) return Problem{ProblemKind::BadRequestData, "a filter is a JSON object"};
     const json::object& o = parsed->as_object();
     Filter f;
@@ -158,8 +169,7 @@ struct LiveStream::Impl {
     auto filter = parse_filter(text);
     std::lock_guard lock(mutex);
     if (!filter) {
-      json::object error{{"type", "error"}, {"detail", filter.problem().detail}};
-      send(c, json::serialize(error));
+      send(c, to_text(json::object{{"type", "error"}, {"detail", filter.problem().detail}}));
       return;
     }
     c.filter = std::move(*filter);
@@ -187,7 +197,7 @@ struct LiveStream::Impl {
     std::string data;
     for (const Kept* change : replay) {
       if (!data.empty()) data += ',';
-      data += render(*change);
+      render(data, *change);
     }
     if (!replay.empty()) send_changes(c, replay.back()->sequence, data);
     changes_sent += replay.size();
@@ -241,8 +251,7 @@ void LiveStream::accept(boost::asio::ip::tcp::socket socket, notify::UpgradeRequ
           if (change.sequence > since && change.tenant == connection->tenant) connection->missed.insert(change.entity->id);
     }
     impl->connections[connection.get()] = connection;
-    json::object hello{{"type", "hello"}, {"epoch", impl->epoch}, {"seq", impl->last_sequence}};
-    Impl::send(*connection, json::serialize(hello));
+    Impl::send(*connection, to_text(json::object{{"type", "hello"}, {"epoch", impl->epoch}, {"seq", impl->last_sequence}}));
   };
   handlers.received = [impl = impl_, c = connection.get()](std::string message) { impl->on_filter(*c, message); };
   handlers.closed = [impl = impl_, c = connection.get()] {
@@ -284,7 +293,7 @@ void LiveStream::consume(std::span<const twin::ChangeEvent> events) {
     change.at = event.at;
     if (const auto* location = event.entity->find(location_term())) change.box = query::bounding_box(location->value);
     s.last_sequence = std::max(s.last_sequence, event.sequence);
-    std::optional<std::string> rendered;
+    std::optional<std::string> rendered;  // once, for every connection that wants it
     for (auto& [key, c] : s.connections) {
       if (c->tenant != change.tenant) continue;
       if (!matches(c->filter, change)) {
@@ -292,7 +301,7 @@ void LiveStream::consume(std::span<const twin::ChangeEvent> events) {
         continue;
       }
       c->missed.erase(change.entity->id);
-      if (!rendered) rendered = s.render(change);
+      if (!rendered) s.render(rendered.emplace(), change);
       std::string& batch = batches[key];
       if (!batch.empty()) batch += ',';
       batch += *rendered;

@@ -8,7 +8,7 @@
 // - for the air application, the AQI calendar of the last 30 days per station (/city/v1/air/calendar).
 import { Entity, Json, NGSI, api, plainValue, qs } from './api';
 import { BANDS, bandColor } from './aqi';
-import { display, h } from './dom';
+import { display, h, replace } from './dom';
 import { formatTime, t, tOr } from './i18n';
 import { AIR_TYPE, layerOfShort } from './layers';
 import { districts } from './map';
@@ -71,7 +71,7 @@ export async function renderApp(root: HTMLElement, app: string, all: Entity[], i
     }
   }
   const calendar = app === 'air' ? h('div', { class: 'chart big-chart', id: 'aqi-calendar' }) : undefined;
-  root.replaceChildren(
+  replace(root,
     h('h3', {}, tOr(`app.${app}`, app)),
     city.length ? h('div', { class: 'tiles' }, ...city.map(k => tile(`${k.indicator}/${k.frequency}`, `${indicatorLabel(k)} · ${frequencyLabel(k.frequency)}`,
       display(plainValue(k.entity.kpiValue ?? null)), k.indicator === 'meanAqi' ? bandColor(Number(plainValue(k.entity.kpiValue ?? null))) : undefined))) : null,

@@ -112,7 +112,7 @@ async function renderOverview(body: HTMLElement, isCurrent: () => boolean): Prom
   const secs = (v: number | undefined): string => (v === undefined ? '–' : `${display(Math.round(v))} s`);
   const aqiChart = h('div', { class: 'chart big-chart', id: 'chart-aqi' });
   const sevChart = h('div', { class: 'chart big-chart', id: 'chart-severity' });
-  body.replaceChildren(
+  replace(body,
     h('div', { class: 'tiles' },
       tile('dash.stations', String(stations.length)),
       tile('dash.meanAqi', mean === undefined ? '–' : String(mean), bandColor(mean)),

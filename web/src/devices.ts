@@ -3,7 +3,7 @@
 // as the IoT Agent API does); the server sends it to the device and keeps <cmd>_status (PENDING,
 // DELIVERED, OK, ERROR) and <cmd>_info (the device's answer, or why it failed) on the entity, which
 // the live stream brings back here. Device entities' live changes re-read the list.
-import { ApiError, Entity, Json, NGSI, api, plainValue } from './api';
+import { ApiError, Entity, Json, NGSI, api, plainValue, qs } from './api';
 import { display, h, replace } from './dom';
 import { formatTime, t, tOr } from './i18n';
 
@@ -23,11 +23,14 @@ export async function loadDevices(): Promise<void> {
   devices = Array.isArray(answer) ? answer : answer.devices ?? [];
   const withCommands = devices.filter(d => d.entity_name && d.commands?.length);
   commanded = new Set(withCommands.map(d => d.entity_name!));
-  await Promise.all(withCommands.map(async d => {
-    const attrs = d.commands!.flatMap(c => [c.name, `${c.name}_status`, `${c.name}_info`]).join(',');
-    const e = await api<Entity>(`${NGSI}/entities/${encodeURIComponent(d.entity_name!)}?options=keyValues&pick=${encodeURIComponent(`id,${attrs}`)}`).catch(() => undefined);
-    if (e) commandState.set(e.id, e);
-  }));
+  // Their command attributes, a page of entities at a time (a query: an entity not created yet is no error).
+  for (let i = 0; i < withCommands.length; i += 100) {
+    const page = withCommands.slice(i, i + 100);
+    const attrs = [...new Set(page.flatMap(d => d.commands!.flatMap(c => [c.name, `${c.name}_status`, `${c.name}_info`])))].join(',');
+    const found = await api<Entity[]>(`${NGSI}/entities${qs({ id: page.map(d => d.entity_name!).join(','), options: 'keyValues',
+      pick: `id,type,${attrs}`, limit: 100 })}`).catch(() => []);
+    for (const e of found) commandState.set(e.id, e);
+  }
   render();
 }
 

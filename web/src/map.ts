@@ -31,8 +31,11 @@ function baseStyle(): StyleSpecification {
   };
 }
 
+// The worker starts loading as the page's script runs, not when the map is made (after config.json).
+maplibregl.setWorkerUrl(workerUrl);
+maplibregl.prewarm();
+
 export async function createMap(config: MapConfig, onPick: (id: string, layerShort: string) => void): Promise<void> {
-  maplibregl.setWorkerUrl(workerUrl);
   // The districts are fetched while the map sets itself up (WebGL, style, worker).
   const districtEntities = queryAll<{ id: string; geometry: Feature['geometry']; properties: Record<string, unknown> }>(
     { type: 'District', options: 'keyValues', omit: 'centroid' }, undefined, 'application/geo+json');
