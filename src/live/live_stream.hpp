@@ -22,8 +22,10 @@
 //   server → client: {"type":"reset","seq":S}: the server cannot tell what the client missed (its
 //     `since` is from another process or older than the changes kept); reload, then go on.
 //   server → client: {"type":"error","detail":…} for a message it cannot read (the filter stays).
-// Reconnecting: GET /city/v1/live?epoch=E&since=S with the last epoch and sequence the client saw;
-// its first filter message then replays what it missed (or the server sends a reset).
+// Reconnecting: GET /city/v1/live?epoch=E&since=S with the epoch and the sequence of the client's
+// baseline (the hello or reset its loaded state dates from; the sequences of later messages do not
+// tell what was left out by its filter). Its first filter message then replays the newest state of
+// every entity that changed since S and matches (or the server sends a reset).
 //
 // The stream keeps the newest change of up to `kept_changes` entities (a snapshot each, shared with
 // the twin) once a first client connected; nothing is kept before. A client whose missed changes

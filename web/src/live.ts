@@ -29,7 +29,9 @@ let handlers: LiveHandlers | undefined;
 let socket: WebSocket | undefined;
 let filter: LiveFilter = {};
 let epoch = '';
-let seq = 0;
+let seq = 0;       // the last change sequence heard of (shown on the badge)
+let baseline = 0;  // the sequence the console's loaded state is from (its first hello or last reset):
+                   // reconnecting from it, the server replays every entity in view that changed since
 let held: Entity[][] | undefined;  // changes waiting for a reload
 let delay = 500;
 let firstHello: (() => void) | undefined;
@@ -93,7 +95,7 @@ function connect(): void {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const params = new URLSearchParams();
   if (currentTenant()) params.set('tenant', currentTenant());
-  if (epoch) { params.set('epoch', epoch); params.set('since', String(seq)); }
+  if (epoch) { params.set('epoch', epoch); params.set('since', String(baseline)); }
   const query = params.toString();
   const ws = new WebSocket(`${scheme}://${location.host}/city/v1/live${query ? `?${query}` : ''}`);
   socket = ws;
@@ -102,9 +104,9 @@ function connect(): void {
     let m: Message;
     try { m = JSON.parse(String(ev.data)) as Message; } catch { return; }
     if (m.type === 'hello') {
-      // A reconnection keeps its sequence (the server replays what came after it, or resets when its
-      // epoch is another process's); a new stream starts from the hello's.
-      if (!reconnecting) seq = m.seq;
+      // A reconnection keeps its baseline (the server replays what changed after it, or resets when
+      // its epoch is another process's); a new stream starts from the hello's.
+      if (!reconnecting) { seq = m.seq; baseline = m.seq; }
       epoch = m.epoch;
       reconnecting = false;
       delay = 500;
@@ -120,6 +122,7 @@ function connect(): void {
     } else if (m.type === 'reset') {
       stats.resets++;
       seq = m.seq;
+      baseline = m.seq;
       void whileHolding(() => handlers?.reload() ?? Promise.resolve());
     } else if (m.type === 'filter') {
       seq = Math.max(seq, m.seq);
