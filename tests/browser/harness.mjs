@@ -106,7 +106,11 @@ export async function launchBrowser() {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   return chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'],
+    // WebGL in software (SwiftShader through ANGLE: there is no GPU), with frames paced by the page's
+    // own work rather than by headless chromium's 60 Hz BeginFrame clock, which on a loaded machine
+    // stretches to 100-250 ms per frame even for an empty canvas (tests/browser/gl_flags.mjs).
+    args: ['--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage',
+      '--disable-gpu-vsync', '--disable-frame-rate-limit'],
   });
 }
 
