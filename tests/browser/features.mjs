@@ -94,7 +94,8 @@ export async function deviceCommand(city, page, shot) {
   await city.api('/iot/devices', { method: 'POST', body: { devices: [{ device_id: 'valve1', apikey: 'valve-key', transport: 'MQTT',
     protocol: 'PDI-IoTA-UltraLight', commands: [{ name: 'close', type: 'command' }] }] } });
   // The simulated device: subscribed (its SUBACK seen) before the command is sent.
-  const device = spawn('mosquitto_sub', ['-d', '-p', String(city.mqttPort), '-t', '/valve-key/valve1/cmd', '-C', '1', '-W', '30']);
+  // (stdbuf: its output line by line, not when it exits)
+  const device = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-d', '-p', String(city.mqttPort), '-t', '/valve-key/valve1/cmd', '-C', '1', '-W', '30']);
   let out = '';
   device.stdout.on('data', d => { out += d; });
   await until('the device subscribed', () => out.includes('SUBACK'), 10000);
