@@ -83,9 +83,10 @@ export async function applicationDashboards(city, page, shot) {
   await page.click('#big-screen');
   const wanted = ['#/dashboard?app=air', '#/dashboard?app=water', '#/map', '#/alerts', '#/dashboard'];
   await until('the big screen to cycle through every screen', () => page.evaluate(w => w.every(x => window.__hashes.includes(x)), wanted), 20000);
-  await page.evaluate(() => { location.hash = '#/dashboard'; });
-  await page.click('#big-screen');
+  await page.keyboard.press('Escape');  // leaves the big screen
+  await page.waitForFunction(() => !document.body.classList.contains('big'));
   await page.evaluate(() => window.citytwin.setCycleMs(20000));
+  await page.click('a[data-view=dashboard]');
 }
 
 // A device that takes commands: sent from the devices view, its status on screen as it goes.

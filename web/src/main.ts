@@ -211,7 +211,11 @@ async function start(): Promise<void> {
   rulesView.mountRules($('#view-rules'));
   devicesView.mountDevices($('#view-devices'));
   setUpSearch();
-  document.addEventListener('keydown', e => { if (e.key === 'Escape') closePanel(); });
+  document.addEventListener('keydown', e => {
+    if (e.key !== 'Escape') return;
+    if (document.body.classList.contains('big')) dashboard.toggleBigScreen(false);
+    else closePanel();
+  });
 
   // The live stream opens first: its hello marks the changes the loads below already include. The
   // entities and the map (its style and the districts) load at the same time; the changes that
