@@ -192,7 +192,7 @@ export function setRoutes(routes: Array<{ incident: string; unit: string; from: 
 }
 
 export function fitRoute(from: [number, number], to: [number, number]): void {
-  map.fitBounds(new maplibregl.LngLatBounds(from, from).extend(to), { padding: 120, maxZoom: 14, duration: 600 });
+  map.fitBounds(new maplibregl.LngLatBounds(from, from).extend(to), { padding: { top: 80, bottom: 160, left: 260, right: 120 }, maxZoom: 14, duration: 600 });
 }
 
 export function setLayerVisible(layer: Layer, visible: boolean): void {
