@@ -99,6 +99,8 @@ function connect(): void {
   const query = params.toString();
   const ws = new WebSocket(`${scheme}://${location.host}/city/v1/live${query ? `?${query}` : ''}`);
   socket = ws;
+  if (!stats.connections) performance.mark('live-connect');
+  ws.onopen = () => { if (!stats.connections) performance.mark('live-open'); };
   let reconnecting = epoch !== '';
   ws.onmessage = ev => {
     let m: Message;
@@ -110,6 +112,7 @@ function connect(): void {
       epoch = m.epoch;
       reconnecting = false;
       delay = 500;
+      if (!stats.connections) performance.mark('live-hello');
       stats.connections++;
       setState('online');
       send();  // a reconnection's first filter replays what was missed

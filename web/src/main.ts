@@ -218,19 +218,20 @@ async function start(): Promise<void> {
   });
 
   // The live stream opens first: its hello marks the changes the loads below already include. The
-  // entities and the map (its style and the districts) load at the same time; the changes that
-  // arrive meanwhile are applied once both are there.
+  // entities are asked for before the map sets itself up (WebGL and style set-up hold the page's
+  // thread for a while in software GL, and would hold back the hello and the requests behind it);
+  // the changes that arrive meanwhile are applied once both are there.
   const hello = live.start({ onEntities, reload: catchUp });
   const styleUrl = params.get('style') ?? config.styleUrl;
   await live.whileHolding(async () => {
-    await Promise.all([
-      Promise.race([hello, new Promise(r => setTimeout(r, 3000))]).then(() => Promise.all([
-        loadLayers().then(() => performance.mark('data')),
-        alertsView.loadAlerts().catch(() => {}),
-      ])),
-      createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
-        (id, short) => void openEntity(id, short)),
+    await Promise.race([hello, new Promise(r => setTimeout(r, 3000))]);
+    const data = Promise.all([
+      loadLayers().then(() => performance.mark('data')),
+      alertsView.loadAlerts().catch(() => {}),
     ]);
+    await new Promise(r => setTimeout(r, 0));  // the requests leave before the map takes the thread
+    await Promise.all([data, createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
+      (id, short) => void openEntity(id, short))]);
     for (const layer of layers.values()) addLayer(layer);
   });
   performance.mark('map');
