@@ -245,6 +245,8 @@ void LiveStream::accept(boost::asio::ip::tcp::socket socket, notify::UpgradeRequ
     std::lock_guard lock(impl->mutex);
     connection->listener = l;
     if (!epoch.empty()) {  // a reconnection: what changed after `since` is what it missed
+      // Nothing is sent before its first filter: what changes meanwhile is missed, and replayed by it.
+      connection->filter.all_types = false;
       connection->stale = epoch != impl->epoch || since > impl->last_sequence || since < impl->forgotten_up_to;
       if (!connection->stale)
         for (const auto& [key, change] : impl->latest)

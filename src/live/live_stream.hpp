@@ -24,8 +24,9 @@
 //   server → client: {"type":"error","detail":…} for a message it cannot read (the filter stays).
 // Reconnecting: GET /city/v1/live?epoch=E&since=S with the epoch and the sequence of the client's
 // baseline (the hello or reset its loaded state dates from; the sequences of later messages do not
-// tell what was left out by its filter). Its first filter message then replays the newest state of
-// every entity that changed since S and matches (or the server sends a reset).
+// tell what was left out by its filter). Nothing is sent to it before its first filter message,
+// which replays the newest state of every entity that changed since S and matches (or the server
+// sends a reset).
 //
 // The stream keeps the newest change of up to `kept_changes` entities (a snapshot each, shared with
 // the twin) once a first client connected; nothing is kept before. A client whose missed changes

@@ -68,9 +68,8 @@ export async function streamProtocol(city, page, station) {
   await open(page, 'b', `?epoch=${hello.epoch}&since=${seq}`);
   await waitFor(page, 'b', 'hello again', m => m.type === 'hello');
   await send(page, 'b', { types: [stationType] });
-  const again = await waitFor(page, 'b', 'the replay', m => m.type === 'filter');
-  assert.equal(again.replayed, 1);
-  assert.equal(pm25Of(stateIn(await messages(page, 'b'), station)), 46);
+  // Replayed, or sent as it is consumed if the server had not consumed it yet.
+  await until('the change made while away', async () => pm25Of(stateIn(await messages(page, 'b'), station)) === 46, 10000, 30);
   await close(page, 'b');
 
   // Another process's epoch: the server cannot tell what was missed and says so.
