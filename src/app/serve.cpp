@@ -17,6 +17,7 @@
 #include "history/history_store.hpp"
 #include "http/city_api.hpp"
 #include "http/context_fetcher.hpp"
+#include "http/live_api.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
@@ -26,6 +27,7 @@
 #include "ingest/ingestor.hpp"
 #include "ingest/mqtt_adapter.hpp"
 #include "jsonld/context_store.hpp"
+#include "live/live_stream.hpp"
 #include "notify/subscriptions.hpp"
 #include "rules/engine.hpp"
 #include "rules/history_source.hpp"
@@ -160,6 +162,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   subscriptions.start();
   // The consumers of the twin's change stream (twin/change_stream.hpp): one line each.
   twin.changes().attach(subscriptions);
+  live::LiveStream live_stream(twin.changes(), contexts.core());  // the console's stream (GET /city/v1/live)
 
   ingest::DeviceRegistry devices(**store, contexts.core());
   if (auto st = devices.load(); !st) {
@@ -300,7 +303,9 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
     router.handle(std::move(request), std::move(reply));
   });
-  server.set_upgrade_handler([&services](boost::asio::ip::tcp::socket socket, http::Request request) {
+  server.set_upgrade_handler([&services, &live_stream](boost::asio::ip::tcp::socket socket, http::Request request) {
+    if (http::is_live_stream_target(request.target()))
+      return http::upgrade_live_stream(live_stream, std::move(socket), std::move(request));
     http::upgrade_subscription_stream(services, std::move(socket), std::move(request));
   });
   if (auto st = server.start(); !st) {
@@ -314,6 +319,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: shutting down", signal);
   server.stop();
+  live_stream.stop();
   if (feed) feed->stop();
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter

@@ -15,20 +15,22 @@ using tcp = asio::ip::tcp;
 
 class WebSocketListener final : public Listener, public std::enable_shared_from_this<WebSocketListener> {
  public:
-  WebSocketListener(tcp::socket socket, UpgradeRequest request)
-      : ws_(std::move(socket)), request_(std::move(request)) {}
+  WebSocketListener(tcp::socket socket, UpgradeRequest request, ConnectionHandlers handlers)
+      : ws_(std::move(socket)), request_(std::move(request)), handlers_(std::move(handlers)) {}
 
-  void start(ListenerHub& hub, std::string key) {
+  void start() {
     websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = std::chrono::seconds(60);
     timeouts.keep_alive_pings = true;  // a ping at half the idle time; no pong, no connection
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& response) { response.set(beast::http::field::server, "citytwin"); }));
-    ws_.async_accept(request_, [self = shared_from_this(), &hub, key = std::move(key)](beast::error_code ec) {
+    ws_.read_message_max(kMaxClientMessage);
+    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->request_ = {};
-      hub.add(key, self);
+      self->open_ = true;
+      if (self->handlers_.opened) self->handlers_.opened(self);
       self->read();
     });
   }
@@ -57,11 +59,19 @@ class WebSocketListener final : public Listener, public std::enable_shared_from_
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) {
         self->closed_ = true;
+        self->gone();
         return;
       }
-      self->buffer_.clear();  // what a client sends is ignored
+      if (self->handlers_.received && self->ws_.got_text()) self->handlers_.received(beast::buffers_to_string(self->buffer_.data()));
+      self->buffer_.clear();
       self->read();
     });
+  }
+
+  void gone() {
+    if (!open_) return;
+    open_ = false;
+    if (handlers_.closed) handlers_.closed();
   }
 
   void enqueue(std::shared_ptr<const std::string> message) {
@@ -87,8 +97,12 @@ class WebSocketListener final : public Listener, public std::enable_shared_from_
     });
   }
 
+  static constexpr std::size_t kMaxClientMessage = 64 * 1024;
+
   websocket::stream<beast::tcp_stream> ws_;
   UpgradeRequest request_;
+  ConnectionHandlers handlers_;
+  bool open_ = false;  // opened was called and closed not yet
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> backlog_;
   bool writing_ = false;
@@ -160,8 +174,14 @@ void ListenerHub::close_all(const std::string& key) {
     if (auto l = weak.lock()) l->close();
 }
 
+void accept_websocket(tcp::socket socket, UpgradeRequest request, ConnectionHandlers handlers) {
+  std::make_shared<WebSocketListener>(std::move(socket), std::move(request), std::move(handlers))->start();
+}
+
 void accept_websocket(tcp::socket socket, UpgradeRequest request, ListenerHub& hub, std::string key) {
-  std::make_shared<WebSocketListener>(std::move(socket), std::move(request))->start(hub, std::move(key));
+  ConnectionHandlers handlers;
+  handlers.opened = [&hub, key = std::move(key)](const std::shared_ptr<Listener>& listener) { hub.add(key, listener); };
+  accept_websocket(std::move(socket), std::move(request), std::move(handlers));
 }
 
 void refuse_upgrade(tcp::socket socket, UpgradeRefusal refusal) {

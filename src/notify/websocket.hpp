@@ -11,6 +11,7 @@
 // them, so broadcasting never blocks on a slow browser.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,8 +49,20 @@ class ListenerHub {
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using UpgradeRefusal = boost::beast::http::response<boost::beast::http::string_body>;
 
-// Completes the WebSocket handshake of `request` on `socket` and registers the connection in `hub`
-// under `key`. The hub must outlive the socket's executor.
+// What a connection tells its owner, on the connection's strand, one call at a time: that it is open
+// (the listener to deliver to), each text message the client sends, and that it is gone (once,
+// after opened; not called when the handshake fails). Any of them may be empty.
+struct ConnectionHandlers {
+  std::function<void(const std::shared_ptr<Listener>&)> opened;
+  std::function<void(std::string message)> received;
+  std::function<void()> closed;
+};
+
+// Completes the WebSocket handshake of `request` on `socket`; the connection lives until either
+// side closes it. Messages from the client longer than 64 KiB close the connection.
+void accept_websocket(boost::asio::ip::tcp::socket socket, UpgradeRequest request, ConnectionHandlers handlers);
+// The same, registering the connection in `hub` under `key` (messages from the client are ignored).
+// The hub must outlive the socket's executor.
 void accept_websocket(boost::asio::ip::tcp::socket socket, UpgradeRequest request, ListenerHub& hub, std::string key);
 // Answers an upgrade request with `refusal` (an error response), then closes the connection.
 void refuse_upgrade(boost::asio::ip::tcp::socket socket, UpgradeRefusal refusal);

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { City, artifacts, foreignRequests, launchBrowser, openPage, root, until, webglBaseline } from './harness.mjs';
+import { streamFollowsMap, streamProtocol } from './live_stream.mjs';
+import { applicationDashboards, deviceCommand, incidentRoute } from './features.mjs';
 
 const ALERT_LINK = '<https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"';
 // The six AQI level colours (HJ 633-2012) and the PM2.5 breakpoints of its sub-index: the oracle.
@@ -132,6 +134,14 @@ test('the live badge shows a lost connection, and the console reconnects by itse
   page.errors.splice(errorsBefore);  // refused connections during the outage this test made
 });
 
+test('one live stream: filtered on the server by type and bounds, catching up after a reconnection', async () => {
+  await streamProtocol(city, page, STATION);
+});
+
+test('the console narrows its stream to the map view, and what changed off screen comes back with the view', async () => {
+  await streamFollowsMap(city, page, STATION, now => (now === HAZARDOUS ? [10, GOOD] : [400, HAZARDOUS]));
+});
+
 test('an alert appears, and its incident is acknowledged, dispatched and resolved through the UI', async () => {
   city.publish('/beijing-air/dongsi/attrs', 'PM2.5|10');
   await until('the dongsi alert to clear', async () => {
@@ -154,8 +164,16 @@ test('an alert appears, and its incident is acknowledged, dispatched and resolve
     await page.locator(`#incidents-table tr[data-incident="${incident.id}"][data-status=${status}]`).waitFor({ timeout: 10000 });
     const stored = await city.api(`/ngsi-ld/v1/entities/${encodeURIComponent(incident.id)}?options=keyValues`);
     assert.equal(stored.status, status);
-    if (status === 'dispatched') assert.equal(stored.assignedUnit, 'urn:ngsi-ld:ResponseUnit:env-patrol-1');
+    if (status === 'dispatched') {
+      assert.equal(stored.assignedUnit, 'urn:ngsi-ld:ResponseUnit:env-patrol-1');
+      await incidentRoute(city, page, incident.id, shot);
+    }
   }
+  // Response times: the means of what the server measured, shown above the incidents.
+  const times = (await city.api(`/ngsi-ld/v1/entities?type=Incident&options=keyValues&limit=1000`)).map(i => i.timeToAcknowledge).filter(v => typeof v === 'number');
+  const mean = Math.round(times.reduce((a, b) => a + b, 0) / times.length);
+  await until('the mean time to acknowledge shown', async () =>
+    (await page.locator('#response-times [data-mean=timeToAcknowledge]').textContent()).match(/(\d+) s/)?.[1] === String(mean));
   await shot('04-incident-resolved');
 });
 
@@ -234,6 +252,14 @@ test('the dashboard shows KPI tiles and a big-screen mode', async () => {
   await page.click('a[data-view=devices]');
   await page.locator('#devices-table tr[data-device="dongsi"][data-state=online]').waitFor({ timeout: 10000 });
   await shot('09-devices');
+});
+
+test('a dashboard per application from its KPIs, the AQI calendar, and the big screen cycling through them', async () => {
+  await applicationDashboards(city, page, shot);
+});
+
+test('a command sent to a device from the console, its status shown as the device answers', async () => {
+  await deviceCommand(city, page, shot);
 });
 
 test('every request the page made went to the CityTwin server', () => {

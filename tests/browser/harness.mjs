@@ -106,6 +106,9 @@ export async function launchBrowser() {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   return chromium.launch({
     executablePath,
+    // WebGL in software (SwiftShader through ANGLE: there is no GPU). Turning vsync and the frame-rate
+    // limit off makes frames of an empty canvas cheap (tests/browser/gl_flags.mjs) but leaves the
+    // compositor spinning: the console then became usable 3 times later on a loaded machine, so not here.
     args: ['--no-sandbox', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'],
   });
 }

@@ -32,6 +32,9 @@ export function contextForType(typeIri: string): string | undefined {
   return model.startsWith('dataModel.') ? SDM_CONTEXT(model) : undefined;
 }
 
+// A type as the core @context compacts it ("Incident"), as the full IRI /types names it.
+export function typeIri(type: string): string { return /^[a-z][a-z0-9+.-]*:/i.test(type) ? type : `${DEFAULT_VOCAB}${type}`; }
+
 // A short name for display when a term still comes back as an IRI.
 export function shortName(term: string): string {
   if (!/^https?:\/\//.test(term)) return term;
@@ -83,15 +86,20 @@ export function qs(params: Record<string, string | number | undefined>): string 
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-// Every entity a query matches, page by page (1000 at a time, the server's largest page).
+// Every entity a query matches: the first page with its count, then the other pages at once (1000
+// at a time, the server's largest page).
 export async function queryAll<T = Entity>(params: Record<string, string | undefined>, link?: string, accept?: string): Promise<T[]> {
-  const out: T[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = await api<unknown>(`${NGSI}/entities${qs({ ...params, limit: 1000, offset })}`, { link, accept });
-    const items = (accept === 'application/geo+json' ? (page as { features: T[] }).features : (page as T[])) ?? [];
-    out.push(...items);
-    if (items.length < 1000) return out;
-  }
+  const PAGE = 1000;
+  const items = (page: unknown): T[] => (accept === 'application/geo+json' ? (page as { features: T[] }).features : (page as T[])) ?? [];
+  const first = await request<unknown>(`${NGSI}/entities${qs({ ...params, limit: PAGE, count: 'true' })}`, { link, accept });
+  const out = items(first.body);
+  const total = Number(first.headers.get('NGSILD-Results-Count') ?? out.length);
+  if (out.length < PAGE || total <= PAGE) return out;
+  const rest = [];
+  for (let offset = PAGE; offset < total; offset += PAGE)
+    rest.push(api<unknown>(`${NGSI}/entities${qs({ ...params, limit: PAGE, offset })}`, { link, accept }).then(items));
+  for (const page of await Promise.all(rest)) out.push(...page);
+  return out;
 }
 
 // A keyValues value as text: DateTime objects, GeoJSON and lists made readable.

@@ -20,12 +20,16 @@ export interface Layer {
 }
 
 export const AIR_TYPE = 'AirQualityObserved';
-const NOT_ON_MAP = new Set(['District', 'Device', 'EntityTypeList', 'KeyPerformanceIndicator']);
+export const NOT_ON_MAP = new Set(['District', 'Device', 'EntityTypeList', 'KeyPerformanceIndicator']);
 const PALETTE = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#ff7f0e'];
 const FIXED: Record<string, string> = { Alert: '#e53935', Incident: '#fb8c00', ResponseUnit: '#1e88e5', TrafficFlowObserved: '#6d4c41' };
 export const CLUSTER_ABOVE = 300;
 
 export const layers = new Map<string, Layer>();  // by type IRI
+// Every entity type the twin held at the last load (those on the map and the others).
+export const knownTypes = new Set<string>();
+// Layers the user hid (by type IRI): not drawn, and not streamed by the server.
+export const hiddenTypes = new Set<string>();
 // The AQI of each air station at the time machine's moment (none: live values).
 export const pastIndex = new Map<string, number>();
 
@@ -75,6 +79,7 @@ interface TypeDetails { id: string; typeName: string }
 // Finds the located entity types and loads each one's entities.
 export async function loadLayers(): Promise<void> {
   const types = await api<TypeDetails[]>(`${NGSI}/types?details=true`);
+  for (const t of types) knownTypes.add(t.id);
   const wanted = types.map(t => t.id).filter(iri => !NOT_ON_MAP.has(shortName(iri)));
   if (!wanted.includes(ALERT_TYPE)) wanted.push(ALERT_TYPE);
   wanted.sort((a, b) => shortName(a).localeCompare(shortName(b)));
@@ -105,6 +110,7 @@ export async function loadLayer(typeIri: string, index = layers.size): Promise<L
 export function mergeEntities(layer: Layer, entities: Entity[]): boolean {
   let changed = false;
   for (const e of entities) {
+    if (e.deletedAt) { if (layer.features.delete(e.id)) changed = true; continue; }
     const old = layer.features.get(e.id);
     const merged: Entity = { ...(old ? (old.properties as Entity) : {}), ...e, type: layer.short };
     if (!e.location && old) merged.location = old.geometry as unknown as Json;

@@ -1,12 +1,12 @@
 // The CityTwin operations console: map, alerts and incidents, rules, devices and dashboard.
 import './style.css';
-import { ALERT_TYPE, Entity, setTenant } from './api';
+import { ALERT_TYPE, Entity, setTenant, shortName } from './api';
 import { $, h, replace } from './dom';
 import { applyStatic, currentLang, onLangChange, setLang, setTimeZone, t } from './i18n';
-import { AIR_TYPE, Layer, layers, loadLayer, loadLayers, mergeEntities, layerOfShort } from './layers';
-import { addLayer, createMap, districts, flyTo, getMap, refresh, renderLegend, renderedColor, whenRendered } from './map';
+import { AIR_TYPE, Layer, NOT_ON_MAP, hiddenTypes, knownTypes, layers, loadLayer, loadLayers, mergeEntities } from './layers';
+import { addLayer, createMap, districts, fitRoute, flyTo, getMap, refresh, renderLegend, renderedColor, setLayerVisible, setRoutes, whenRendered } from './map';
 import { closePanel, openEntity, openedEntity, render as renderPanel } from './panel';
-import { setBadge, setCatchUp, updateBadge, watch } from './live';
+import * as live from './live';
 import * as timeMachine from './timemachine';
 import * as alertsView from './alerts';
 import * as rulesView from './rules';
@@ -20,7 +20,7 @@ const probe = {
   ready: false, readyAt: 0,
   updates: {} as Record<string, { at: number; color: string }>,
   received: {} as Record<string, number>,  // when a notification about the entity arrived (epoch ms)
-  renderedColor, layers, getMap,
+  renderedColor, layers, getMap, live: live.stats, setCycleMs: dashboard.setCycleMs,
 };
 (window as unknown as { citytwin: typeof probe }).citytwin = probe;
 
@@ -61,8 +61,8 @@ function showView(): void {
 
 function renderAll(): void {
   renderNav();
-  updateBadge();
-  renderLegend($('#legend'));
+  live.updateBadge();
+  renderLegend($('#legend'), toggleLayer);
   timeMachine.render();
   alertsView.render();
   rulesView.render();
@@ -109,8 +109,65 @@ function onLayerEntities(layer: Layer, entities: Entity[]): void {
     }
   }
   if (openedEntity() && entities.some(e => e.id === openedEntity())) void renderPanel();
-  if (currentView() === 'dashboard') dashboard.render();
-  renderLegend($('#legend'));
+  if (currentView() === 'dashboard') dashboard.onLiveUpdate();
+  renderLegend($('#legend'), toggleLayer);
+}
+
+// Changes from the live stream, by entity type: to their layer (a new located type gets one), the
+// alert and incident lists, the devices and the dashboard's indicators.
+function onEntities(entities: Entity[]): void {
+  const byType = new Map<string, Entity[]>();
+  for (const e of entities) {
+    const type = Array.isArray(e.type) ? String(e.type[0]) : String(e.type);
+    const list = byType.get(type) ?? [];
+    list.push(e);
+    byType.set(type, list);
+  }
+  for (const [type, list] of byType) {
+    const short = shortName(type);
+    if (type === ALERT_TYPE) alertsView.mergeAlerts(list);
+    if (short === 'Incident') alertsView.mergeIncidents(list);
+    if (short === 'Device' && currentView() === 'devices') void devicesView.loadDevices();
+    for (const e of list) devicesView.mergeEntity(e);
+    if (short === 'KeyPerformanceIndicator') dashboard.mergeKpis(list);
+    const layer = layers.get(type);
+    if (layer) onLayerEntities(layer, list);
+    else if (!NOT_ON_MAP.has(short) && list.some(e => e.location && !e.deletedAt)) void ensureLayer(type).then(l => onLayerEntities(l, list));
+    if (short === 'ResponseUnit' || short === 'Incident') updateRoutes();
+  }
+}
+
+// What the server streams: every type (or, with layers hidden, every other known type), and the
+// located entities within the map's view (with a margin); alerts, incidents and units everywhere.
+function updateFilter(): void {
+  const map = getMap();
+  if (!map) return;
+  const b = map.getBounds();
+  const dx = (b.getEast() - b.getWest()) * 0.25;
+  const dy = (b.getNorth() - b.getSouth()) * 0.25;
+  const everywhere = [ALERT_TYPE, 'Incident', 'ResponseUnit'];
+  const types = hiddenTypes.size ? [...new Set([...knownTypes, ...layers.keys(), ...everywhere])].filter(t => !hiddenTypes.has(t)) : undefined;
+  live.setFilter({ types, bbox: [b.getWest() - dx, b.getSouth() - dy, b.getEast() + dx, b.getNorth() + dy], everywhere });
+}
+
+// Where a response unit is now (its feature on the map), for the dispatched units' routes.
+function unitLocation(id: string): Entity['location'] | undefined {
+  for (const l of layers.values()) {
+    if (l.short !== 'ResponseUnit') continue;
+    const f = l.features.get(id);
+    if (f) return f.geometry as unknown as Entity['location'];
+  }
+  return undefined;
+}
+
+function updateRoutes(): void { if (getMap()) setRoutes(alertsView.routes(unitLocation)); }
+
+function toggleLayer(layer: Layer): void {
+  const hide = !hiddenTypes.has(layer.typeIri);
+  if (hide) hiddenTypes.add(layer.typeIri); else hiddenTypes.delete(layer.typeIri);
+  setLayerVisible(layer, !hide);
+  updateFilter();
+  renderLegend($('#legend'), toggleLayer);
 }
 
 async function ensureLayer(typeIri: string): Promise<Layer> {
@@ -121,8 +178,9 @@ async function ensureLayer(typeIri: string): Promise<Layer> {
   return layer;
 }
 
+// Everything shown, reloaded (at a reset of the live stream: the server could not tell what was missed).
 async function catchUp(): Promise<void> {
-  await Promise.all([loadLayers(), alertsView.loadAlerts()]);
+  await Promise.all([loadLayers(), alertsView.loadAlerts(), dashboard.loadDashboard()]);
   for (const l of layers.values()) { addLayer(l); refresh(l); }
   if (!timeMachine.isLive()) await timeMachine.goTo(undefined);
   renderAll();
@@ -138,46 +196,52 @@ async function start(): Promise<void> {
   setLang(lang === 'en' || lang === 'zh' ? lang : currentLang());
   applyStatic();
   renderNav();
-  setBadge($('#live-badge'));
+  live.setBadge($('#live-badge'));
   $('#lang-toggle').addEventListener('click', () => setLang(currentLang() === 'zh' ? 'en' : 'zh'));
   onLangChange(renderAll);
   window.addEventListener('hashchange', showView);
   alertsView.mountAlerts($('#view-alerts'));
+  alertsView.setUnitLocator(unitLocation);
+  alertsView.onIncidentsChanged(updateRoutes);
+  alertsView.onShowRoute(id => {
+    const route = alertsView.routes(unitLocation).find(r => r.incident === id);
+    location.hash = '#/map';
+    if (route) fitRoute(route.from, route.to);
+  });
   rulesView.mountRules($('#view-rules'));
   devicesView.mountDevices($('#view-devices'));
   setUpSearch();
-  document.addEventListener('keydown', e => { if (e.key === 'Escape') closePanel(); });
+  document.addEventListener('keydown', e => {
+    if (e.key !== 'Escape') return;
+    if (document.body.classList.contains('big')) dashboard.toggleBigScreen(false);
+    else closePanel();
+  });
 
-  // The entities and the map (its style and the districts) load at the same time.
+  // The live stream opens first: its hello marks the changes the loads below already include. The
+  // entities are asked for before the map sets itself up (WebGL and style set-up hold the page's
+  // thread for a while in software GL, and would hold back the hello and the requests behind it);
+  // the changes that arrive meanwhile are applied once both are there.
+  const hello = live.start({ onEntities, reload: catchUp });
   const styleUrl = params.get('style') ?? config.styleUrl;
-  await Promise.all([
-    loadLayers().then(() => performance.mark('data')),
-    alertsView.loadAlerts().catch(() => {}),
-    createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
-      (id, short) => void openEntity(id, short)),
-  ]);
-  for (const layer of layers.values()) addLayer(layer);
+  await live.whileHolding(async () => {
+    await Promise.race([hello, new Promise(r => setTimeout(r, 3000))]);
+    const data = Promise.all([
+      loadLayers().then(() => performance.mark('data')),
+      alertsView.loadAlerts().catch(() => {}),
+    ]);
+    await new Promise(r => setTimeout(r, 0));  // the requests leave before the map takes the thread
+    await Promise.all([data, createMap({ styleUrl: styleUrl || undefined, center: config.center ?? [116.4, 40.05], zoom: config.zoom ?? 7.6 },
+      (id, short) => void openEntity(id, short))]);
+    for (const layer of layers.values()) addLayer(layer);
+  });
   performance.mark('map');
-  renderLegend($('#legend'));
+  renderLegend($('#legend'), toggleLayer);
   timeMachine.mountTimeMachine($('#timemachine'));
   void timeMachine.setRange();
   dashboard.mountDashboard($('#view-dashboard'));
-
-  setCatchUp(catchUp);
-  for (const layer of layers.values()) {
-    watch({ typeIri: layer.typeIri, link: layer.link, onEntities: entities => {
-      onLayerEntities(layer, entities);
-      if (layer.typeIri === ALERT_TYPE) alertsView.mergeAlerts(entities);
-      if (layer.short === 'Incident') alertsView.mergeIncidents(entities);
-    } });
-  }
-  if (!layerOfShort('Incident')) {
-    watch({ typeIri: 'Incident', onEntities: entities => {
-      alertsView.mergeIncidents(entities);
-      void ensureLayer('https://uri.etsi.org/ngsi-ld/default-context/Incident').then(l => onLayerEntities(l, entities));
-    } });
-  }
-  watch({ typeIri: 'Device', onEntities: () => { if (currentView() === 'devices') void devicesView.loadDevices(); } });
+  updateFilter();
+  updateRoutes();
+  getMap().on('moveend', updateFilter);
   showView();
   // Usable: every layer's data is drawn (the map went idle after its sources loaded).
   const map = getMap();

@@ -6,7 +6,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 // MapLibre's worker, bundled by Vite as an ES module beside the page (no CDN).
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url';
 import { queryAll } from './api';
-import { AIR_TYPE, Feature, Layer, collection, layers } from './layers';
+import { AIR_TYPE, Feature, Layer, collection, hiddenTypes, layers } from './layers';
 import { BANDS, NO_DATA_COLOR } from './aqi';
 import { h, replace } from './dom';
 
@@ -31,8 +31,11 @@ function baseStyle(): StyleSpecification {
   };
 }
 
+// The worker starts loading as the page's script runs, not when the map is made (after config.json).
+maplibregl.setWorkerUrl(workerUrl);
+maplibregl.prewarm();
+
 export async function createMap(config: MapConfig, onPick: (id: string, layerShort: string) => void): Promise<void> {
-  maplibregl.setWorkerUrl(workerUrl);
   // The districts are fetched while the map sets itself up (WebGL, style, worker).
   const districtEntities = queryAll<{ id: string; geometry: Feature['geometry']; properties: Record<string, unknown> }>(
     { type: 'District', options: 'keyValues', omit: 'centroid' }, undefined, 'application/geo+json');
@@ -175,9 +178,34 @@ export function flyTo(geometry: Feature['geometry']): void {
   else fitTo([{ type: 'Feature', geometry, properties: {} }]);
 }
 
-export function renderLegend(el: HTMLElement): void {
+// The dispatched units' routes: a line from each unit to its incident.
+export function setRoutes(routes: Array<{ incident: string; unit: string; from: [number, number]; to: [number, number]; distanceM: number }>): void {
+  if (!map) return;
+  const data = { type: 'FeatureCollection', features: routes.map(r => ({ type: 'Feature', geometry: { type: 'LineString', coordinates: [r.from, r.to] },
+    properties: { incident: r.incident, unit: r.unit, distanceM: Math.round(r.distanceM) } })) } as unknown as GeoData;
+  const source = map.getSource('routes') as GeoJSONSource | undefined;
+  if (source) { source.setData(data); return; }
+  map.addSource('routes', { type: 'geojson', data });
+  map.addLayer({ id: 'route-line', type: 'line', source: 'routes', layout: { 'line-cap': 'round' },
+    paint: { 'line-color': '#ffb300', 'line-width': 3, 'line-dasharray': [2, 1.5] } });
+  for (const top of ON_TOP) if (map.getLayer(top)) map.moveLayer(top);
+}
+
+export function fitRoute(from: [number, number], to: [number, number]): void {
+  map.fitBounds(new maplibregl.LngLatBounds(from, from).extend(to), { padding: { top: 80, bottom: 160, left: 260, right: 120 }, maxZoom: 14, duration: 600 });
+}
+
+export function setLayerVisible(layer: Layer, visible: boolean): void {
+  for (const id of [`pts-${layer.short}`, `clu-${layer.short}`])
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+}
+
+// The AQI levels, and each other layer with its count; clicking a layer hides or shows it.
+export function renderLegend(el: HTMLElement, onToggle?: (layer: Layer) => void): void {
   const items = [...layers.values()].filter(l => l.short !== AIR_TYPE && l.features.size).map(l =>
-    h('li', {}, h('span', { class: 'dot', style: `background:${l.color}` }), `${tOr(`layer.${l.short}`, l.short)} (${l.features.size})`));
+    h('li', { class: hiddenTypes.has(l.typeIri) ? 'layer-item off' : 'layer-item', 'data-layer': l.short, title: t('legend.toggle'),
+      onclick: () => onToggle?.(l) },
+      h('span', { class: 'dot', style: `background:${l.color}` }), `${tOr(`layer.${l.short}`, l.short)} (${l.features.size})`));
   replace(el,
     h('div', { class: 'legend-title' }, t('aqi.title')),
     h('ul', {}, ...BANDS.map((b, i) => h('li', {}, h('span', { class: 'dot', style: `background:${b.color}` }),

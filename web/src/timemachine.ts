@@ -114,3 +114,5 @@ function togglePlay(): void {
 }
 
 export function isLive(): boolean { return moment === undefined; }
+// The newest recorded observation of the stations (epoch ms; now when none is known yet).
+export function newest(): number { return range?.to ?? Date.now(); }
