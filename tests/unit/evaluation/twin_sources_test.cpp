@@ -1,0 +1,132 @@
+// Indicators computed from a real twin: query aggregates for the city and for one district (placed by
+// the district polygons), KPI entities by name and area, and missing inputs that say why.
+#include "evaluation/twin_sources.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "domains/core/kpi.hpp"
+#include "jsonld/entity_codec.hpp"
+#include "storage/rocksdb/rocksdb_store.hpp"
+
+namespace ct::evaluation {
+namespace {
+
+class TwinSourcesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("citytwin-evaluation-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    store_ = std::move(storage::open_rocksdb_store({dir_}).value());
+    twin_ = std::make_unique<twin::Twin>(*store_);
+    ASSERT_TRUE(twin_->load().ok());
+    ASSERT_TRUE(contexts_.load_directory(std::filesystem::path(CITYTWIN_SOURCE_DIR) / "data/contexts").ok());
+    // Two districts side by side: west [0,1]×[0,1], east [1,2]×[0,1].
+    district("urn:ngsi-ld:District:west", 0);
+    district("urn:ngsi-ld:District:east", 1);
+    station("a", 0.5, 40);
+    station("b", 0.6, 150);
+    station("c", 1.5, std::nullopt);
+  }
+  void TearDown() override {
+    twin_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void create(const json::object& body) {
+    auto decoded = jsonld::decode_entity(body, *contexts_.core(), {});
+    ASSERT_TRUE(decoded.ok()) << decoded.problem().detail;
+    ASSERT_TRUE(twin_->create("", std::move(decoded).value()).ok());
+  }
+  void district(const std::string& id, double west) {
+    json::array ring{json::array{west, 0}, json::array{west + 1, 0}, json::array{west + 1, 1}, json::array{west, 1},
+                     json::array{west, 0}};
+    create({{"id", id},
+            {"type", "District"},
+            {"location", json::object{{"type", "GeoProperty"},
+                                      {"value", json::object{{"type", "Polygon"}, {"coordinates", json::array{ring}}}}}}});
+  }
+  void station(const std::string& name, double lon, std::optional<double> aqi) {
+    json::object body{{"id", "urn:ngsi-ld:AirQualityObserved:" + name},
+                      {"type", "AirQualityObserved"},
+                      {"location", json::object{{"type", "GeoProperty"},
+                                                {"value", json::object{{"type", "Point"}, {"coordinates", json::array{lon, 0.5}}}}}}};
+    if (aqi) body["airQualityIndex"] = json::object{{"type", "Property"}, {"value", *aqi}};
+    create(body);
+  }
+  Framework framework() {
+    Vocabulary v;
+    v.attributes["AirQualityObserved"] = {"airQualityIndex"};
+    v.kpi_indicators = {"goodAirDaysShare"};
+    auto f = load_framework(*parse_json(R"({"id": "t", "name": {"en": "t"}, "total": 5, "indicators": [
+      {"code": "good", "name": {"en": "good"}, "weight": 1, "scoring": {"rule": "linear", "lower": 0, "upper": 1},
+       "source": {"kind": "query", "type": "AirQualityObserved", "q": "airQualityIndex<=100", "aggregate": "share"}},
+      {"code": "mean", "name": {"en": "mean"}, "weight": 1, "direction": "cost", "scoring": {"rule": "linear", "lower": 0, "upper": 190},
+       "source": {"kind": "query", "type": "AirQualityObserved", "aggregate": "avg", "attribute": "airQualityIndex"}},
+      {"code": "count", "name": {"en": "count"}, "weight": 1, "scoring": {"rule": "target", "target": 4},
+       "source": {"kind": "query", "type": "AirQualityObserved", "aggregate": "count"}},
+      {"code": "days", "name": {"en": "days"}, "weight": 1, "scoring": {"rule": "target", "target": 0.8},
+       "source": {"kind": "kpi", "indicator": "goodAirDaysShare"}},
+      {"code": "survey", "name": {"en": "survey"}, "weight": 1, "scoring": {"rule": "yes-no"}, "source": {"kind": "manual"}}
+    ]})"), v);
+    EXPECT_TRUE(f.ok()) << f.problem().detail;
+    return std::move(f).value();
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<twin::Twin> twin_;
+  jsonld::ContextStore contexts_;
+};
+
+TEST_F(TwinSourcesTest, AggregatesOverTheCity) {
+  const auto f = framework();
+  TwinSources sources(*twin_, contexts_);
+  auto inputs = sources.compute("", f, "city");
+  EXPECT_EQ(inputs.count("survey"), 0u);  // manual: not the twin's to answer
+  ASSERT_EQ(inputs.at("good").status, InputStatus::Computed);
+  EXPECT_DOUBLE_EQ(inputs.at("good").value, 1.0 / 3.0);  // a (40) of a, b, c
+  EXPECT_EQ(inputs.at("good").provenance.at("entitiesOfType").to_number<double>(), 3);
+  EXPECT_DOUBLE_EQ(inputs.at("mean").value, 95.0);  // (40 + 150) / 2: c has no AQI
+  EXPECT_DOUBLE_EQ(inputs.at("count").value, 3.0);
+  EXPECT_EQ(inputs.at("days").status, InputStatus::Missing);
+  EXPECT_NE(to_text(inputs.at("days").provenance).find("no KeyPerformanceIndicator"), std::string::npos);
+
+  domains::KpiPublisher kpis(*twin_, contexts_);
+  domains::KpiFigure figure{"air", "goodAirDaysShare", "good air days", "", "daily", std::nullopt, 0, 86400000, 0.6, std::nullopt};
+  ASSERT_TRUE(kpis.publish("", figure).ok());
+  inputs = sources.compute("", f, "city");
+  ASSERT_EQ(inputs.at("days").status, InputStatus::Computed);
+  EXPECT_DOUBLE_EQ(inputs.at("days").value, 0.6);
+  EXPECT_EQ(inputs.at("days").provenance.at("entity").as_string(), domains::kpi_entity_id(figure));
+}
+
+TEST_F(TwinSourcesTest, AggregatesOverOneDistrict) {
+  const auto f = framework();
+  TwinSources sources(*twin_, contexts_);
+  auto west = sources.compute("", f, "urn:ngsi-ld:District:west");
+  EXPECT_DOUBLE_EQ(west.at("good").value, 0.5);  // a of a, b
+  EXPECT_DOUBLE_EQ(west.at("count").value, 2.0);
+  auto east = sources.compute("", f, "urn:ngsi-ld:District:east");
+  EXPECT_DOUBLE_EQ(east.at("good").value, 0.0);
+  EXPECT_EQ(east.at("mean").status, InputStatus::Missing);  // c reports no AQI
+
+  domains::KpiPublisher kpis(*twin_, contexts_);
+  domains::KpiFigure figure{"air", "goodAirDaysShare", "good air days", "", "daily", std::string("urn:ngsi-ld:District:west"),
+                            0, 86400000, 0.9, std::nullopt};
+  ASSERT_TRUE(kpis.publish("", figure).ok());
+  EXPECT_DOUBLE_EQ(sources.compute("", f, "urn:ngsi-ld:District:west").at("days").value, 0.9);
+  EXPECT_EQ(sources.compute("", f, "city").at("days").status, InputStatus::Missing);
+
+  // The evaluation of the west district: good 0.5 → 0.5; mean 95 (cost, 0…190) → 0.5; count 2/4 → 0.5;
+  // days 0.9/0.8 → 1; survey missing.
+  auto result = evaluate(f, sources.compute("", f, "urn:ngsi-ld:District:west"));
+  EXPECT_DOUBLE_EQ(result.total, 2.5);  // 0.5 + 0.5 + 0.5 + 1
+  EXPECT_EQ(result.missing, 1u);
+}
+
+}  // namespace
+}  // namespace ct::evaluation
