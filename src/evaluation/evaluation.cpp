@@ -134,4 +134,28 @@ json::object evaluation_result_json(const Framework& f, const EvaluationResult& 
           {"indicators", std::move(indicators)}};
 }
 
+std::string evaluation_csv(const Framework& f, const EvaluationResult& result) {
+  auto field = [](std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+    std::string out = "\"";
+    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+  };
+  auto number = [](double d) {
+    std::string out;
+    append_double(out, d);
+    return out;
+  };
+  std::string csv = "code,parent,name_zh,name_en,weight,score,status,value\r\n";
+  for (std::size_t i = 0; i < result.indicators.size(); ++i) {
+    const auto& s = result.indicators[i];
+    const auto& ind = f.indicators[i];
+    csv += field(s.code) + "," + field(ind.parent) + "," + field(ind.name_zh) + "," + field(ind.name_en) + "," +
+           number(s.points) + "," + number(s.score) + "," + std::string(status_name(s.status)) + "," +
+           (s.value ? number(*s.value) : std::string()) + "\r\n";
+  }
+  csv += "total,,,," + number(f.total) + "," + number(result.total) + ",,\r\n";
+  return csv;
+}
+
 }  // namespace ct::evaluation

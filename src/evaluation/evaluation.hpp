@@ -55,4 +55,9 @@ EvaluationResult evaluate(const Framework& framework, const std::map<std::string
 
 json::object evaluation_result_json(const Framework& framework, const EvaluationResult& result);
 
+// The report as CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line
+// break): code,parent,name_zh,name_en,weight,score,status,value — one row per indicator in the
+// framework's order, then a "total" row.
+std::string evaluation_csv(const Framework& framework, const EvaluationResult& result);
+
 }  // namespace ct::evaluation

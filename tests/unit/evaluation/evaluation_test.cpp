@@ -43,6 +43,13 @@ TEST(Evaluate, ScoresAreWeightedFractionsSummedUpTheTree) {
   EXPECT_DOUBLE_EQ(evaluate(f, inputs).total, 7.4);
   const auto shown = evaluation_result_json(f, r);
   EXPECT_EQ(shown.at("indicators").as_array().size(), 4u);
+  EXPECT_EQ(evaluation_csv(f, r),
+            "code,parent,name_zh,name_en,weight,score,status,value\r\n"
+            "G,,,g,8,5.4,manual,\r\n"
+            "H,,,h,2,0,missing,\r\n"
+            "G-1,G,,e-licences,2.4,1.2,manual,0.5\r\n"
+            "G-2,G,,air,5.6,4.2,computed,0.6\r\n"
+            "total,,,,10,5.4,,\r\n");
 }
 
 TEST(Period, ParsesYearQuarterMonth) {

@@ -54,7 +54,7 @@ TEST(ScoringRule, ParsesAndPrintsEachRule) {
     ASSERT_TRUE(spec.ok());
     auto rule = parse_scoring_rule(*spec);
     ASSERT_TRUE(rule.ok()) << text << ": " << rule.problem().detail;
-    EXPECT_EQ(json::value(scoring_rule_json(*rule)), *spec) << text;
+    EXPECT_EQ(to_text(scoring_rule_json(*rule)), to_text(*spec)) << text;
   }
 }
 

@@ -1,6 +1,7 @@
 // Indicators computed from a real twin: query aggregates for the city and for one district (placed by
 // the district polygons), KPI entities by name and area, and missing inputs that say why.
 #include "evaluation/twin_sources.hpp"
+#include "evaluation/evaluations.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -126,6 +127,60 @@ TEST_F(TwinSourcesTest, AggregatesOverOneDistrict) {
   auto result = evaluate(f, sources.compute("", f, "urn:ngsi-ld:District:west"));
   EXPECT_DOUBLE_EQ(result.total, 2.5);  // 0.5 + 0.5 + 0.5 + 1
   EXPECT_EQ(result.missing, 1u);
+}
+
+
+TEST_F(TwinSourcesTest, ManualValuesCountForTheirScopeAndPeriod) {
+  std::vector<Framework> frameworks;
+  frameworks.push_back(framework());
+  domains::KpiPublisher kpis(*twin_, contexts_);
+  Evaluations evaluations(std::move(frameworks), *twin_, contexts_, kpis);
+  auto definition = evaluations.define("", *parse_json(R"({"framework": "t", "scope": "city", "period": "2026-Q2"})"));
+  ASSERT_TRUE(definition.ok()) << definition.problem().detail;
+  auto before = evaluations.run("", *definition);
+  ASSERT_TRUE(before.ok()) << before.problem().detail;
+  const std::size_t survey = before->framework->by_code.at("survey");
+  EXPECT_EQ(before->result.indicators[survey].status, InputStatus::Missing);
+
+  auto entry = Evaluations::parse_manual(*parse_json(R"({"value": 1, "evidence": "minutes of 2026-05-02",
+      "source": "city office", "date": "2026-05-02T00:00:00Z"})"));
+  ASSERT_TRUE(entry.ok()) << entry.problem().detail;
+  ASSERT_TRUE(evaluations.set_manual("", "survey", *entry).ok());
+  auto after = evaluations.run("", *definition);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->result.indicators[survey].status, InputStatus::Manual);
+  EXPECT_DOUBLE_EQ(after->result.total - before->result.total, 1.0);  // yes/no, 1 point
+  EXPECT_EQ(after->result.indicators[survey].provenance.at("evidence").as_string(), "minutes of 2026-05-02");
+
+  // A value established after the period does not count for it.
+  auto q1 = evaluations.define("", *parse_json(R"({"framework": "t", "scope": "city", "period": "2026-Q1"})"));
+  ASSERT_TRUE(q1.ok());
+  EXPECT_EQ(evaluations.run("", *q1)->result.indicators[survey].status, InputStatus::Missing);
+  // Nor for another scope.
+  auto west = evaluations.define("", *parse_json(R"({"framework": "t", "scope": "urn:ngsi-ld:District:west", "period": "2026"})"));
+  ASSERT_TRUE(west.ok()) << west.problem().detail;
+  EXPECT_EQ(evaluations.run("", *west)->result.indicators[survey].status, InputStatus::Missing);
+
+  // The run published its total as a KPI.
+  bool published = false;
+  ASSERT_TRUE(twin_->read("", "urn:ngsi-ld:KeyPerformanceIndicator:evaluation-t:total:quarterly:city",
+                          [&](const model::Entity&) { published = true; }).ok());
+  EXPECT_TRUE(published);
+
+  // Faults name the indicator.
+  entry->value = 2;
+  auto out_of_range = evaluations.set_manual("", "survey", *entry);
+  ASSERT_FALSE(out_of_range.ok());
+  EXPECT_NE(out_of_range.problem().detail.find("indicator survey: value outside its range [0, 1]"), std::string::npos)
+      << out_of_range.problem().detail;
+  entry->value = 0.5;
+  auto computed = evaluations.set_manual("", "good", *entry);
+  ASSERT_FALSE(computed.ok());
+  EXPECT_NE(computed.problem().detail.find("indicator good: takes no manual value"), std::string::npos);
+  EXPECT_EQ(evaluations.set_manual("", "nope", *entry).problem().kind, ProblemKind::ResourceNotFound);
+  EXPECT_FALSE(evaluations.define("", *parse_json(R"({"framework": "t", "scope": "urn:x", "period": "2026"})")).ok());
+  EXPECT_FALSE(evaluations.define("", *parse_json(R"({"framework": "u", "period": "2026"})")).ok());
+  EXPECT_FALSE(Evaluations::parse_manual(*parse_json(R"({"value": 1, "evidence": "e", "source": "s"})")).ok());
 }
 
 }  // namespace
