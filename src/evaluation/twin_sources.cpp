@@ -57,15 +57,19 @@ std::map<std::string, IndicatorInput> TwinSources::compute(const std::string& te
   auto core = contexts_.core();
 
   // Pass 1 (under the read lock): which entities count, with their points when a district is asked.
+  // Placed once per entity, however many sources count it: the district lookup is the costly part.
   struct Candidate {
     std::size_t tally;
     bool matches;
     std::optional<double> number;
-    std::optional<std::pair<double, double>> point;
+    std::size_t place;  // index into `points`
   };
   std::vector<Candidate> candidates;
+  std::vector<std::pair<double, double>> points;
   std::map<std::string, IndicatorInput> out;
   auto status = twin_.scan(tenant, [&](const model::Entity& e) {
+    std::optional<std::size_t> place;  // this entity's index in `points`, once placed
+    bool unplaceable = false;
     if (std::string_view(e.id).substr(0, kKpiPrefix.size()) == kKpiPrefix) {
       for (const auto& [suffix, ind] : kpis) {
         if (e.id.size() < suffix.size() || e.id.compare(e.id.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
@@ -97,13 +101,18 @@ std::map<std::string, IndicatorInput> TwinSources::compute(const std::string& te
         }
         q = tally.q_by_vocabulary.emplace(std::string(vocab), std::move(parsed)).first;
       }
-      Candidate c{t, q->second && q->second->matches(e), std::nullopt, std::nullopt};
+      Candidate c{t, q->second && q->second->matches(e), std::nullopt, 0};
       if (!tally.source->attribute.empty())
         if (const auto* a = attribute_named(e, tally.source->attribute); a && a->value.is_number())
           c.number = a->value.to_number<double>();
       if (!whole_city) {
-        c.point = domains::point_location(e);
-        if (!c.point) continue;  // cannot be placed in a district
+        if (!place && !unplaceable) {
+          auto point = domains::point_location(e);
+          if (point) place = points.size(), points.push_back(*point);
+          else unplaceable = true;  // cannot be placed in a district
+        }
+        if (!place) continue;
+        c.place = *place;
       }
       candidates.push_back(c);
     }
@@ -115,10 +124,16 @@ std::map<std::string, IndicatorInput> TwinSources::compute(const std::string& te
   }
 
   // Pass 2 (outside the lock: the locator queries the twin): keep the district's, then aggregate.
+  std::vector<signed char> in_scope(points.size(), -1);  // -1: not looked up yet
+  const std::string district_type(kDistrictType);
   for (const auto& c : candidates) {
     if (!whole_city) {
-      auto district = districts_.district_of(tenant, std::string(kDistrictType), c.point->first, c.point->second);
-      if (!district || *district != scope) continue;
+      auto& known = in_scope[c.place];
+      if (known < 0) {
+        auto district = districts_.district_of(tenant, district_type, points[c.place].first, points[c.place].second);
+        known = district && *district == scope ? 1 : 0;
+      }
+      if (!known) continue;
     }
     auto& tally = tallies[c.tally];
     ++tally.of_type;
