@@ -1,6 +1,7 @@
 #include "evaluation/evaluations.hpp"
 
 #include <cmath>
+#include <set>
 
 #include "jsonld/entity_codec.hpp"
 
@@ -71,6 +72,12 @@ Result<EvaluationDefinition> Evaluations::define(const std::string& tenant, cons
   auto period = parse_period(text_of(*o, "period"));
   if (!period) return period.problem();
   d.period = std::move(period).value();
+  if (const auto weighting = text_of(*o, "weighting"); weighting == "entropy") d.weighting = Weighting::Entropy;
+  else if (weighting == "entropy-topsis") d.weighting = Weighting::EntropyTopsis;
+  else if (!weighting.empty() && weighting != "standard")
+    return bad_request("weighting: \"" + weighting + "\" is none of standard, entropy, entropy-topsis");
+  if (d.weighting != Weighting::Standard && d.scope != "city")
+    return bad_request("weighting: entropy weights compare the districts, so the scope must be \"city\"");
   d.id = d.framework + ":" + d.scope + ":" + d.period.text;
   std::lock_guard lock(mutex_);
   definitions_[tenant][d.id] = d;
@@ -98,13 +105,13 @@ Status Evaluations::remove(const std::string& tenant, const std::string& id) {
   return not_found("evaluation " + id + " is not defined");
 }
 
-Result<Run> Evaluations::run(const std::string& tenant, const EvaluationDefinition& definition) {
-  const Framework* f = framework(definition.framework);
-  if (!f) return not_found("framework " + definition.framework + " is not loaded");
-  auto inputs = sources_.compute(tenant, *f, definition.scope);
+std::map<std::string, IndicatorInput> Evaluations::inputs_for(const std::string& tenant, const Framework& framework,
+                                                            const std::string& scope, const Period& period) {
+  const Framework* f = &framework;
+  auto inputs = sources_.compute(tenant, *f, scope);
   for (const auto& ind : f->indicators) {
     if (!ind.leaf() || !std::holds_alternative<ManualSource>(*ind.source)) continue;
-    const std::string id = manual_id(f->id, ind.code, definition.scope);
+    const std::string id = manual_id(f->id, ind.code, scope);
     IndicatorInput input{InputStatus::Missing, 0, {{"kind", "manual"}, {"entity", id}}};
     auto st = twin_.read(tenant, id, [&](const model::Entity& e) {
       const auto* value = member_of(e, "indicatorValue");
@@ -113,7 +120,7 @@ Result<Run> Evaluations::run(const std::string& tenant, const EvaluationDefiniti
       if (!value || !value->is_number()) return;
       for (const char* key : {"evidence", "evidenceSource", "dateEstablished"})
         if (const auto* v = member_of(e, key)) input.provenance[key == std::string_view("evidenceSource") ? "source" : key] = *v;
-      if (at && *at >= definition.period.to) {
+      if (at && *at >= period.to) {
         input.provenance["reason"] = "the value was established after the period";
         return;
       }
@@ -123,7 +130,50 @@ Result<Run> Evaluations::run(const std::string& tenant, const EvaluationDefiniti
     if (!st) input.provenance["reason"] = "no manual value entered";
     inputs[ind.code] = std::move(input);
   }
-  Run out{f, definition, evaluate(*f, inputs)};
+  return inputs;
+}
+
+json::object Evaluations::compare_districts(const std::string& tenant, const Framework& f, const EvaluationDefinition& d) {
+  Panel panel;
+  std::set<std::string> excluded;
+  std::vector<std::map<std::string, IndicatorInput>> per_district;
+  const auto districts = sources_.districts(tenant);
+  for (const auto& district : districts) per_district.push_back(inputs_for(tenant, f, district, d.period));
+  for (const auto& ind : f.indicators) {
+    if (!ind.leaf()) continue;
+    bool everywhere = !districts.empty();
+    for (const auto& inputs : per_district) {
+      auto it = inputs.find(ind.code);
+      everywhere &= it != inputs.end() && it->second.status != InputStatus::Missing;
+    }
+    if (everywhere) panel.indicators.push_back({ind.code, ind.direction});
+    else excluded.insert(ind.code);
+  }
+  for (std::size_t i = 0; i < districts.size(); ++i) {
+    Alternative alternative{districts[i], {}};
+    for (const auto& indicator : panel.indicators) alternative.values[indicator.code] = per_district[i].at(indicator.code).value;
+    panel.alternatives.push_back(std::move(alternative));
+  }
+  const bool topsis = d.weighting == Weighting::EntropyTopsis;
+  auto compared = topsis ? entropy_topsis(panel) : entropy(panel);
+  if (!compared) return {{"problem", compared.problem().detail}};
+  json::object weights, scores;
+  for (const auto& [code, w] : compared->weights) weights[code] = w;
+  for (const auto& [name, c] : compared->scores) scores[name] = c;
+  json::array left_out;
+  for (const auto& code : excluded) left_out.push_back(json::string(code));
+  return {{"method", topsis ? "entropy-topsis" : "entropy"},
+          {"weights", std::move(weights)},
+          {"scores", std::move(scores)},
+          {"excluded", std::move(left_out)}};
+}
+
+Result<Run> Evaluations::run(const std::string& tenant, const EvaluationDefinition& definition) {
+  const Framework* f = framework(definition.framework);
+  if (!f) return not_found("framework " + definition.framework + " is not loaded");
+  auto inputs = inputs_for(tenant, *f, definition.scope, definition.period);
+  Run out{f, definition, evaluate(*f, inputs), std::nullopt};
+  if (definition.weighting != Weighting::Standard) out.districts = compare_districts(tenant, *f, definition);
 
   // Publish the total and the scores above the leaves as KPIs.
   domains::KpiFigure figure;

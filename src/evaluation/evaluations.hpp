@@ -18,10 +18,15 @@
 
 namespace ct::evaluation {
 
+// How a city evaluation also compares its districts: not at all (the standard's fixed weights only),
+// or with entropy weights / entropy-TOPSIS over the leaf values every district has.
+enum class Weighting { Standard, Entropy, EntropyTopsis };
+
 struct EvaluationDefinition {
   std::string id;  // "<framework>:<scope>:<period>"
   std::string framework, scope;
   Period period;
+  Weighting weighting = Weighting::Standard;  // other than Standard: scope must be "city"
 };
 
 struct ManualEntry {
@@ -36,6 +41,9 @@ struct Run {
   const Framework* framework = nullptr;
   EvaluationDefinition definition;
   EvaluationResult result;
+  // With entropy weighting: the districts compared on the leaves that every district has a value
+  // for ({"method", "indicators", "weights", "scores", "excluded"}), or {"problem": why not}.
+  std::optional<json::object> districts;
 };
 
 class Evaluations {
@@ -46,7 +54,8 @@ class Evaluations {
   const std::vector<Framework>& frameworks() const { return frameworks_; }
   const Framework* framework(std::string_view id) const;
 
-  // Validates {framework, scope: "city" | district id, period} (BadRequestData naming the fault) and keeps it.
+  // Validates {framework, scope: "city" | district id, period, weighting?: "standard" | "entropy" |
+  // "entropy-topsis"} (BadRequestData naming the fault) and keeps it.
   Result<EvaluationDefinition> define(const std::string& tenant, const json::value& body);
   std::vector<EvaluationDefinition> definitions(const std::string& tenant) const;
   Result<EvaluationDefinition> definition(const std::string& tenant, const std::string& id) const;
@@ -64,6 +73,9 @@ class Evaluations {
   Result<json::array> manual_values(const std::string& tenant, const std::string& code) const;
 
  private:
+  std::map<std::string, IndicatorInput> inputs_for(const std::string& tenant, const Framework& f, const std::string& scope,
+                                                   const Period& period);
+  json::object compare_districts(const std::string& tenant, const Framework& f, const EvaluationDefinition& d);
   Result<const Framework*> framework_with_manual(const std::string& code, const std::string& framework) const;
   Status check_scope(const std::string& tenant, const std::string& scope) const;
 

@@ -32,6 +32,8 @@ class TwinSources {
   // district's entity id.
   std::map<std::string, IndicatorInput> compute(const std::string& tenant, const Framework& framework,
                                                 const std::string& scope);
+  // The ids of the tenant's District entities, in id order.
+  std::vector<std::string> districts(const std::string& tenant) { return districts_.districts(tenant, std::string(kDistrictType)); }
 
  private:
   twin::Twin& twin_;

@@ -74,6 +74,7 @@ json::object run_json(const evaluation::Run& run) {
   out["id"] = run.definition.id;
   out["scope"] = run.definition.scope;
   out["period"] = run.definition.period.text;
+  if (run.districts) out["districts"] = *run.districts;
   return out;
 }
 

@@ -183,5 +183,29 @@ TEST_F(TwinSourcesTest, ManualValuesCountForTheirScopeAndPeriod) {
   EXPECT_FALSE(Evaluations::parse_manual(*parse_json(R"({"value": 1, "evidence": "e", "source": "s"})")).ok());
 }
 
+TEST_F(TwinSourcesTest, EntropyWeightingComparesTheDistricts) {
+  std::vector<Framework> frameworks;
+  frameworks.push_back(framework());
+  domains::KpiPublisher kpis(*twin_, contexts_);
+  Evaluations evaluations(std::move(frameworks), *twin_, contexts_, kpis);
+  EXPECT_FALSE(evaluations.define("", *parse_json(R"({"framework": "t", "scope": "urn:ngsi-ld:District:west",
+      "period": "2026", "weighting": "entropy"})")).ok());  // compares districts: the city only
+  EXPECT_FALSE(evaluations.define("", *parse_json(R"({"framework": "t", "period": "2026", "weighting": "ahp"})")).ok());
+  auto definition = evaluations.define("", *parse_json(R"({"framework": "t", "period": "2026", "weighting": "entropy-topsis"})"));
+  ASSERT_TRUE(definition.ok()) << definition.problem().detail;
+  auto run = evaluations.run("", *definition);
+  ASSERT_TRUE(run.ok()) << run.problem().detail;
+  ASSERT_TRUE(run->districts.has_value());
+  const auto& d = *run->districts;
+  // Every district has "good" (west 0.5, east 0) and "count" (2, 1); east has no mean AQI, nobody the
+  // KPI or the survey. Both indicators separate the two districts fully: e = 0, equal weights; west is
+  // the ideal on both, east the anti-ideal.
+  EXPECT_EQ(to_text(d.at("excluded")), R"(["days","mean","survey"])");
+  EXPECT_DOUBLE_EQ(d.at("weights").at("good").as_double(), 0.5);
+  EXPECT_DOUBLE_EQ(d.at("weights").at("count").as_double(), 0.5);
+  EXPECT_DOUBLE_EQ(d.at("scores").at("urn:ngsi-ld:District:west").as_double(), 1.0);
+  EXPECT_DOUBLE_EQ(d.at("scores").at("urn:ngsi-ld:District:east").as_double(), 0.0);
+}
+
 }  // namespace
 }  // namespace ct::evaluation
