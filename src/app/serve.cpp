@@ -14,10 +14,12 @@
 #include "domains/core/city_settings.hpp"
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
+#include "evaluation/evaluations.hpp"
 #include "history/history_store.hpp"
 #include "http/city_api.hpp"
 #include "http/context_fetcher.hpp"
 #include "http/live_api.hpp"
+#include "http/evaluation_api.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/services.hpp"
@@ -242,6 +244,10 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
     }
   }
   domains::KpiPublisher kpis(twin, contexts);
+  // The evaluation frameworks (issue #20) ship beside the demo data, in the repository's data/frameworks.
+  auto frameworks = evaluation::load_framework_directory(std::filesystem::path(CITYTWIN_DEMO_DATA_DIR).parent_path() / "frameworks");
+  if (!frameworks) spdlog::warn("evaluation frameworks not loaded: {}", frameworks.problem().detail);
+  evaluation::Evaluations evaluations(frameworks ? std::move(frameworks).value() : std::vector<evaluation::Framework>{}, twin, contexts, kpis);
   domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
   if (auto names = application_names(options); !names) {
     spdlog::info("city applications: none (--applications)");
@@ -298,6 +304,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   http::add_metrics_routes(router, services);
   http::add_rules_routes(router, services);
   http::add_city_routes(router, services, city_settings, applications);
+  http::add_evaluation_routes(router, services, evaluations);
   http::add_static_routes(router, options.web_dir.empty() ? http::default_web_dir(CITYTWIN_WEB_DIR) : std::filesystem::path(options.web_dir));  // last
 
   http::Server server(server_options, [&router](http::Request&& request, http::Reply reply) {
