@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
                    "the live feed's data time per wall-clock time (1: real time; 0: no feed)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  demo->add_option("--seed", options.demo_seed,
+                   "the generated city's layout and the times of its injected faults")
+      ->capture_default_str();
 
   ct::app::ImportOptions import_options;
   auto* import = app.add_subcommand("import", "back-fill history from a CSV of observations (server stopped)");
