@@ -2,6 +2,9 @@
 // moving through their workflow, emergency calls, and response units driving to incidents.
 #include "app/demo_generated.hpp"
 
+#include <algorithm>
+#include <numbers>
+
 #include <spdlog/spdlog.h>
 
 #include "app/demo_generated_world.hpp"
@@ -24,7 +27,7 @@ double bump(double hour, double centre, double width) {
 double round_to(double v, double step) { return std::round(v / step) * step; }
 
 double distance_m(LonLat a, LonLat b) {
-  const double dx = (b[0] - a[0]) * std::cos(a[1] * M_PI / 180) * 111'320, dy = (b[1] - a[1]) * 110'540;
+  const double dx = (b[0] - a[0]) * std::cos(a[1] * std::numbers::pi / 180) * 111'320, dy = (b[1] - a[1]) * 110'540;
   return std::sqrt(dx * dx + dy * dy);
 }
 
@@ -189,7 +192,7 @@ class Life {
           break;
         }
         case SensorKind::Reservoir: {
-          const double level = s.base - s.scale + 0.05 * std::sin(2 * M_PI * h / 24) + 0.005 * rng.normal();
+          const double level = s.base - s.scale + 0.05 * std::sin(2 * std::numbers::pi * h / 24) + 0.005 * rng.normal();
           body["type"] = "Reservoir";
           body["head"] = demo_property(round_to(level, 0.001), now, "MTR");
           add(body, *w_.water);
@@ -197,7 +200,7 @@ class Life {
         }
         case SensorKind::Hospital: {
           const double share = s.scale > 0.95 ? s.scale + 0.003 * rng.normal()
-                                              : s.scale + 0.03 * std::sin(2 * M_PI * (h - 10) / 24) + 0.005 * rng.normal();
+                                              : s.scale + 0.03 * std::sin(2 * std::numbers::pi * (h - 10) / 24) + 0.005 * rng.normal();
           body["type"] = "Building";
           body["occupiedBeds"] = demo_property(std::min(s.base, std::round(s.base * share)), now);
           add(body, *w_.building);

@@ -1,9 +1,11 @@
 #pragma once
 // The state of the generated demo city (demo_generated.hpp), shared by its layout
 // (demo_generated_layout.cpp) and its life (demo_generated.cpp). Private to src/app.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,7 @@ struct Rng {
   std::size_t below(std::size_t n) { return static_cast<std::size_t>(uniform() * static_cast<double>(n)) % n; }
   double normal() {  // Box–Muller
     const double u = std::max(uniform(), 1e-12), v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(2 * M_PI * v);
+    return std::sqrt(-2 * std::log(u)) * std::cos(2 * std::numbers::pi * v);
   }
 };
 

@@ -265,7 +265,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   }
   // The generated part of the demo city (water, power, structures, services, emergency, health).
   std::optional<GeneratedCity> generated;
-  if (options.demo && options.demo_speed > 0) {
+  if (options.demo && options.demo_speed > 0 && options.demo_generated) {
     generated.emplace(twin, contexts, GeneratedCityOptions{options.demo_data, options.demo_seed});
     auto made = generated->load();
     if (!made) {

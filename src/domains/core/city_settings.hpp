@@ -4,6 +4,7 @@
 // that never set them has the defaults.
 //
 // Thread-safe: get() from any thread (a snapshot that never changes), put() from HTTP handlers.
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>

@@ -196,12 +196,14 @@ class EmergencyApp final : public Application {
       t.day_start = day.start;
       t.times.forget(day.start - kDayMs);
     }
-    for (const auto& [district, times] : t.times.between(day.start, day.end)) {
-      auto figure = [&](const char* indicator, const char* name, const char* description, double value) {
+    for (const auto& [area, area_times] : t.times.between(day.start, day.end)) {
+      const std::string& district = area;
+      const std::vector<double>& times = area_times;
+      auto figure = [&](const char* indicator, const char* title, const char* description, double value) {
         KpiFigure f;
         f.application = "emergency";
         f.indicator = indicator;
-        f.name = name;
+        f.name = title;
         f.description = description;
         f.frequency = "daily";
         if (!district.empty()) f.district = district;

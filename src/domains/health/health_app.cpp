@@ -48,10 +48,10 @@ class HealthApp final : public Application {
     if (event.kind == twin::ChangeEvent::Kind::Deleted || !event.entity) return;
     const auto& e = *event.entity;
     if (!wrote(event, occupied_) && !wrote(event, capacity_)) return;
-    if (!is_hospital(e, category_)) return;
-    ++readings_;
     const auto* o = e.find(occupied_);
-    const Timestamp at = o ? reading_time(*o) : now_ms();
+    if (o == nullptr || !is_hospital(e, category_)) return;  // a hospital without a reading yet
+    ++readings_;
+    const Timestamp at = reading_time(*o);
     const auto occupied = number_of(e, occupied_), capacity = number_of(e, capacity_);
     if (!occupied || !capacity) return skip(Skip::NotNumeric, event.tenant, e.id, "occupiedBeds and bedCapacity must be numbers", at);
     if (!(*capacity > 0)) return skip(Skip::BadCapacity, event.tenant, e.id, "bedCapacity must be a positive number", at);

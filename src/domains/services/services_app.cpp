@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "domains/core/app_support.hpp"
@@ -174,12 +175,13 @@ class ServicesApp final : public Application {
       t.book.forget_closed(day.start - 2 * kDayMs);
     }
     for (const auto& [key, f] : t.book.figures(day.start, day.end)) {
-      const auto& [district, category] = key;
-      auto figure = [&](std::string indicator, std::string name, std::string description, double value) {
+      const std::string& district = key.first;
+      const std::string& category = key.second;
+      auto figure = [&](std::string indicator, std::string title, std::string description, double value) {
         KpiFigure k;
         k.application = "services";
         k.indicator = std::move(indicator);
-        k.name = std::move(name);
+        k.name = std::move(title);
         k.description = std::move(description);
         k.frequency = "daily";
         if (!district.empty()) k.district = district;

@@ -125,11 +125,11 @@ class StructuresApp final : public Application {
   }
 
   // The attribute's value in the quantity's base unit (no unitCode: already in it). False: skipped.
-  bool value_of(const std::string& tenant, const model::Entity& e, Term name, Quantity q, std::optional<double>& out,
+  bool value_of(const std::string& tenant, const model::Entity& e, Term attribute, Quantity q, std::optional<double>& out,
                 Timestamp at) {
-    const auto* a = e.find(name);
+    const auto* a = e.find(attribute);
     if (a == nullptr) return true;
-    const std::string label(name.str().substr(name.str().rfind('/') + 1));
+    const std::string label(attribute.str().substr(attribute.str().rfind('/') + 1));
     if (!a->value.is_number()) return skip(Skip::NotNumeric, tenant, e.id, label + " is not a number", at);
     double factor = 1;
     if (!a->unit_code.empty()) {
@@ -162,8 +162,8 @@ class StructuresApp final : public Application {
     const auto& tenant = event.tenant;
     ++readings_;
     Timestamp at = now_ms();
-    for (auto name : {v.strain, v.tilt, v.vibration})
-      if (const auto* a = e.find(name); a && wrote(event, name)) at = reading_time(*a);
+    for (auto measure : {v.strain, v.tilt, v.vibration})
+      if (const auto* a = e.find(measure); a && wrote(event, measure)) at = reading_time(*a);
     BridgeReading r;
     if (!value_of(tenant, e, v.strain, Quantity::Strain, r.strain_ue, at) ||
         !value_of(tenant, e, v.tilt, Quantity::Angle, r.tilt_deg, at) ||

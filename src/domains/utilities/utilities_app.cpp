@@ -65,7 +65,7 @@ class UtilitiesApp final : public Application {
     const Timestamp hour = now - now % kHourMs;
     if (hour != hour_) {
       hour_ = hour;
-      for (auto& [name, t] : tenants_) {
+      for (auto& [tenant, t] : tenants_) {
         for (auto& [id, s] : t.substations) s.monitor.reset_peak();
         t.changed = true;
       }
@@ -113,7 +113,7 @@ class UtilitiesApp final : public Application {
 
   // The reading of `attribute` in the quantity's base unit, or nothing (problem written, counted).
   std::optional<double> measure(const std::string& tenant, const model::Entity& e, Term attribute,
-                                std::string_view name, Quantity quantity) {
+                                std::string_view label, Quantity quantity) {
     const auto* a = e.find(attribute);
     if (a == nullptr) return std::nullopt;
     ++readings_;
@@ -122,13 +122,13 @@ class UtilitiesApp final : public Application {
                               : quantity == Quantity::Pressure ? "MTR, KPA, BAR or MPA"
                                                                : "KVA, MVA or D46";
     if (!a->value.is_number())
-      return skip(Skip::NotNumeric, tenant, e.id, std::string(name) + " is not a number", at);
+      return skip(Skip::NotNumeric, tenant, e.id, std::string(label) + " is not a number", at);
     if (a->unit_code.empty())
-      return skip(Skip::NoUnit, tenant, e.id, std::string(name) + " has no unitCode (" + codes + ")", at);
+      return skip(Skip::NoUnit, tenant, e.id, std::string(label) + " has no unitCode (" + codes + ")", at);
     const auto factor = unit_factor(quantity, a->unit_code.str());
     if (!factor)
       return skip(Skip::WrongUnit, tenant, e.id,
-                  std::string(name) + " has unitCode " + std::string(a->unit_code.str()) + ", not " + codes, at);
+                  std::string(label) + " has unitCode " + std::string(a->unit_code.str()) + ", not " + codes, at);
     return a->value.to_number<double>() * *factor;
   }
 
@@ -233,12 +233,12 @@ class UtilitiesApp final : public Application {
                    {"loadStatus", property(json::string(load_status_name(o.status)), at)}});
   }
 
-  KpiFigure figure(std::string indicator, std::string name, std::string description, std::string frequency,
+  KpiFigure figure(std::string indicator, std::string title, std::string description, std::string frequency,
                    const std::string& district, Timestamp from, Timestamp to, double value) const {
     KpiFigure f;
     f.application = "utilities";
     f.indicator = std::move(indicator);
-    f.name = std::move(name);
+    f.name = std::move(title);
     f.description = std::move(description);
     f.frequency = std::move(frequency);
     if (!district.empty()) f.district = district;

@@ -13,6 +13,7 @@
 #include "domains/core/host.hpp"
 #include "domains/core/kpi.hpp"
 #include "domains/services/services_app.hpp"
+#include "rules/incidents.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 
 namespace ct::domains {
@@ -38,13 +39,15 @@ class AppsHostTest : public ::testing::Test {
     write(R"({"id": "urn:ngsi-ld:District:1", "type": "District",
               "location": {"type": "GeoProperty", "value": {"type": "Polygon",
                 "coordinates": [[[116.3, 39.8], [116.5, 39.8], [116.5, 40.0], [116.3, 40.0], [116.3, 39.8]]]}}})");
-    host_ = std::make_unique<Host>(AppServices{*twin_, *store_, contexts_, *settings_, *kpis_, nullptr});
+    incidents_ = std::make_unique<rules::Incidents>(*twin_, contexts_.core(), roads_);
+    host_ = std::make_unique<Host>(AppServices{*twin_, *store_, contexts_, *settings_, *kpis_, nullptr, incidents_.get()});
     ASSERT_TRUE(add_applications(*host_, {"utilities", "services", "structures", "emergency", "health"}).ok());
     ASSERT_TRUE(host_->start().ok());
     twin_->changes().attach(*host_);
   }
   void TearDown() override {
     host_.reset();
+    incidents_.reset();
     twin_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -95,6 +98,8 @@ class AppsHostTest : public ::testing::Test {
   jsonld::ContextStore contexts_;
   std::unique_ptr<CitySettingsStore> settings_;
   std::unique_ptr<KpiPublisher> kpis_;
+  rules::RoadGraphs roads_;
+  std::unique_ptr<rules::Incidents> incidents_;
   std::unique_ptr<Host> host_;
 };
 
@@ -173,6 +178,35 @@ TEST_F(AppsHostTest, ATiltingBridgeReachesAlarm) {
   // A tilt in metres is no angle.
   write(R"({"id": "urn:ngsi-ld:Building:bridge-1", "tilt": {"type": "Property", "value": 1, "unitCode": "MTR"}})", kBuilding);
   EXPECT_NE(problem_of(id).find("tilt has unitCode MTR"), std::string::npos);
+}
+
+TEST_F(AppsHostTest, AnEmergencyCallIsDispatchedAndItsResponseTimeMeasured) {
+  write(R"({"id": "urn:ngsi-ld:ResponseUnit:amb-1", "type": "ResponseUnit", "kind": {"type": "Property", "value": "ambulance"},
+            "available": {"type": "Property", "value": true}, "status": {"type": "Property", "value": "available"},
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [116.41, 39.91]}}})");
+  write(R"({"id": "urn:ngsi-ld:ResponseUnit:police-1", "type": "ResponseUnit", "kind": {"type": "Property", "value": "police"},
+            "available": {"type": "Property", "value": true},
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [116.40, 39.90]}}})");
+  write(R"({"id": "urn:ngsi-ld:EmergencyCall:c1", "type": "EmergencyCall", "category": {"type": "Property", "value": "medical"},
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [116.45, 39.93]}}})");
+  const auto incident = wait_for("urn:ngsi-ld:EmergencyCall:c1", term("refIncident"), [](const json::value& v) { return v.is_string(); });
+  ASSERT_TRUE(incident.is_string());
+  const std::string id(incident.as_string());
+  // The ambulance, not the nearer police car, was sent.
+  EXPECT_EQ(wait_for(id, term("assignedUnit"), [](const json::value& v) { return v.is_string(); }), "urn:ngsi-ld:ResponseUnit:amb-1");
+  EXPECT_EQ(wait_for("urn:ngsi-ld:ResponseUnit:amb-1", term("available"), [](const json::value& v) { return v == json::value(false); }),
+            json::value(false));
+  // On scene 800 s after the incident was opened (as the unit reports it).
+  const auto opened = wait_for(id, term("openedAt"), [](const json::value& v) { return v.is_string(); });
+  const auto arrived = format_datetime(parse_datetime(std::string_view(opened.as_string())).value() + 800'000);
+  write(R"({"id": "urn:ngsi-ld:ResponseUnit:amb-1", "status": {"type": "Property", "value": "onScene", "observedAt": ")" +
+        arrived + R"("}})");
+  EXPECT_EQ(wait_for(id, term("responseTime"), [](const json::value& v) { return v.is_number(); }).to_number<double>(), 800);
+  // Back in service: the incident is resolved.
+  write(R"({"id": "urn:ngsi-ld:ResponseUnit:amb-1", "status": {"type": "Property", "value": "available"},
+            "available": {"type": "Property", "value": true}})");
+  EXPECT_EQ(wait_for(id, "https://uri.etsi.org/ngsi-ld/status", [](const json::value& v) { return v == "resolved"; }), "resolved");
+  EXPECT_EQ(counter("emergency_arrivals"), 1u);
 }
 
 }  // namespace
