@@ -35,6 +35,16 @@ std::optional<std::string> text_of(const model::Entity& entity, model::Term name
   return std::string(a->value.as_string());
 }
 
+std::optional<Timestamp> date_time_of(const model::Entity& entity, model::Term name) {
+  const auto* a = entity.find(name);
+  if (a == nullptr) return std::nullopt;
+  const json::value* v = &a->value;
+  if (v->is_object())
+    if (const auto* inner = v->as_object().if_contains("@value")) v = inner;
+  if (!v->is_string()) return std::nullopt;
+  return parse_datetime(std::string_view(v->as_string()));
+}
+
 bool wrote(const twin::ChangeEvent& event, model::Term name) {
   for (const auto& [written, dataset] : event.written)
     if (written == name && dataset.empty()) return true;

@@ -27,6 +27,8 @@ model::Term default_term(std::string_view name);
 // The value of an entity's attribute when it is a number / a string.
 std::optional<double> number_of(const model::Entity& entity, model::Term name);
 std::optional<std::string> text_of(const model::Entity& entity, model::Term name);
+// A date-time attribute given as text or as {"@type": "DateTime", "@value": text}.
+std::optional<Timestamp> date_time_of(const model::Entity& entity, model::Term name);
 // Whether `event` wrote the attribute `name` (its default instance).
 bool wrote(const twin::ChangeEvent& event, model::Term name);
 

@@ -126,7 +126,13 @@ class EmergencyApp final : public Application {
     if (!kind.empty()) dispatch(tenant, e.id, kind);
   }
 
+  // Acknowledges the incident if it is still open (the workflow dispatches acknowledged incidents
+  // only), then dispatches it.
   void dispatch(const std::string& tenant, const std::string& incident, const std::string& kind) {
+    rules::StepRequest acknowledge;
+    acknowledge.step = rules::IncidentStep::Acknowledge;
+    acknowledge.by = "emergency";
+    (void)services_.incidents->advance(tenant, incident, acknowledge);  // refused when no longer open
     rules::StepRequest step;
     step.step = rules::IncidentStep::Dispatch;
     step.by = "emergency";
@@ -143,7 +149,7 @@ class EmergencyApp final : public Application {
       waiting_.push_back({tenant, incident, kind});
       return;
     }
-    spdlog::debug("emergency: {} not dispatched: {}", incident, done.problem().detail);
+    spdlog::warn("emergency: {} not dispatched: {}", incident, done.problem().detail);
   }
 
   void unit_status(const std::string& tenant, const model::Entity& unit, Timestamp at) {
@@ -173,7 +179,7 @@ class EmergencyApp final : public Application {
     std::optional<Timestamp> opened;
     std::optional<std::pair<double, double>> where;
     (void)services_.twin.read(tenant, incident, [&](const model::Entity& e) {
-      if (const auto text = text_of(e, opened_at_)) opened = parse_datetime(*text);
+      opened = date_time_of(e, opened_at_);
       where = point_location(e);
     });
     if (!opened) return;

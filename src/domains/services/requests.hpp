@@ -28,6 +28,13 @@ struct ServiceRequest {
   bool breached = false;
 };
 
+// A request as only its status is known: what observe() needs of a request already recorded.
+inline ServiceRequest status_only(RequestStatus status) {
+  ServiceRequest r;
+  r.status = status;
+  return r;
+}
+
 // The figures of one (district, category) over a period [from, to).
 struct RequestFigures {
   std::size_t opened = 0;           // requested in the period

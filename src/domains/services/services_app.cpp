@@ -33,17 +33,6 @@ enum class Reject : std::uint8_t { UnknownCategory, OutsideDistricts, BadStatus,
 constexpr std::array<std::string_view, 4> kRejectNames{"unknown_category", "outside_districts", "bad_status",
                                                        "step_back"};
 
-// A date-time given as text or as {"@type": "DateTime", "@value": text}.
-std::optional<Timestamp> date_time_of(const model::Entity& e, Term name) {
-  const auto* a = e.find(name);
-  if (a == nullptr) return std::nullopt;
-  const json::value* v = &a->value;
-  if (v->is_object())
-    if (const auto* inner = v->as_object().if_contains("@value")) v = inner;
-  if (!v->is_string()) return std::nullopt;
-  return parse_datetime(std::string_view(v->as_string()));
-}
-
 class ServicesApp final : public Application {
  public:
   explicit ServicesApp(AppServices& services)
@@ -74,7 +63,7 @@ class ServicesApp final : public Application {
                     "status '" + status_text + "' is not one of open, assigned, resolved, closed", at);
     if (const auto* known = t.book.find(e.id)) {
       const bool was_breached = known->breached;
-      auto moved = t.book.observe(e.id, {.status = *status}, at);
+      auto moved = t.book.observe(e.id, status_only(*status), at);
       if (!moved) return reject(Reject::StepBack, event.tenant, e.id, moved.problem().detail, at);
       if (*moved == RequestBook::Outcome::Moved) {
         t.changed = true;

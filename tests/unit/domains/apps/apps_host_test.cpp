@@ -197,8 +197,8 @@ TEST_F(AppsHostTest, AnEmergencyCallIsDispatchedAndItsResponseTimeMeasured) {
   EXPECT_EQ(wait_for("urn:ngsi-ld:ResponseUnit:amb-1", term("available"), [](const json::value& v) { return v == json::value(false); }),
             json::value(false));
   // On scene 800 s after the incident was opened (as the unit reports it).
-  const auto opened = wait_for(id, term("openedAt"), [](const json::value& v) { return v.is_string(); });
-  const auto arrived = format_datetime(parse_datetime(std::string_view(opened.as_string())).value() + 800'000);
+  const auto opened = wait_for(id, term("openedAt"), [](const json::value& v) { return v.is_object(); });  // a DateTime
+  const auto arrived = format_datetime(parse_datetime(std::string_view(opened.at("@value").as_string())).value() + 800'000);
   write(R"({"id": "urn:ngsi-ld:ResponseUnit:amb-1", "status": {"type": "Property", "value": "onScene", "observedAt": ")" +
         arrived + R"("}})");
   EXPECT_EQ(wait_for(id, term("responseTime"), [](const json::value& v) { return v.is_number(); }).to_number<double>(), 800);

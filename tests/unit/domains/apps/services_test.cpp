@@ -31,14 +31,14 @@ TEST(RequestStatus, Names) {
 TEST(RequestBook, TheWorkflowMovesForwardOnly) {
   RequestBook book;
   ASSERT_EQ(*book.observe("r1", request("roads", "d1", kT0, 72 * kHour), kT0), RequestBook::Outcome::New);
-  EXPECT_EQ(*book.observe("r1", {.status = RequestStatus::Open}, kT0 + 1), RequestBook::Outcome::Unchanged);
-  EXPECT_EQ(*book.observe("r1", {.status = RequestStatus::Assigned}, kT0 + kHour), RequestBook::Outcome::Moved);
-  auto back = book.observe("r1", {.status = RequestStatus::Open}, kT0 + 2 * kHour);
+  EXPECT_EQ(*book.observe("r1", status_only(RequestStatus::Open), kT0 + 1), RequestBook::Outcome::Unchanged);
+  EXPECT_EQ(*book.observe("r1", status_only(RequestStatus::Assigned), kT0 + kHour), RequestBook::Outcome::Moved);
+  auto back = book.observe("r1", status_only(RequestStatus::Open), kT0 + 2 * kHour);
   ASSERT_FALSE(back);
   EXPECT_NE(back.problem().detail.find("from assigned to open"), std::string::npos) << back.problem().detail;
   EXPECT_EQ(book.find("r1")->status, RequestStatus::Assigned);
   // Steps may be skipped forward: assigned → closed (resolved on the way).
-  EXPECT_EQ(*book.observe("r1", {.status = RequestStatus::Closed}, kT0 + 3 * kHour), RequestBook::Outcome::Moved);
+  EXPECT_EQ(*book.observe("r1", status_only(RequestStatus::Closed), kT0 + 3 * kHour), RequestBook::Outcome::Moved);
   EXPECT_EQ(book.find("r1")->resolved, kT0 + 3 * kHour);
   EXPECT_FALSE(book.find("r1")->breached);
 }
@@ -47,14 +47,14 @@ TEST(RequestBook, BreachesAreFoundOnceAndOnlyWhenUnresolvedAtTheDeadline) {
   RequestBook book;
   (void)book.observe("late", request("water", "d1", kT0, 24 * kHour), kT0);
   (void)book.observe("on-time", request("water", "d1", kT0, 24 * kHour), kT0);
-  (void)book.observe("on-time", {.status = RequestStatus::Resolved}, kT0 + 23 * kHour);
+  (void)book.observe("on-time", status_only(RequestStatus::Resolved), kT0 + 23 * kHour);
   EXPECT_TRUE(book.newly_breached(kT0 + 24 * kHour - 1).empty());
   EXPECT_EQ(book.newly_breached(kT0 + 24 * kHour), std::vector<std::string>{"late"});
   EXPECT_TRUE(book.newly_breached(kT0 + 30 * kHour).empty());  // once
   EXPECT_TRUE(book.find("late")->breached);
   EXPECT_FALSE(book.find("on-time")->breached);
   // Resolving late keeps it breached; a request first seen resolved after its deadline is breached.
-  (void)book.observe("late", {.status = RequestStatus::Resolved}, kT0 + 25 * kHour);
+  (void)book.observe("late", status_only(RequestStatus::Resolved), kT0 + 25 * kHour);
   EXPECT_TRUE(book.find("late")->breached);
   auto seen_late = request("water", "d1", kT0, kHour, RequestStatus::Resolved);
   (void)book.observe("seen-late", seen_late, kT0 + 2 * kHour);
@@ -66,16 +66,16 @@ TEST(RequestBook, FiguresPerDistrictAndCategory) {
   const Timestamp day = kT0, next = kT0 + kDay;
   // d1/roads: two on time today, one late today (breached this morning, still open).
   (void)book.observe("a", request("roads", "d1", day - 2 * kDay, 72 * kHour), day - 2 * kDay);
-  (void)book.observe("a", {.status = RequestStatus::Resolved}, day + kHour);
+  (void)book.observe("a", status_only(RequestStatus::Resolved), day + kHour);
   (void)book.observe("b", request("roads", "d1", day + kHour, 72 * kHour), day + kHour);
-  (void)book.observe("b", {.status = RequestStatus::Resolved}, day + 5 * kHour);
+  (void)book.observe("b", status_only(RequestStatus::Resolved), day + 5 * kHour);
   (void)book.observe("c", request("roads", "d1", day - 3 * kDay + 2 * kHour, 72 * kHour), day - 3 * kDay);
   ASSERT_EQ(book.newly_breached(day + 3 * kHour), std::vector<std::string>{"c"});
   // d2/water: one open, requested today.
   (void)book.observe("d", request("water", "d2", day + 6 * kHour, 24 * kHour), day + 6 * kHour);
   // Yesterday's: resolved yesterday, not in today's figures.
   (void)book.observe("e", request("water", "d2", day - kDay, 24 * kHour), day - kDay);
-  (void)book.observe("e", {.status = RequestStatus::Closed}, day - kHour);
+  (void)book.observe("e", status_only(RequestStatus::Closed), day - kHour);
 
   const auto f = book.figures(day, next);
   const auto& d1_roads = f.at({"d1", "roads"});
