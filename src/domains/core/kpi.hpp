@@ -7,11 +7,11 @@
 // Entity id: urn:ngsi-ld:KeyPerformanceIndicator:<application>:<indicator>:<frequency>:<area>, where
 // <area> is "city" or the district's entity id; a figure about one thing in the area (a substation, a
 // metering area, a request category) has its `subject` appended (":<subject>") and written as the
-// Property `subject` (not in the Smart Data Model: docs/data-models.md). Attributes (SDM names, expanded with the model's
-// @context): kpiValue, calculationPeriod {from, to}, calculationFrequency (hourly|daily),
-// calculationMethod "automatic", category ["quantitative"], name, description, process
-// (the application), area (the district's id or "city"), dateNextCalculation, and
-// refDistrict (Relationship, for districts) — `kpiValue` is observed at the period's end.
+// Property `subject` (not in the Smart Data Model: docs/data-models.md).
+// Attributes (SDM names, expanded with the model's @context): kpiValue, calculationPeriod {from, to},
+// calculationFrequency (hourly|daily), calculationMethod "automatic", category ["quantitative"], name,
+// description, process (the application), area (the district's id or "city"), dateNextCalculation,
+// and refDistrict (Relationship, for districts) — `kpiValue` is observed at the period's end.
 //
 // publish() may be called from any thread (it writes through the twin).
 #include <optional>
