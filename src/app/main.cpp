@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
                    "the live feed's data time per wall-clock time (1: real time; 0: no feed)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  demo->add_option("--seed", options.demo_seed,
+                   "the generated city's layout and the times of its injected faults")
+      ->capture_default_str();
+  bool no_generated = false;
+  demo->add_flag("--no-generated", no_generated,
+                 "leave out the generated city (water, power, structures, requests, emergencies, hospitals)");
 
   ct::app::ImportOptions import_options;
   auto* import = app.add_subcommand("import", "back-fill history from a CSV of observations (server stopped)");
@@ -108,5 +114,6 @@ int main(int argc, char** argv) {
 
   if (import->parsed()) return ct::app::run_import(import_options);
   options.demo = demo->parsed();
+  options.demo_generated = !no_generated;
   return ct::app::serve(options, signals);
 }

@@ -10,6 +10,7 @@
 
 #include "app/demo_city.hpp"
 #include "app/demo_feed.hpp"
+#include "app/demo_generated.hpp"
 #include "domains/catalog.hpp"
 #include "domains/core/city_settings.hpp"
 #include "domains/core/host.hpp"
@@ -248,7 +249,8 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   auto frameworks = evaluation::load_framework_directory(std::filesystem::path(CITYTWIN_DEMO_DATA_DIR).parent_path() / "frameworks");
   if (!frameworks) spdlog::warn("evaluation frameworks not loaded: {}", frameworks.problem().detail);
   evaluation::Evaluations evaluations(frameworks ? std::move(frameworks).value() : std::vector<evaluation::Framework>{}, twin, contexts, kpis);
-  domains::Host applications(domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get()});
+  domains::Host applications(
+      domains::AppServices{twin, **store, contexts, city_settings, kpis, history.get(), &incidents});
   if (auto names = application_names(options); !names) {
     spdlog::info("city applications: none (--applications)");
   } else if (auto st = domains::add_applications(applications, *names); !st) {
@@ -269,6 +271,21 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
       return 1;
     }
     feed->start();
+  }
+  // The generated part of the demo city (water, power, structures, services, emergency, health).
+  std::optional<GeneratedCity> generated;
+  if (options.demo && options.demo_speed > 0 && options.demo_generated) {
+    generated.emplace(twin, contexts, GeneratedCityOptions{options.demo_data, options.demo_seed});
+    auto made = generated->load();
+    if (!made) {
+      spdlog::error("{}", made.problem().detail);
+      return 1;
+    }
+    spdlog::info("demo city: generated {} entities ({} metering areas, {} junctions, {} substations, {} bridges, {} "
+                 "reservoirs, {} hospitals, {} response units, {} open service requests), seed {}",
+                 made->entities(), made->metering_areas, made->junctions, made->substations, made->bridges,
+                 made->reservoirs, made->hospitals, made->units, made->requests, options.demo_seed);
+    generated->start();
   }
   http::Services services{twin, contexts, **store};
   services.metric_sources.push_back([&applications](http::MetricsText& out) {
@@ -328,6 +345,7 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
   server.stop();
   live_stream.stop();
   if (feed) feed->stop();
+  if (generated) generated->stop();
   if (coap) coap->stop();
   ingestor.stop();  // first: its command thread publishes through the MQTT adapter
   if (mqtt) mqtt->stop();

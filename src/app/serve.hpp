@@ -16,6 +16,8 @@ struct ServeOptions {
   bool demo = false;
   std::string demo_data = CITYTWIN_DEMO_DATA_DIR;  // the demo city's data files (demo only)
   double demo_speed = 120;  // the demo's live feed: data time per wall-clock time (0: no feed)
+  std::uint64_t demo_seed = 1;  // the generated city's layout and fault times (demo_generated.hpp)
+  bool demo_generated = true;   // false: the demo without its generated part (bench/apps measures it)
   bool no_history = false;
   std::int64_t history_compact_interval_ms = 60'000;  // how often the compactor looks for old days
   std::int64_t history_compact_grace_ms = 600'000;    // a day is compacted this long after it ended

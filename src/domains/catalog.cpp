@@ -4,7 +4,12 @@
 #include <algorithm>
 
 #include "domains/air/air_quality.hpp"
+#include "domains/emergency/emergency_app.hpp"
+#include "domains/health/health_app.hpp"
+#include "domains/services/services_app.hpp"
+#include "domains/structures/structures_app.hpp"
 #include "domains/traffic/traffic_app.hpp"
+#include "domains/utilities/utilities_app.hpp"
 
 namespace ct::domains {
 
@@ -12,6 +17,11 @@ const std::vector<ApplicationRegistration>& application_catalog() {
   static const std::vector<ApplicationRegistration> catalog{
       {"air", [](AppServices& services) { return air::make_application(services); }},
       {"traffic", [](AppServices& services) { return traffic::make_application(services); }},
+      {"utilities", [](AppServices& services) { return utilities::make_application(services); }},
+      {"structures", [](AppServices& services) { return structures::make_application(services); }},
+      {"services", [](AppServices& services) { return services::make_application(services); }},
+      {"emergency", [](AppServices& services) { return emergency::make_application(services); }},
+      {"health", [](AppServices& services) { return health::make_application(services); }},
   };
   return catalog;
 }

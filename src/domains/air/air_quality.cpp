@@ -83,13 +83,18 @@ class AirQualityApp final : public AirQuality {
   Status start() override {
     const auto& v = vocabulary();
     for (const auto& tenant : services_.twin.tenants()) {
+      // Copied out first: placing a station queries the twin, which must not happen inside its scan
+      // (the query may take the tenant's write lock to bring its indexes up to date).
+      std::vector<model::Entity> stations;
       (void)services_.twin.scan(tenant, [&](const model::Entity& e) {
-        if (!v.is_station(e)) return;
+        if (v.is_station(e)) stations.push_back(e);
+      });
+      for (const auto& e : stations) {
         const auto* index = e.find(e.has_type(v.sdm_type) ? v.index_sdm : v.index_default);
         std::optional<int> aqi;
         if (index != nullptr && index->value.is_number()) aqi = static_cast<int>(index->value.to_number<double>());
         kpis_.station(tenant, e, aqi, index != nullptr ? index->observed_at : kNoTimestamp);
-      });
+      }
     }
     return {};
   }

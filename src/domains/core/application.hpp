@@ -27,6 +27,9 @@
 namespace ct::history {
 class HistoryStore;
 }
+namespace ct::rules {
+class Incidents;
+}
 
 namespace ct::domains {
 
@@ -41,6 +44,7 @@ struct AppServices {
   CitySettingsStore& settings;
   KpiPublisher& kpis;
   const history::HistoryStore* history = nullptr;  // null: the server keeps no history
+  rules::Incidents* incidents = nullptr;            // the incident workflow and dispatcher; null: none
 };
 
 // One counter an application exposes on /metrics, as citytwin_<application>_<name>_total.

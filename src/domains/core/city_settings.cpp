@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "history/duration.hpp"
+
 namespace ct::domains {
 namespace {
 
@@ -20,7 +22,46 @@ Result<double> positive_number(const json::value& v, std::string_view member) {
   return d;
 }
 
+Result<std::map<std::string, ServiceCategory>> parse_categories(const json::value& value) {
+  constexpr std::string_view key = "serviceCategories";
+  if (!value.is_object() || value.as_object().empty())
+    return wrong(key, "must be an object of categories: {\"code\": {\"name\": \"...\", \"sla\": \"PT72H\"}}");
+  std::map<std::string, ServiceCategory> out;
+  for (const auto& [code_view, entry] : value.as_object()) {
+    const std::string code(code_view.data(), code_view.size());
+    const std::string member = std::string(key) + "." + code;
+    if (code.empty() || code.size() > 64) return wrong(member, "a category code must be 1 to 64 characters");
+    if (!entry.is_object()) return wrong(member, "must be an object with \"name\" and \"sla\"");
+    const auto& e = entry.as_object();
+    ServiceCategory c;
+    const auto* name = e.if_contains("name");
+    c.name = name && name->is_string() ? std::string(name->as_string()) : code;
+    const auto* sla = e.if_contains("sla");
+    if (!sla || !sla->is_string()) return wrong(member + ".sla", "must be an ISO 8601 duration such as PT72H");
+    auto ms = history::parse_duration_ms(std::string_view(sla->as_string()));
+    if (!ms) return wrong(member + ".sla", ms.problem().detail);
+    if (*ms <= 0) return wrong(member + ".sla", "must be longer than zero, not " + std::string(sla->as_string()));
+    c.sla = std::string(sla->as_string());
+    c.sla_ms = *ms;
+    out.emplace(code, std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::map<std::string, ServiceCategory> default_service_categories() {
+  constexpr std::int64_t h = 3'600'000;
+  return {
+      {"roads", {"Road facilities 道路设施", "PT72H", 72 * h}},
+      {"streetlight", {"Street lighting 路灯照明", "PT48H", 48 * h}},
+      {"water", {"Water supply 供水", "PT24H", 24 * h}},
+      {"heating", {"Heating 供暖", "PT24H", 24 * h}},
+      {"sanitation", {"Sanitation 环境卫生", "PT48H", 48 * h}},
+      {"noise", {"Noise 噪声扰民", "PT72H", 72 * h}},
+      {"greening", {"Parks and greening 园林绿化", "P5D", 120 * h}},
+  };
+}
 
 json::object to_json(const CitySettings& s) {
   json::object out{{"timeZone", s.time_zone.name()},
@@ -30,6 +71,9 @@ json::object to_json(const CitySettings& s) {
                    {"slaResolutionHours", s.sla_resolution_hours},
                    {"districtType", s.district_type}};
   out["freeFlowSpeedKmh"] = s.free_flow_speed_kmh ? json::value(*s.free_flow_speed_kmh) : json::value(nullptr);
+  json::object categories;
+  for (const auto& [code, c] : s.service_categories) categories[code] = json::object{{"name", c.name}, {"sla", c.sla}};
+  out["serviceCategories"] = std::move(categories);
   return out;
 }
 
@@ -68,9 +112,13 @@ Result<CitySettings> parse_city_settings(const json::object& body, CitySettings 
     } else if (key == "districtType") {
       if (!value.is_string() || value.as_string().empty()) return wrong(key, "must be an entity type name");
       s.district_type = std::string(value.as_string());
+    } else if (key == "serviceCategories") {
+      auto categories = parse_categories(value);
+      if (!categories) return categories.problem();
+      s.service_categories = std::move(categories).value();
     } else {
       return wrong(key, "is not a city setting (timeZone, aqiProfile, freeFlowSpeedKmh, freeFlowPercentile, "
-                        "slaResponseMinutes, slaResolutionHours, districtType)");
+                        "slaResponseMinutes, slaResolutionHours, districtType, serviceCategories)");
     }
   }
   return s;

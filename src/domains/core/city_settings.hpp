@@ -4,6 +4,8 @@
 // that never set them has the defaults.
 //
 // Thread-safe: get() from any thread (a snapshot that never changes), put() from HTTP handlers.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +20,17 @@
 
 namespace ct::domains {
 
+// A category of citizen service request (domains/services): its name and the time it must be resolved in.
+struct ServiceCategory {
+  std::string name;           // "Road facilities"
+  std::string sla;            // ISO 8601 duration as configured ("PT72H")
+  std::int64_t sla_ms = 0;    // the same, in milliseconds (> 0)
+  friend bool operator==(const ServiceCategory&, const ServiceCategory&) = default;
+};
+
+// The categories a city starts with (those of a municipal 12345-style hotline).
+std::map<std::string, ServiceCategory> default_service_categories();
+
 struct CitySettings {
   TimeZone time_zone = TimeZone::default_zone();  // IANA name, default Asia/Shanghai
   std::string aqi_profile = "hj633-2012";
@@ -30,6 +43,10 @@ struct CitySettings {
   // The district layer: the entity type (short name, expanded with the core @context) whose
   // GeoProperty `location` polygons place things in districts.
   std::string district_type = "District";
+  // Citizen service request categories by code (`service_code`), each with its SLA:
+  // "serviceCategories": {"pothole": {"name": "...", "sla": "PT72H"}, ...} (a PUT or PATCH replaces the
+  // whole map; an SLA that is not a positive ISO 8601 duration is BadRequestData naming it).
+  std::map<std::string, ServiceCategory> service_categories = default_service_categories();
 };
 
 // The settings as /admin/v1/city shows them.

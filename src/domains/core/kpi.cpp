@@ -12,7 +12,7 @@ std::string date_time(Timestamp at) { return format_datetime(at); }
 
 std::string kpi_entity_id(const KpiFigure& f) {
   return "urn:ngsi-ld:KeyPerformanceIndicator:" + f.application + ":" + f.indicator + ":" + f.frequency + ":" +
-         (f.district ? *f.district : std::string("city"));
+         (f.district ? *f.district : std::string("city")) + (f.subject ? ":" + *f.subject : std::string());
 }
 
 KpiPublisher::KpiPublisher(twin::Twin& twin, jsonld::ContextStore& contexts) : twin_(twin), contexts_(contexts) {}
@@ -37,6 +37,7 @@ Result<storage::Sequence> KpiPublisher::publish(const std::string& tenant, const
       {"dateNextCalculation", property(date_time(f.to + (f.to - f.from)))},
   };
   if (f.standing) body["currentStanding"] = property(std::string_view(*f.standing));
+  if (f.subject) body["subject"] = property(std::string_view(*f.subject));
   if (f.district) body["refDistrict"] = json::object{{"type", "Relationship"}, {"object", *f.district}};
   auto decoded = jsonld::decode_entity(body, **ctx, {});
   if (!decoded) return decoded.problem();

@@ -5,11 +5,13 @@
 // the KPI's time series and it can be queried, subscribed to and charted like any entity.
 //
 // Entity id: urn:ngsi-ld:KeyPerformanceIndicator:<application>:<indicator>:<frequency>:<area>, where
-// <area> is "city" or the district's entity id. Attributes (SDM names, expanded with the model's
-// @context): kpiValue, calculationPeriod {from, to}, calculationFrequency (hourly|daily),
-// calculationMethod "automatic", category ["quantitative"], name, description, process
-// (the application), area (the district's id or "city"), dateNextCalculation, and
-// refDistrict (Relationship, for districts) — `kpiValue` is observed at the period's end.
+// <area> is "city" or the district's entity id; a figure about one thing in the area (a substation, a
+// metering area, a request category) has its `subject` appended (":<subject>") and written as the
+// Property `subject` (not in the Smart Data Model: docs/data-models.md).
+// Attributes (SDM names, expanded with the model's @context): kpiValue, calculationPeriod {from, to},
+// calculationFrequency (hourly|daily), calculationMethod "automatic", category ["quantitative"], name,
+// description, process (the application), area (the district's id or "city"), dateNextCalculation,
+// and refDistrict (Relationship, for districts) — `kpiValue` is observed at the period's end.
 //
 // publish() may be called from any thread (it writes through the twin).
 #include <optional>
@@ -35,6 +37,7 @@ struct KpiFigure {
   Timestamp from = kNoTimestamp, to = kNoTimestamp;  // the calculation period [from, to)
   double value = 0;
   std::optional<std::string> standing;  // currentStanding: "very good", "good", "bad", ...
+  std::optional<std::string> subject;   // the entity id or code the figure is about, if narrower than the area
 };
 
 // The KPI entity's id for `figure`.
