@@ -97,7 +97,7 @@ TEST_F(TwinSourcesTest, AggregatesOverTheCity) {
   EXPECT_NE(to_text(inputs.at("days").provenance).find("no KeyPerformanceIndicator"), std::string::npos);
 
   domains::KpiPublisher kpis(*twin_, contexts_);
-  domains::KpiFigure figure{"air", "goodAirDaysShare", "good air days", "", "daily", std::nullopt, 0, 86400000, 0.6, std::nullopt};
+  domains::KpiFigure figure{"air", "goodAirDaysShare", "good air days", "", "daily", std::nullopt, 0, 86400000, 0.6, std::nullopt, std::nullopt};
   ASSERT_TRUE(kpis.publish("", figure).ok());
   inputs = sources.compute("", f, "city");
   ASSERT_EQ(inputs.at("days").status, InputStatus::Computed);
@@ -117,7 +117,7 @@ TEST_F(TwinSourcesTest, AggregatesOverOneDistrict) {
 
   domains::KpiPublisher kpis(*twin_, contexts_);
   domains::KpiFigure figure{"air", "goodAirDaysShare", "good air days", "", "daily", std::string("urn:ngsi-ld:District:west"),
-                            0, 86400000, 0.9, std::nullopt};
+                            0, 86400000, 0.9, std::nullopt, std::nullopt};
   ASSERT_TRUE(kpis.publish("", figure).ok());
   EXPECT_DOUBLE_EQ(sources.compute("", f, "urn:ngsi-ld:District:west").at("days").value, 0.9);
   EXPECT_EQ(sources.compute("", f, "city").at("days").status, InputStatus::Missing);
