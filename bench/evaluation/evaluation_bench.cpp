@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     for (auto [app_name, indicator, frequency, value] :
          {std::tuple{"air", "goodAirDaysShare", "daily", 70.0}, std::tuple{"air", "meanAqi", "hourly", 80.0},
           std::tuple{"traffic", "meanCongestionIndex", "hourly", 4.0}}) {
-      domains::KpiFigure f{app_name, indicator, indicator, "", frequency, std::nullopt, 0, 3'600'000, value, std::nullopt};
+      domains::KpiFigure f{app_name, indicator, indicator, "", frequency, std::nullopt, 0, 3'600'000, value, std::nullopt, std::nullopt};
       if (area != "city") f.district = area;
       if (!kpis.publish("", f)) return 1;
     }
