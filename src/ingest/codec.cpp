@@ -1,0 +1,87 @@
+#include "ingest/codec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <shared_mutex>
+
+namespace ct::ingest {
+
+// The built-in codecs: each defined in a file of its own.
+std::unique_ptr<PayloadCodec> make_ultralight_codec();  // ultralight_codec.cpp
+std::unique_ptr<PayloadCodec> make_json_codec();        // json_codec.cpp
+
+namespace {
+
+struct Entry {
+  std::string name;  // lower-cased
+  std::unique_ptr<PayloadCodec> codec;
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+struct Registry {
+  std::shared_mutex mutex;
+  std::vector<Entry> entries;  // in registration order: recognizes() is asked in this order
+
+  Registry() {
+    // One line per built-in codec.
+    entries.push_back({"ultralight", make_ultralight_codec()});
+    entries.push_back({"json", make_json_codec()});
+  }
+  const PayloadCodec* named_locked(std::string_view lowered) const {
+    for (const auto& e : entries)
+      if (e.name == lowered) return e.codec.get();
+    return nullptr;
+  }
+};
+
+Registry& registry() {
+  static Registry instance;  // built on first use: register_codec() may run during static initialization
+  return instance;
+}
+
+}  // namespace
+
+bool register_codec(std::string name, CodecFactory factory) {
+  auto& r = registry();
+  std::unique_lock lock(r.mutex);
+  const std::string lowered = lower(name);
+  if (lowered.empty() || !factory || r.named_locked(lowered)) return false;
+  auto codec = factory();
+  if (!codec) return false;
+  r.entries.push_back({lowered, std::move(codec)});
+  return true;
+}
+
+const PayloadCodec* codec_named(std::string_view name) {
+  auto& r = registry();
+  std::shared_lock lock(r.mutex);
+  return r.named_locked(lower(name));
+}
+
+const PayloadCodec* codec_for_protocol(std::string_view protocol) {
+  if (protocol.empty()) return nullptr;
+  auto& r = registry();
+  const std::string lowered = lower(protocol);
+  std::shared_lock lock(r.mutex);
+  if (const auto* exact = r.named_locked(lowered)) return exact;
+  for (const auto& e : r.entries)
+    if (e.codec->recognizes(lowered)) return e.codec.get();
+  return nullptr;
+}
+
+const PayloadCodec& ultralight_codec() {
+  static const PayloadCodec& codec = *codec_named("ultralight");
+  return codec;
+}
+
+const PayloadCodec& json_codec() {
+  static const PayloadCodec& codec = *codec_named("json");
+  return codec;
+}
+
+}  // namespace ct::ingest
