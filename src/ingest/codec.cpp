@@ -12,22 +12,22 @@ std::unique_ptr<PayloadCodec> make_json_codec();        // json_codec.cpp
 
 namespace {
 
-struct Entry {
+struct CodecEntry {
   std::string name;  // lower-cased
   std::unique_ptr<PayloadCodec> codec;
 };
 
-std::string lower(std::string_view text) {
+std::string lower_case_name(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-struct Registry {
+struct CodecTable {
   std::shared_mutex mutex;
-  std::vector<Entry> entries;  // in registration order: recognizes() is asked in this order
+  std::vector<CodecEntry> entries;  // in registration order: recognizes() is asked in this order
 
-  Registry() {
+  CodecTable() {
     // One line per built-in codec.
     entries.push_back({"ultralight", make_ultralight_codec()});
     entries.push_back({"json", make_json_codec()});
@@ -39,17 +39,17 @@ struct Registry {
   }
 };
 
-Registry& registry() {
-  static Registry instance;  // built on first use: register_codec() may run during static initialization
+CodecTable& codec_table() {
+  static CodecTable instance;  // built on first use: register_codec() may run during static initialization
   return instance;
 }
 
 }  // namespace
 
 bool register_codec(std::string name, CodecFactory factory) {
-  auto& r = registry();
+  auto& r = codec_table();
   std::unique_lock lock(r.mutex);
-  const std::string lowered = lower(name);
+  const std::string lowered = lower_case_name(name);
   if (lowered.empty() || !factory || r.named_locked(lowered)) return false;
   auto codec = factory();
   if (!codec) return false;
@@ -58,15 +58,15 @@ bool register_codec(std::string name, CodecFactory factory) {
 }
 
 const PayloadCodec* codec_named(std::string_view name) {
-  auto& r = registry();
+  auto& r = codec_table();
   std::shared_lock lock(r.mutex);
-  return r.named_locked(lower(name));
+  return r.named_locked(lower_case_name(name));
 }
 
 const PayloadCodec* codec_for_protocol(std::string_view protocol) {
   if (protocol.empty()) return nullptr;
-  auto& r = registry();
-  const std::string lowered = lower(protocol);
+  auto& r = codec_table();
+  const std::string lowered = lower_case_name(protocol);
   std::shared_lock lock(r.mutex);
   if (const auto* exact = r.named_locked(lowered)) return exact;
   for (const auto& e : r.entries)

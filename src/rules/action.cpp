@@ -1,5 +1,8 @@
 #include "rules/action.hpp"
 
+#include <optional>
+#include <type_traits>
+
 namespace ct::rules {
 namespace {
 

@@ -1,5 +1,6 @@
 #include "rules/engine.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 

@@ -1,5 +1,8 @@
 #include "rules/registry.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <spdlog/spdlog.h>
 
 namespace ct::rules {

@@ -3,6 +3,7 @@
 // attributes whose changes can wake them, the entities seen (numbered), and per (rule, entity) the
 // state of the evaluation. Plain data, owned and touched by the rules thread only (evaluator.hpp).
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>

@@ -2,6 +2,7 @@
 // decodes the messages of every device provisioned with that protocol (over any transport), encodes
 // their commands and decodes their answers. No other source file knows about it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <mutex>
@@ -36,7 +37,7 @@ class KeyValueCodec final : public PayloadCodec {
     for (auto pair : split(payload)) {
       const auto eq = pair.find('=');
       if (eq == std::string_view::npos || eq == 0) return bad_request("not command=result");
-      out.push_back({"", std::string(pair.substr(0, eq)), json::value(json::string(pair.substr(eq + 1)))});
+      out.push_back({"", std::string(pair.substr(0, eq)), json::value(json::string(std::string(pair.substr(eq + 1))))});
     }
     return out;
   }
@@ -63,17 +64,17 @@ class KeyValueCodec final : public PayloadCodec {
 };
 
 // The one registration line.
-const bool kRegistered = register_codec("Acme-KV", [] { return std::make_unique<KeyValueCodec>(); });
+const bool kKeyValueCodecRegistered = register_codec("Acme-KV", [] { return std::make_unique<KeyValueCodec>(); });
 
 TEST(CustomCodec, IsFoundByTheProtocolItIsRegisteredUnder) {
-  ASSERT_TRUE(kRegistered);
+  ASSERT_TRUE(kKeyValueCodecRegistered);
   const PayloadCodec* codec = codec_named("Acme-KV");
   ASSERT_NE(codec, nullptr);
   EXPECT_EQ(codec_for_protocol("acme-kv"), codec) << "names compare case-insensitively";
   EXPECT_FALSE(register_codec("ACME-kv", [] { return std::make_unique<KeyValueCodec>(); })) << "a name is taken once";
 }
 
-class RecordingSink : public CommandSink {
+class PayloadRecordingSink : public CommandSink {
  public:
   bool send(const OutgoingCommand& command) override {
     std::lock_guard lock(mutex);
@@ -150,7 +151,7 @@ TEST_F(CustomCodecTest, ADeviceOfItsProtocolHasItsMessagesDecodedByIt) {
 
 TEST_F(CustomCodecTest, ItEncodesTheDevicesCommandsAndDecodesItsAnswers) {
   provision(kMeter);
-  RecordingSink sink;
+  PayloadRecordingSink sink;
   ingestor_->set_command_sink(&sink);
   ingestor_->start();
   auto fragment = jsonld::decode_entity(json::parse(R"({"reset":{"type":"Property","value":"now"}})").as_object(),

@@ -236,10 +236,11 @@ TEST_F(EngineTest, ManyTimersDueAtOnceAllRunAndDisabledRulesLeaveNone) {
   ASSERT_EQ(written.items.size(), static_cast<std::size_t>(kSensors));
   ASSERT_TRUE(store_->wait_durable(written.sequence).ok());
   rule(R"({"id":"many","watch":{"type":"Sensor"},"when":"level>5","for":"PT10S","actions":[{"alert":{"category":"test"}}]})");
-  ASSERT_TRUE(engine_->sync());  // seeded: a `for` timer per sensor
+  ASSERT_TRUE(engine_->sync());  // seeded: a `for` timer per sensor, due in 10 s
   clock_.advance(std::chrono::seconds(1));
   ASSERT_TRUE(engine_->set_enabled("", "many", false).ok());  // before `for` elapses: its timers are stale
   ASSERT_TRUE(engine_->set_enabled("", "many", true).ok());
+  ASSERT_TRUE(engine_->sync());      // the new version seeded: its timers are due 1 s after the first's
   advance(std::chrono::seconds(9));  // the first version's timers fall due (and are dropped)
   EXPECT_EQ(alerts(), std::vector<std::string>{});
   advance(std::chrono::seconds(1));  // the second version's, more than one turn's worth

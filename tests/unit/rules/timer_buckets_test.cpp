@@ -10,7 +10,7 @@
 namespace ct::rules {
 namespace {
 
-std::vector<Timestamp> dues(std::vector<Timer> timers) {
+std::vector<Timestamp> due_times(std::vector<Timer> timers) {
   std::vector<Timestamp> out;
   for (const auto& t : timers) out.push_back(t.due);
   std::sort(out.begin(), out.end());
@@ -29,12 +29,12 @@ TEST(TimerBuckets, TakesExactlyTheDueTimersInBucketOrder) {
   }
   ASSERT_EQ(buckets.size(), pending.size());
   for (Timestamp now = 900; now <= 2'100; now += 37) {
-    EXPECT_EQ(buckets.next_due(), dues(pending).front());
+    EXPECT_EQ(buckets.next_due(), due_times(pending).front());
     std::vector<Timer> taken;
     buckets.take_due(now, std::numeric_limits<std::size_t>::max(), taken);
     std::vector<Timer> expected, rest;
     for (const auto& t : pending) (t.due <= now ? expected : rest).push_back(t);
-    EXPECT_EQ(dues(taken), dues(expected)) << "at " << now;
+    EXPECT_EQ(due_times(taken), due_times(expected)) << "at " << now;
     pending = std::move(rest);
     EXPECT_EQ(buckets.size(), pending.size());
     if (pending.empty()) break;
@@ -65,7 +65,7 @@ TEST(TimerBuckets, ABucketPartlyDueKeepsItsLaterTimers) {
     buckets.push(Timer{base + d, 1, static_cast<std::uint32_t>(d), 0});
   std::vector<Timer> taken;
   buckets.take_due(base + 3, 100, taken);
-  EXPECT_EQ(dues(taken), (std::vector<Timestamp>{base, base + 1, base + 2, base + 3}));
+  EXPECT_EQ(due_times(taken), (std::vector<Timestamp>{base, base + 1, base + 2, base + 3}));
   EXPECT_EQ(buckets.next_due(), base + 4);
 }
 
