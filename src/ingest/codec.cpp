@@ -6,9 +6,15 @@
 
 namespace ct::ingest {
 
-// The built-in codecs: each defined in a file of its own.
-std::unique_ptr<PayloadCodec> make_ultralight_codec();  // ultralight_codec.cpp
-std::unique_ptr<PayloadCodec> make_json_codec();        // json_codec.cpp
+// The built-in codecs: X(protocol name, factory defined in ingest/<name>_codec.cpp), in the order
+// their recognizes() is asked. Adding a codec to the program is one line here.
+#define CT_BUILT_IN_CODECS(X)               \
+  X("UltraLight", make_ultralight_codec)    \
+  X("JSON", make_json_codec)
+
+#define CT_DECLARE_CODEC_FACTORY(name, factory) std::unique_ptr<PayloadCodec> factory();
+CT_BUILT_IN_CODECS(CT_DECLARE_CODEC_FACTORY)
+#undef CT_DECLARE_CODEC_FACTORY
 
 namespace {
 
@@ -28,9 +34,9 @@ struct CodecTable {
   std::vector<CodecEntry> entries;  // in registration order: recognizes() is asked in this order
 
   CodecTable() {
-    // One line per built-in codec.
-    entries.push_back({"ultralight", make_ultralight_codec()});
-    entries.push_back({"json", make_json_codec()});
+#define CT_ADD_CODEC(name, factory) entries.push_back({lower_case_name(name), factory()});
+    CT_BUILT_IN_CODECS(CT_ADD_CODEC)
+#undef CT_ADD_CODEC
   }
   const PayloadCodec* named_locked(std::string_view lowered) const {
     for (const auto& e : entries)

@@ -1,7 +1,8 @@
 #pragma once
 // Payload codecs: how a device's bytes become readings and its commands become bytes. The extension
-// point for payload formats: a codec is one class in one file, registered under a name by one line
-// (the table in codec.cpp for the built-in ones, or register_codec() from anywhere, e.g. a test).
+// point for payload formats: a codec is one class in one file (ingest/<name>_codec.cpp), registered
+// under a name by one line (CT_BUILT_IN_CODECS in codec.cpp, or register_codec() from anywhere,
+// e.g. a test).
 //
 // Which codec decodes a message:
 //   - A device is provisioned with a `protocol` (IoT Agent API). The codec for it is the one
