@@ -47,7 +47,9 @@ enum class Transport : std::uint8_t { Http, Mqtt, Coap };
 inline constexpr std::size_t kTransportCount = 3;
 std::string_view transport_name(Transport t);
 
-enum class PayloadFormat : std::uint8_t { Json, UltraLight, Detect };  // Detect: '{' or '[' first is JSON
+// The format a transport names for the IoT Agent's payloads (codec.hpp says which codec decodes a
+// message): Detect (MQTT) tells them apart by the first character ('{' or '[': JSON).
+enum class PayloadFormat : std::uint8_t { Json, UltraLight, Detect };
 
 enum class DropReason : std::uint8_t {
   MalformedPayload,  // does not parse

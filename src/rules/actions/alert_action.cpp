@@ -6,13 +6,13 @@
 namespace ct::rules {
 
 Result<AlertAction> AlertAction::parse(const json::object& spec, const std::string& at, const jsonld::Context&) {
-  auto category = string_member(spec, "category", at, true);
-  if (!category) return category.problem();
+  auto category_member = string_member(spec, "category", at, true);
+  if (!category_member) return category_member.problem();
   auto sub = string_member(spec, "subCategory", at, false);
   if (!sub) return sub.problem();
-  auto description = string_member(spec, "description", at, false);
-  if (!description) return description.problem();
-  return AlertAction{*category, *sub, *description};
+  auto description_member = string_member(spec, "description", at, false);
+  if (!description_member) return description_member.problem();
+  return AlertAction{*category_member, *sub, *description_member};
 }
 
 Status AlertAction::run(ActionContext& ctx) const {

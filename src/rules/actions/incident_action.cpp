@@ -7,13 +7,13 @@
 namespace ct::rules {
 
 Result<IncidentAction> IncidentAction::parse(const json::object& spec, const std::string& at, const jsonld::Context&) {
-  auto category = string_member(spec, "category", at, false);
-  if (!category) return category.problem();
+  auto category_member = string_member(spec, "category", at, false);
+  if (!category_member) return category_member.problem();
   auto sub = string_member(spec, "subCategory", at, false);
   if (!sub) return sub.problem();
-  auto description = string_member(spec, "description", at, false);
-  if (!description) return description.problem();
-  return IncidentAction{*category, *sub, *description};
+  auto description_member = string_member(spec, "description", at, false);
+  if (!description_member) return description_member.problem();
+  return IncidentAction{*category_member, *sub, *description_member};
 }
 
 Status IncidentAction::run(ActionContext& ctx) const {

@@ -7,28 +7,28 @@
 namespace ct::rules {
 
 Result<NotifyAction> NotifyAction::parse(const json::object& spec, const std::string& at, const jsonld::Context&) {
-  auto uri = string_member(spec, "uri", at, true);
-  if (!uri) return uri.problem();
-  auto address = notify::parse_endpoint_uri(*uri);
+  auto uri_member = string_member(spec, "uri", at, true);
+  if (!uri_member) return uri_member.problem();
+  auto address = notify::parse_endpoint_uri(*uri_member);
   if (!address) return member_error(at + ".uri", address.problem().detail);
-  if (*uri == notify::kWebSocketOnlyUri)  // an address for a subscription's stream, not for a rule
+  if (*uri_member == notify::kWebSocketOnlyUri)  // an address for a subscription's stream, not for a rule
     return member_error(at + ".uri", "must be an http, https or mqtt URI");
   NotifyAction action;
-  action.uri = *uri;
+  action.uri = *uri_member;
   action.endpoint = std::move(address).value();
   return action;
 }
 
 std::shared_ptr<notify::Registration> NotifyAction::registration(const std::string& tenant, const std::string& rule_id) const {
-  auto registration = std::make_shared<notify::Registration>();
-  registration->tenant = tenant;
+  auto out = std::make_shared<notify::Registration>();
+  out->tenant = tenant;
   auto subscription = std::make_shared<notify::Subscription>();
   subscription->id = "urn:citytwin:rule:" + rule_id;
   subscription->endpoint.uri = uri;
   subscription->address = endpoint;
-  registration->subscription = std::move(subscription);
-  registration->status = std::make_shared<notify::DeliveryStatus>();
-  return registration;
+  out->subscription = std::move(subscription);
+  out->status = std::make_shared<notify::DeliveryStatus>();
+  return out;
 }
 
 Status NotifyAction::run(ActionContext& ctx) const {

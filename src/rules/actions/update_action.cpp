@@ -6,19 +6,19 @@
 namespace ct::rules {
 
 Result<UpdateAction> UpdateAction::parse(const json::object& spec, const std::string& at, const jsonld::Context& ctx) {
-  auto target = string_member(spec, "entity", at, false);
-  if (!target) return target.problem();
-  if (!target->empty() && !model::is_uri(*target)) return member_error(at + ".entity", "must be a URI");
+  auto entity_member = string_member(spec, "entity", at, false);
+  if (!entity_member) return entity_member.problem();
+  if (!entity_member->empty() && !model::is_uri(*entity_member)) return member_error(at + ".entity", "must be a URI");
   const auto* attributes = spec.if_contains("attributes");
   if (!attributes || !attributes->is_object() || attributes->get_object().empty())
     return member_error(at + ".attributes", "must be a non-empty object of NGSI-LD attributes");
-  auto fragment = jsonld::decode_entity(attributes->get_object(), ctx, {});
-  if (!fragment) return member_error(at + ".attributes", fragment.problem().detail);
-  if (!fragment->header.id.empty() || !fragment->header.types.empty())
+  auto decoded = jsonld::decode_entity(attributes->get_object(), ctx, {});
+  if (!decoded) return member_error(at + ".attributes", decoded.problem().detail);
+  if (!decoded->header.id.empty() || !decoded->header.types.empty())
     return member_error(at + ".attributes", "must hold attributes only (no id or type)");
   UpdateAction action;
-  action.entity = *target;
-  action.fragment = std::move(fragment).value();
+  action.entity = *entity_member;
+  action.fragment = std::move(decoded).value();
   return action;
 }
 
