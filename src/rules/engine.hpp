@@ -7,11 +7,12 @@
 //   through a queue of event_queue_capacity that holds writers back (up to queue_full_wait per
 //   write call) instead of dropping a change. Its own writes (alerts, actions: origin RuleAction)
 //   are made on its delivery thread and so never wait for that queue.
-// - The rules thread (its delivery thread) hands each change to the rules that can match it: those filed under the entity's type and one of the
-//   attributes the change wrote (or, for rules that count every update or watch an area, under the
-//   type alone). Per (rule, entity) it keeps the windows of the condition, the `for` and clearing
-//   timers and whether the alert is raised; timers (silence, `for`, values leaving a window) are kept
-//   in a heap, so an entity that stops sending is still evaluated.
+// - The rules thread (its delivery thread) hands each change to the rules that can match it: those
+//   filed under the entity's type and one of the attributes the change wrote (or, for rules that
+//   count every update or watch an area, under the type alone). Per (rule, entity) it keeps the
+//   windows of the condition, the `for` and clearing timers and whether the alert is raised; timers
+//   (silence, `for`, values leaving a window) are kept in timer buckets, so an entity that stops
+//   sending is still evaluated.
 // - Firing runs the rule's actions once per episode (the condition holding, after `for`); the alert
 //   is cleared (validTo, status "cleared") when the clearing condition has held for clearFor.
 //   A twin action that fails is retried with a doubling backoff (5 attempts) without holding up
@@ -21,6 +22,10 @@
 //   are rebuilt from the HistorySource when there is one (else from the entities' current values
 //   only, and a raised alert is not cleared before new values arrive or one window length has
 //   passed); `for` timers start again. The same applies to a rule just created or changed.
+//
+// Threads: restore() before start(); create(), update(), set_enabled(), remove(), get(), list(),
+// stats() and sync() from any thread but the rules thread; wants() on writers' threads (quick, never
+// waits for a definition being parsed); consume() and tick() on the rules thread only.
 //
 // Its parts: registry.hpp (the definitions, any thread), evaluator.hpp (the rules thread's work:
 // seeding.cpp, evaluator.cpp, firing.cpp), timer_buckets.hpp, action.hpp (one file per action in

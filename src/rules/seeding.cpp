@@ -83,8 +83,8 @@ void Evaluator::apply(const std::vector<RuleKey>& changed, bool restart) {
       rt->longest_ms = std::max(rt->longest_ms, record.rule->clear_when->longest_window_ms());
     }
     for (const auto& action : record.rule->actions) {
-      const auto* notify = std::get_if<NotifyAction>(&action);
-      rt->registrations.push_back(notify ? notify->registration(tenant, record.rule->id) : nullptr);
+      const auto* notify_action = std::get_if<NotifyAction>(&action);
+      rt->registrations.push_back(notify_action ? notify_action->registration(tenant, record.rule->id) : nullptr);
     }
     {
       std::lock_guard lock(rt->health->mutex);
