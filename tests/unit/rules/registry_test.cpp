@@ -64,11 +64,11 @@ TEST_F(RegistryTest, DefinitionsAreStoredReportedAndReadBack) {
   EXPECT_EQ(record.rule->created_at, clock_.now()) << "stamped by the registry's clock";
   EXPECT_FALSE(registry_->find("t2", "r1").rule) << "rules belong to their tenant";
   clock_.advance(std::chrono::seconds(5));
-  ASSERT_TRUE(put("t1", R"({"id":"r1","watch":{"type":"Sensor"},"when":"level>6","actions":[{"alert":{"category":"t"}}]})",
-                  /*must_be_new=*/false)
-                  .ok());
+  auto changed_at = put("t1", R"({"id":"r1","watch":{"type":"Sensor"},"when":"level>6","actions":[{"alert":{"category":"t"}}]})",
+                        /*must_be_new=*/false);
+  ASSERT_TRUE(changed_at.ok());
   EXPECT_EQ(registry_->find("t1", "r1").rule->modified_at, clock_.now());
-  ASSERT_TRUE(store_->wait_durable(*put_at + 1).ok());
+  ASSERT_TRUE(store_->wait_durable(*changed_at).ok());
 
   auto reread = make();  // as after a restart
   ASSERT_TRUE(reread->restore().ok());
