@@ -115,7 +115,7 @@ class CustomCodecTest : public ::testing::Test {
     jsonld::EncodeOptions options;
     options.form = jsonld::Form::Simplified;
     (void)twin_->read("acme", id, [&](const model::Entity& e) {
-      auto o = jsonld::encode_entity(e, *contexts_.core(), options).as_object();
+      auto o = jsonld::encode_entity(e, *contexts_.core(), options);
       if (o.contains(name)) out = o.at(name);
     });
     return out;

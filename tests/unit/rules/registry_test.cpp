@@ -37,8 +37,9 @@ class RegistryTest : public ::testing::Test {
                                             changed_.emplace_back(tenant, id);
                                           });
   }
-  Result<storage::Sequence> put(const std::string& tenant, const char* text, bool must_be_new = true) {
-    return registry_->put(tenant, json::parse(text).as_object(), "", must_be_new, kNoTimestamp);
+  Result<storage::Sequence> put(const std::string& tenant, const char* text, bool must_be_new = true,
+                                Timestamp created_at = kNoTimestamp) {
+    return registry_->put(tenant, json::parse(text).as_object(), "", must_be_new, created_at);
   }
   std::vector<model::Term> types(const char* name) { return {model::Term::intern(contexts_.core()->expand(name))}; }
 
@@ -65,7 +66,7 @@ TEST_F(RegistryTest, DefinitionsAreStoredReportedAndReadBack) {
   EXPECT_FALSE(registry_->find("t2", "r1").rule) << "rules belong to their tenant";
   clock_.advance(std::chrono::seconds(5));
   auto changed_at = put("t1", R"({"id":"r1","watch":{"type":"Sensor"},"when":"level>6","actions":[{"alert":{"category":"t"}}]})",
-                        /*must_be_new=*/false);
+                        /*must_be_new=*/false, record.rule->created_at);  // as RulesEngine::update() does
   ASSERT_TRUE(changed_at.ok());
   EXPECT_EQ(registry_->find("t1", "r1").rule->modified_at, clock_.now());
   ASSERT_TRUE(store_->wait_durable(*changed_at).ok());
