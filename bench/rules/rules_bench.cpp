@@ -39,7 +39,7 @@
 #include "storage/rocksdb/rocksdb_store.hpp"
 
 using namespace ct;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -68,10 +68,10 @@ class AlertWatch final : public twin::ChangeContributor {
   void contribute(const twin::ChangeEvent& e, std::vector<storage::Write>&) override {
     if (e.kind != twin::ChangeEvent::Kind::Created || !e.entity->has_type(alert_type_)) return;
     std::lock_guard lock(mutex);
-    created[e.entity->id.substr(e.entity->id.rfind(":urn:") + 1)] = Clock::now();
+    created[e.entity->id.substr(e.entity->id.rfind(":urn:") + 1)] = SteadyClock::now();
   }
   std::mutex mutex;
-  std::unordered_map<std::string, Clock::time_point> created;
+  std::unordered_map<std::string, SteadyClock::time_point> created;
 
  private:
   model::Term alert_type_;
@@ -117,11 +117,11 @@ RunResult run(twin::Twin& twin, const Options& o, const jsonld::Context& ctx, do
               AlertWatch* watch, long& spike_entity) {
   std::mt19937_64 random(42);
   RunResult result;
-  std::vector<std::pair<std::string, Clock::time_point>> spikes;
-  const auto start = Clock::now();
+  std::vector<std::pair<std::string, SteadyClock::time_point>> spikes;
+  const auto start = SteadyClock::now();
   long updates = 0;
   int batches = 0;
-  while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
+  while (SteadyClock::now() - start < std::chrono::duration<double>(seconds)) {
     std::vector<jsonld::DecodedEntity> batch;
     bool spike = watch && ++batches % o.spike_every == 0;
     for (int i = 0; i < o.batch; ++i) {
@@ -140,14 +140,14 @@ RunResult run(twin::Twin& twin, const Options& o, const jsonld::Context& ctx, do
     }
     auto outcome = twin.batch_upsert("", std::move(batch), twin::UpsertMode::Update);
     (void)outcome;
-    if (spike) spikes.emplace_back(spiked, Clock::now());
+    if (spike) spikes.emplace_back(spiked, SteadyClock::now());
     updates += o.batch;
     if (rate > 0) {
       const auto due = start + std::chrono::duration<double>(static_cast<double>(updates) / rate);
       std::this_thread::sleep_until(due);
     }
   }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
   result.updates_per_s = static_cast<double>(updates) / elapsed;
   if (watch) {
     std::this_thread::sleep_for(std::chrono::seconds(2));

@@ -299,6 +299,12 @@ int serve(const ServeOptions& options, const sigset_t& stop_signals) {
       out.sample(static_cast<double>(c.value), c.labels);
     }
   });
+  services.metric_sources.push_back([&rules_engine](http::MetricsText& out) {
+    const auto s = rules_engine.stats();
+    out.counter("citytwin_rules_changes_queued_total", "Changes queued for the rules engine.", s.events_queued);
+    out.counter("citytwin_rules_changes_processed_total", "Changes the rules engine has evaluated.", s.events_processed);
+    out.counter("citytwin_rules_evaluations_total", "Evaluations of a rule for an entity.", s.evaluations);
+  });
   services.subscriptions = &subscriptions;
   services.history = history.get();
   if (history) history->start(options.history_compact_interval_ms, options.history_compact_grace_ms,

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ingest/codec.hpp"
+
 namespace ct::ingest {
 namespace {
 
@@ -43,8 +45,8 @@ const ResolvedCommand* ProvisionedDevice::command(std::string_view name) const {
   return nullptr;
 }
 
-DeviceRegistry::DeviceRegistry(storage::Store& store, std::shared_ptr<const jsonld::Context> names)
-    : store_(store), names_(std::move(names)) {}
+DeviceRegistry::DeviceRegistry(storage::Store& store, std::shared_ptr<const jsonld::Context> names, const Clock& clock)
+    : store_(store), names_(std::move(names)), clock_(clock) {}
 
 Status DeviceRegistry::load() {
   std::vector<std::tuple<std::string, std::string, json::object, bool>> devices;  // tenant, path, body, auto
@@ -87,7 +89,7 @@ Status DeviceRegistry::load() {
     return true;
   });
   if (!st) return st;
-  const Timestamp now = now_ms();
+  const Timestamp now = clock_.now();
   std::unique_lock lock(mutex_);
   for (auto& [tenant, path, body, autoprovisioned] : devices) {
     auto d = parse_device(body, tenant, path);
@@ -237,6 +239,7 @@ Result<std::shared_ptr<ProvisionedDevice>> DeviceRegistry::resolve(const Device&
                            model::Term::intern(names_->expand(c.name + "_status")),
                            model::Term::intern(names_->expand(c.name + "_info"))});
   d->autoprovisioned = autoprovisioned;
+  d->codec = codec_for_protocol(device.protocol);
   d->own = own;
   d->device = std::move(device);
   return d;
@@ -284,7 +287,7 @@ Result<RegisteredDevice> DeviceRegistry::put_device(Device device, bool create, 
     d->liveness = existing->second->liveness;  // the same device, provisioned anew
     unindex_locked(DevicePtr(existing->second));
   } else {
-    d->liveness->last_seen.store(now_ms());
+    d->liveness->last_seen.store(clock_.now());
   }
   index_locked(d);
   const auto sequence = store_.enqueue({{storage::Collection::Devices,

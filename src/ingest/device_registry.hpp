@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "common/time.hpp"
 #include "jsonld/context.hpp"
@@ -35,6 +36,8 @@
 #include "ingest/provisioning.hpp"
 
 namespace ct::ingest {
+
+class PayloadCodec;
 
 enum class DeviceState : int { Unknown = 0, Online = 1, Offline = 2 };
 
@@ -65,6 +68,9 @@ struct ProvisionedDevice {
   std::vector<ResolvedAttribute> attributes;
   std::vector<ResolvedCommand> commands;
   bool autoprovisioned = false;
+  // The codec its `protocol` names (codec.hpp), null when it names none: its messages then follow
+  // the transport's format, and its commands are JSON.
+  const PayloadCodec* codec = nullptr;
   std::shared_ptr<Liveness> liveness = std::make_shared<Liveness>();
 
   const ResolvedAttribute* attribute_for(std::string_view object_id) const;
@@ -95,7 +101,9 @@ class DeviceRegistry {
  public:
   // `names` expands attribute and type names (the NGSI-LD core context: as a client without a Link
   // header would name them).
-  DeviceRegistry(storage::Store& store, std::shared_ptr<const jsonld::Context> names);
+  // `clock` stamps the last-seen time of devices provisioned or loaded (must outlive the registry).
+  DeviceRegistry(storage::Store& store, std::shared_ptr<const jsonld::Context> names,
+                 const Clock& clock = system_clock());
 
   // Reads every group and device back from the store. Call once, before serving.
   Status load();
@@ -143,6 +151,7 @@ class DeviceRegistry {
 
   storage::Store& store_;
   std::shared_ptr<const jsonld::Context> names_;
+  const Clock& clock_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, GroupPtr> groups_;             // apikey → group
   std::unordered_map<std::string, DevicePtr> devices_;           // tenant_key(tenant, device_id)

@@ -8,20 +8,17 @@
 // device and minute. Nothing a message does reaches another device's entity: the device is found
 // by (apikey, device_id) and writes only the entity it was provisioned with.
 //
-// It also
-//   - keeps every device's last-seen time (in the store too, every few seconds and at stop()), and
-//     marks its Device entity online / offline (deviceState) when it speaks again / stays silent
-//     longer than its timeout; across a restart a device keeps the state its Device entity has and
-//     its silence counts from when it was last seen;
-//   - consumes the twin's change stream for command attributes written by clients, rules or
-//     applications (not by itself: the Origin of the change tells), once durable, and sends them
-//     to the device on a thread of their own, never on the write path: to a CommandSink (the
-//     MQTT adapter, <cmd>_status PENDING until the device answers on /cmdexe), or, for a device with
-//     transport HTTP and an endpoint, POSTed to the endpoint (its answer in the response body); a
-//     device with transport HTTP and no endpoint polls: its commands wait (PENDING) until it asks
-//     for them (take_commands(), DELIVERED) and it answers like a measure. The
-//     device's answer updates <cmd>_status (OK) and <cmd>_info; a command that cannot be delivered
-//     sets <cmd>_status to ERROR and says why in <cmd>_info.
+// Its parts, each a file: the message path (ingestor.cpp: decode with the device's codec, map,
+// convert, write), the provisioning writes (materialize.cpp), device liveness (device_liveness.hpp:
+// online / offline, last-seen times), the command router (command_router.hpp: commands written
+// through the twin to the device over MQTT, HTTP push or polling, and their answers), and the payload
+// codecs (codec.hpp: one file per format, chosen by the device's provisioning `protocol`).
+//
+// Threads: ingest(), prepare(), write(), submit(), command_result(), take_commands() and drop() may
+// be called from any thread, concurrently (HTTP workers, the MQTT and CoAP threads). The liveness
+// thread and the command threads are the Ingestor's own (start()/stop()); wants() and consume() are
+// its ChangeConsumer calls. Time (last-seen times, liveness, the log rate limit) comes from
+// IngestOptions::clock.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -37,6 +34,9 @@
 #include <unordered_map>
 
 #include "common/result.hpp"
+#include "common/clock.hpp"
+#include "ingest/command_router.hpp"
+#include "ingest/device_liveness.hpp"
 #include "ingest/device_registry.hpp"
 #include "ingest/measure.hpp"
 #include "twin/twin.hpp"
@@ -47,7 +47,9 @@ enum class Transport : std::uint8_t { Http, Mqtt, Coap };
 inline constexpr std::size_t kTransportCount = 3;
 std::string_view transport_name(Transport t);
 
-enum class PayloadFormat : std::uint8_t { Json, UltraLight, Detect };  // Detect: '{' or '[' first is JSON
+// The format a transport names for the IoT Agent's payloads (codec.hpp says which codec decodes a
+// message): Detect (MQTT) tells them apart by the first character ('{' or '[': JSON).
+enum class PayloadFormat : std::uint8_t { Json, UltraLight, Detect };
 
 enum class DropReason : std::uint8_t {
   MalformedPayload,  // does not parse
@@ -77,27 +79,7 @@ struct IngestStats {
   std::size_t devices = 0;
   std::size_t groups = 0;
   std::size_t devices_offline = 0;
-};
-
-// A command on its way to a device.
-struct OutgoingCommand {
-  std::string tenant;
-  std::string apikey;
-  std::string device_id;
-  std::string entity_id;
-  std::string command;
-  std::string payload;  // UltraLight "<device>@<cmd>|<value>" or JSON {"<cmd>": value}
-  bool ultralight = false;
-  std::string endpoint;  // set: POSTed there (HTTP push) rather than handed to the CommandSink
-  bool polled = false;   // kept until the device asks for it (an HTTP device without an endpoint)
-  json::value value;     // the command's value (to merge polled JSON commands into one object)
-};
-
-class CommandSink {
- public:
-  virtual ~CommandSink() = default;
-  // Sends the command (non-blocking); false when it cannot now (not connected).
-  virtual bool send(const OutgoingCommand& command) = 0;
+  std::uint64_t liveness_rounds = 0;  // checks the liveness thread completed (tests wait for the next)
 };
 
 struct IngestOptions {
@@ -108,6 +90,9 @@ struct IngestOptions {
   std::chrono::milliseconds command_timeout{5000};          // an HTTP device's answer to a pushed command
   std::chrono::milliseconds liveness_persist_interval{5000};  // how often last-seen times reach the store
   std::size_t polled_commands_per_device = 100;  // waiting for an HTTP device that polls; more are refused
+  // Where time comes from (last-seen times, liveness, the log rate limit); null: the system clock.
+  // Must outlive the Ingestor.
+  const Clock* clock = nullptr;
 };
 
 struct IngestOutcome {
@@ -174,7 +159,7 @@ class Ingestor final : public twin::ChangeConsumer {
   void drop(Transport transport, DropReason reason, std::string_view who, std::string_view detail);
 
   // Commands are handed to `sink` (set before start(); may stay null: commands then fail).
-  void set_command_sink(CommandSink* sink) { sink_ = sink; }
+  void set_command_sink(CommandSink* sink) { router_.set_sink(sink); }
   // Starts the liveness and command threads.
   void start();
   void stop();
@@ -194,45 +179,24 @@ class Ingestor final : public twin::ChangeConsumer {
   Result<PreparedMessage> failed(Transport transport, DropReason reason, std::string_view who, Problem problem);
   void count_accepted(const PreparedMessage& message);
   DevicePtr autoprovision(std::string_view apikey, std::string_view device_id);
-  // Records that the device spoke at `now`; adds its Device entity's return online to `batch`.
-  void note_alive(const ProvisionedDevice& device, std::vector<jsonld::DecodedEntity>& batch, Timestamp now);
-  void mark_state(const ProvisionedDevice& device, DeviceState state, std::vector<jsonld::DecodedEntity>& batch,
-                  Timestamp at);
-  void restore_liveness();
-  void run_liveness();
-  void queue_commands(const twin::ChangeEvent& event);
-  void run_commands(std::deque<OutgoingCommand>& queue);
-  void deliver(const OutgoingCommand& command);
-  // <cmd>_status (and <cmd>_info when given) of the command's device.
-  void set_command_status(const OutgoingCommand& command, std::string_view status, std::optional<std::string> info);
-  // Adds <cmd>_status OK and <cmd>_info for each answer to `entity`; BadRequestData naming an unknown command.
-  Status add_command_results(const ProvisionedDevice& device, std::vector<CommandResult>& results,
-                             jsonld::DecodedEntity& entity);
 
   twin::Twin& twin_;
   DeviceRegistry& registry_;
   std::shared_ptr<const jsonld::Context> names_;
   IngestOptions options_;
-  CommandSink* sink_ = nullptr;
-  model::Term device_type_, device_state_, controlled_asset_, last_reported_, device_name_;
+  const Clock& clock_;
+  model::Term device_type_, device_state_, controlled_asset_, device_name_;
 
   std::array<std::atomic<std::uint64_t>, kTransportCount> accepted_{};
   std::atomic<std::uint64_t> readings_{0}, measures_{0};
   std::array<std::atomic<std::uint64_t>, kDropReasonCount> dropped_{};
-  std::atomic<std::uint64_t> logs_suppressed_{0}, autoprovisioned_{0}, commands_sent_{0}, commands_failed_{0},
-      command_results_{0}, went_offline_{0}, came_online_{0};
+  std::atomic<std::uint64_t> logs_suppressed_{0}, autoprovisioned_{0};
 
   std::mutex log_mutex_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_logged_;
+  std::unordered_map<std::string, Timestamp> last_logged_;
 
-  std::mutex mutex_;  // guards commands_, http_commands_ and stopping_
-  std::condition_variable wake_;
-  std::deque<OutgoingCommand> commands_;       // to the CommandSink
-  std::deque<OutgoingCommand> http_commands_;  // POSTed to devices' endpoints: a slow device delays no MQTT one
-  bool stopping_ = false;
-  std::thread liveness_thread_, command_thread_, http_command_thread_;
-  std::mutex polled_mutex_;
-  std::unordered_map<std::string, std::vector<OutgoingCommand>> polled_;  // tenant_key(tenant, device_id)
+  DeviceLiveness liveness_;
+  CommandRouter router_;
   std::unique_ptr<BatchWriter> writer_;  // for submit()
 };
 

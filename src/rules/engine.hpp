@@ -7,11 +7,12 @@
 //   through a queue of event_queue_capacity that holds writers back (up to queue_full_wait per
 //   write call) instead of dropping a change. Its own writes (alerts, actions: origin RuleAction)
 //   are made on its delivery thread and so never wait for that queue.
-// - The rules thread (its delivery thread) hands each change to the rules that can match it: those filed under the entity's type and one of the
-//   attributes the change wrote (or, for rules that count every update or watch an area, under the
-//   type alone). Per (rule, entity) it keeps the windows of the condition, the `for` and clearing
-//   timers and whether the alert is raised; timers (silence, `for`, values leaving a window) are kept
-//   in a heap, so an entity that stops sending is still evaluated.
+// - The rules thread (its delivery thread) hands each change to the rules that can match it: those
+//   filed under the entity's type and one of the attributes the change wrote (or, for rules that
+//   count every update or watch an area, under the type alone). Per (rule, entity) it keeps the
+//   windows of the condition, the `for` and clearing timers and whether the alert is raised; timers
+//   (silence, `for`, values leaving a window) are kept in timer buckets, so an entity that stops
+//   sending is still evaluated.
 // - Firing runs the rule's actions once per episode (the condition holding, after `for`); the alert
 //   is cleared (validTo, status "cleared") when the clearing condition has held for clearFor.
 //   A twin action that fails is retried with a doubling backoff (5 attempts) without holding up
@@ -21,18 +22,28 @@
 //   are rebuilt from the HistorySource when there is one (else from the entities' current values
 //   only, and a raised alert is not cleared before new values arrive or one window length has
 //   passed); `for` timers start again. The same applies to a rule just created or changed.
+//
+// Threads: restore() before start(); create(), update(), set_enabled(), remove(), get(), list(),
+// stats() and sync() from any thread but the rules thread; wants() on writers' threads (quick, never
+// waits for a definition being parsed); consume() and tick() on the rules thread only.
+//
+// Its parts: registry.hpp (the definitions, any thread), evaluator.hpp (the rules thread's work:
+// seeding.cpp, evaluator.cpp, firing.cpp), timer_buckets.hpp, action.hpp (one file per action in
+// actions/). Time comes from EngineOptions::clock.
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/result.hpp"
 #include "jsonld/context_store.hpp"
 #include "notify/delivery.hpp"
 #include "rules/history_source.hpp"
 #include "rules/incidents.hpp"
+#include "rules/registry.hpp"
 #include "rules/rule.hpp"
 #include "storage/store.hpp"
 #include "twin/change_stream.hpp"
@@ -43,8 +54,6 @@ namespace ct::rules {
 inline constexpr std::string_view kAlertContextUrl =
     "https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld";
 
-inline constexpr std::size_t kMaxRulesPerTenant = 10'000;
-
 struct EngineOptions {
   std::size_t event_queue_capacity = 200'000;                // events queued before writers wait
   std::chrono::milliseconds queue_full_wait{1000};           // the longest one write call waits
@@ -52,18 +61,9 @@ struct EngineOptions {
   std::chrono::milliseconds first_retry{200};
   int failing_after = 2;  // consecutive failed attempts before a rule shows failing
   notify::DeliveryOptions delivery;
-};
-
-struct RuleHealth {
-  std::uint64_t fired = 0;
-  std::uint64_t cleared = 0;
-  std::uint64_t action_failures = 0;
-  int consecutive_failures = 0;
-  bool failing = false;
-  std::string last_error;
-  Timestamp last_fired = kNoTimestamp, last_failure = kNoTimestamp;
-  std::size_t active = 0;   // entities for which it is firing now
-  std::size_t watched = 0;  // entities it keeps state for
+  // Where the rules' time comes from (timers, windows, `for`, clearFor, retries); null: the system
+  // clock. Must outlive the engine.
+  const Clock* clock = nullptr;
 };
 
 struct EngineStats {
@@ -107,6 +107,12 @@ class RulesEngine final : public twin::ChangeConsumer {
   void consume(std::span<const twin::ChangeEvent> events) override;
   Timestamp tick(Timestamp now) override;
   EngineStats stats() const;
+
+  // Blocks until the rules thread has applied every rule change made before the call and run every
+  // timer and retry due at the clock's now() as of the call, or `timeout` passed (false). With a
+  // ManualClock: advance() it, then sync(), then assert. (For changes: ChangeStream::wait_consumed.)
+  // Any thread but the rules thread; the engine must be started.
+  bool sync(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   struct Impl;

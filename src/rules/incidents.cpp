@@ -3,17 +3,12 @@
 #include <atomic>
 
 #include "model/names.hpp"
+#include "rules/ngsi_values.hpp"
 
 namespace ct::rules {
 namespace {
 
 using model::Term;
-
-json::object property(json::value v) { return json::object{{"type", "Property"}, {"value", std::move(v)}}; }
-json::object property(const std::string& text) { return property(json::value(json::string(text))); }
-json::object property(const char* text) { return property(json::value(json::string(text))); }
-json::object property(std::string_view text) { return property(json::value(json::string(text))); }
-json::value date_time(Timestamp at) { return json::object{{"@type", "DateTime"}, {"@value", format_datetime(at)}}; }
 
 std::string_view step_name(IncidentStep step) {
   switch (step) {

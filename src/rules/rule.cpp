@@ -12,8 +12,6 @@
 namespace ct::rules {
 namespace {
 
-Problem member_error(const std::string& member, const std::string& what) { return bad_request(member + ": " + what); }
-
 bool valid_rule_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
@@ -30,110 +28,7 @@ Result<std::int64_t> duration_member(const json::object& o, std::string_view nam
   return *ms;
 }
 
-Result<std::string> string_member(const json::object& o, std::string_view name, const std::string& where, bool required) {
-  const auto* v = o.if_contains(name);
-  if (!v || v->is_null()) {
-    if (required) return member_error(where + "." + std::string(name), "is required");
-    return std::string();
-  }
-  if (!v->is_string()) return member_error(where + "." + std::string(name), "must be a string");
-  if (v->get_string().size() > 4096) return member_error(where + "." + std::string(name), "is longer than 4096 characters");
-  return std::string(v->get_string());
-}
-
-Result<Action> parse_action(const json::value& item, std::size_t index, const jsonld::Context& ctx) {
-  const std::string where = "actions[" + std::to_string(index) + "]";
-  if (!item.is_object() || item.get_object().size() != 1)
-    return member_error(where, "must be an object with one member: alert, incident, update, command or notify");
-  const auto& [key, spec_value] = *item.get_object().begin();
-  static constexpr std::array<std::pair<std::string_view, ActionKind>, 5> kKinds{{
-      {"alert", ActionKind::Alert},
-      {"incident", ActionKind::Incident},
-      {"update", ActionKind::Update},
-      {"command", ActionKind::Command},
-      {"notify", ActionKind::Notify},
-  }};
-  const auto* kind = std::find_if(kKinds.begin(), kKinds.end(), [&](const auto& k) { return k.first == key; });
-  if (kind == kKinds.end())
-    return member_error(where, "unknown action \"" + std::string(key) + "\" (alert, incident, update, command, notify)");
-  if (!spec_value.is_object()) return member_error(where + "." + std::string(key), "must be an object");
-  const auto& spec = spec_value.get_object();
-  const std::string at = where + "." + std::string(key);
-  Action action;
-  action.kind = kind->second;
-  switch (action.kind) {
-    case ActionKind::Alert:
-    case ActionKind::Incident: {
-      auto category = string_member(spec, "category", at, action.kind == ActionKind::Alert);
-      if (!category) return category.problem();
-      auto sub = string_member(spec, "subCategory", at, false);
-      if (!sub) return sub.problem();
-      auto description = string_member(spec, "description", at, false);
-      if (!description) return description.problem();
-      action.category = *category;
-      action.sub_category = *sub;
-      action.description = *description;
-      break;
-    }
-    case ActionKind::Update: {
-      auto target = string_member(spec, "entity", at, false);
-      if (!target) return target.problem();
-      if (!target->empty() && !model::is_uri(*target)) return member_error(at + ".entity", "must be a URI");
-      action.target = *target;
-      const auto* attributes = spec.if_contains("attributes");
-      if (!attributes || !attributes->is_object() || attributes->get_object().empty())
-        return member_error(at + ".attributes", "must be a non-empty object of NGSI-LD attributes");
-      auto fragment = jsonld::decode_entity(attributes->get_object(), ctx, {});
-      if (!fragment) return member_error(at + ".attributes", fragment.problem().detail);
-      if (!fragment->header.id.empty() || !fragment->header.types.empty())
-        return member_error(at + ".attributes", "must hold attributes only (no id or type)");
-      action.fragment = std::move(fragment).value();
-      break;
-    }
-    case ActionKind::Command: {
-      auto device = string_member(spec, "device", at, true);
-      if (!device) return device.problem();
-      if (!model::is_uri(*device)) return member_error(at + ".device", "must be a URI");
-      auto command = string_member(spec, "command", at, true);
-      if (!command) return command.problem();
-      if (!model::is_valid_term(*command)) return member_error(at + ".command", "must be an attribute name");
-      action.target = *device;
-      action.command = *command;
-      json::object fragment;
-      fragment[*command] = json::object{{"type", "Property"},
-                                        {"value", spec.contains("value") ? spec.at("value") : json::value("")}};
-      auto decoded = jsonld::decode_entity(fragment, ctx, {});
-      if (!decoded) return member_error(at + ".value", decoded.problem().detail);
-      action.fragment = std::move(decoded).value();
-      break;
-    }
-    case ActionKind::Notify: {
-      auto uri = string_member(spec, "uri", at, true);
-      if (!uri) return uri.problem();
-      auto address = notify::parse_endpoint_uri(*uri);
-      if (!address) return member_error(at + ".uri", address.problem().detail);
-      if (address->transport == notify::Transport::WebSocketOnly)
-        return member_error(at + ".uri", "must be an http, https or mqtt URI");
-      action.uri = *uri;
-      action.endpoint = std::move(address).value();
-      break;
-    }
-  }
-  return action;
-}
-
 }  // namespace
-
-std::string_view action_name(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::Alert: return "alert";
-    case ActionKind::Incident: return "incident";
-    case ActionKind::Update: return "update";
-    case ActionKind::Command: return "command";
-    case ActionKind::Notify: return "notify";
-  }
-  return "?";
-}
 
 Result<Rule> parse_rule(const json::object& definition, const jsonld::Context& ctx, std::string context_url) {
   static constexpr std::array<std::string_view, 11> kMembers{"id", "description", "watch", "when", "for", "clearWhen",

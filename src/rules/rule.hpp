@@ -20,7 +20,10 @@
 //                 {"notify": {"uri": "http://… | https://… | mqtt://…"}} ]}
 //
 // Names are expanded with the @context of the request that defined the rule (Link header), kept
-// with it. The `update` attributes are an NGSI-LD fragment (normalized or concise).
+// with it. The `update` attributes are an NGSI-LD fragment (normalized or concise). Each action
+// is a type of its own (rules/action.hpp, rules/actions/).
+//
+// Parsing is pure: any thread.
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,24 +32,11 @@
 #include "common/result.hpp"
 #include "jsonld/context.hpp"
 #include "jsonld/entity_codec.hpp"
-#include "notify/endpoint.hpp"
+#include "rules/action.hpp"
 #include "rules/condition.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::rules {
-
-enum class ActionKind : std::uint8_t { Alert, Incident, Update, Command, Notify };
-std::string_view action_name(ActionKind kind);
-
-struct Action {
-  ActionKind kind = ActionKind::Alert;
-  std::string category, sub_category, description;  // alert, incident
-  std::string target;                                // update: entity (empty: the one that fired); command: device
-  jsonld::DecodedEntity fragment;                    // update: the attributes; command: the command attribute
-  std::string command;                               // command: its name
-  notify::EndpointAddress endpoint;                  // notify
-  std::string uri;                                   // notify, as written
-};
 
 struct Rule {
   std::string id;

@@ -40,6 +40,22 @@ def wait_until(fn, timeout=WAIT):
         time.sleep(0.05)
 
 
+def rules_counters(server):
+    out = {}
+    for line in server.request("GET", "/metrics").text().splitlines():
+        if line.startswith("citytwin_rules_changes_"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def rules_caught_up(server, timeout=WAIT):
+    """Waits until the rules engine has evaluated every change queued for it when called (the change
+    stream's counters in /metrics): what did not happen by then does not happen for those changes."""
+    queued = rules_counters(server).get("citytwin_rules_changes_queued_total", 0)
+    return wait_until(lambda: rules_counters(server).get("citytwin_rules_changes_processed_total", -1) >= queued, timeout)
+
+
 def create(server, entity):
     return server.request("POST", "/ngsi-ld/v1/entities", JSON, json_body=entity)
 
@@ -123,7 +139,7 @@ def check_alerts(t, server, receiver):
         t.expect("dateIssued" in a and "validFrom" in a and "validTo" not in a and "location" in a, "alert dates and location", actual=a)
     for v in (300, 250):
         patch(server, "urn:ngsi-ld:AirQualityObserved:dongsi", {"pm25": {"type": "Property", "value": v}})
-    time.sleep(0.5)
+    t.expect(rules_caught_up(server), "the rules engine evaluated the changes")
     t.expect_equal(len(alerts(server, "pm25-sustained")), 1, "still one alert while it holds")
     for _ in range(10):
         patch(server, "urn:ngsi-ld:AirQualityObserved:dongsi", {"pm25": {"type": "Property", "value": 0}})
@@ -154,7 +170,7 @@ def check_actions(t, server, receiver):
                                   "actions": [{"command": {"device": "urn:ngsi-ld:Device:sign1", "command": "display",
                                                            "value": "congestion ahead"}}]}), 201, "command rule")
     patch(server, "urn:ngsi-ld:TrafficFlowObserved:t1", {"speed": {"type": "Property", "value": 75}})
-    time.sleep(0.3)
+    t.expect(rules_caught_up(server), "the rules engine evaluated the change")
     t.expect("display" not in (keyvalues(server, "urn:ngsi-ld:Device:sign1") or {}), "no command for a small drop")
     patch(server, "urn:ngsi-ld:TrafficFlowObserved:t1", {"speed": {"type": "Property", "value": 20}})
     t.expect(wait_until(lambda: (keyvalues(server, "urn:ngsi-ld:Device:sign1") or {}).get("display") == "congestion ahead"),
@@ -236,7 +252,7 @@ def check_more_conditions(t, server):
                                       "actions": [{"alert": {"category": "test"}}]}), 201, when)
         for v in quiet:  # append: the entity was created without x
             server.request("POST", "/ngsi-ld/v1/entities/%s/attrs" % entity, JSON, json_body={"x": {"type": "Property", "value": v}})
-        time.sleep(0.3)
+        t.expect(rules_caught_up(server), "%s: the changes evaluated" % when)
         t.expect_equal(alerts(server, rule_id), [], "%s: not yet" % when)
         for v in firing:
             server.request("POST", "/ngsi-ld/v1/entities/%s/attrs" % entity, JSON, json_body={"x": {"type": "Property", "value": v}})
@@ -250,7 +266,7 @@ def check_more_conditions(t, server):
         create(server, {"id": "urn:ngsi-ld:Bin:" + name, "type": "Bin", "fill": {"type": "Property", "value": 95},
                         "location": point(lon, 48.85)})
     got = wait_until(lambda: alerts(server, "area"))
-    time.sleep(0.3)
+    t.expect(rules_caught_up(server), "every bin's change evaluated")
     t.expect_equal([a.get("alertSource") for a in alerts(server, "area")], ["urn:ngsi-ld:Bin:centre-1"],
                    "only the bin inside the area and matching the id pattern")
 
@@ -270,7 +286,7 @@ def check_restart(t, server):
     got = wait_until(lambda: alerts(server, "window"))
     t.expect(len(got) == 1 and got[0].get("status") == "active", "after kill -9 one alert, active", actual=got)
     patch(server, "urn:ngsi-ld:Sensor:s1", {"level": {"type": "Property", "value": 8}})
-    time.sleep(0.5)
+    t.expect(rules_caught_up(server), "the change after the restart evaluated")
     got = alerts(server, "window")
     t.expect(len(got) == 1 and got[0].get("status") == "active", "no duplicate after the restart", actual=got)
     for _ in range(5):

@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/clock.hpp"
 #include "jsonld/context_store.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 
@@ -42,14 +43,16 @@ class IngestorTest : public ::testing::Test {
     close();
     std::filesystem::remove_all(dir_);
   }
-  void open() {
+  // With `manual`, the registry and the ingestor take their time from clock_ (else the system's).
+  void open(bool manual = false) {
     store_ = std::move(storage::open_rocksdb_store({dir_}).value());
     twin_ = std::make_unique<twin::Twin>(*store_);
     ASSERT_TRUE(twin_->load().ok());
-    registry_ = std::make_unique<DeviceRegistry>(*store_, contexts_.core());
+    registry_ = std::make_unique<DeviceRegistry>(*store_, contexts_.core(), manual ? clock_ : system_clock());
     ASSERT_TRUE(registry_->load().ok());
     IngestOptions options;
     options.liveness_tick = std::chrono::milliseconds(20);
+    if (manual) options.clock = &clock_;
     ingestor_ = std::make_unique<Ingestor>(*twin_, *registry_, contexts_.core(), options);
     twin_->changes().attach(*ingestor_);
   }
@@ -100,6 +103,7 @@ class IngestorTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  ManualClock clock_;
   jsonld::ContextStore contexts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<twin::Twin> twin_;
@@ -332,13 +336,12 @@ TEST_F(IngestorTest, AGroupChangeReachesItsProvisionedDevices) {
   EXPECT_EQ(attribute("urn:ngsi-ld:Air:s1", "airTemperature"), json::value(30.0));
 
   // A change of mapping alone writes nothing to the entities (no change event for rules).
-  Timestamp modified = kNoTimestamp;
+  std::uint32_t revision = 0;
   auto read_modified = [&] {
-    (void)twin_->read("haidian", "urn:ngsi-ld:Air:s2", [&](const model::Entity& e) { modified = e.modified_at; });
-    return modified;
+    (void)twin_->read("haidian", "urn:ngsi-ld:Air:s2", [&](const model::Entity& e) { revision = e.revision; });
+    return revision;
   };
-  const Timestamp before = read_modified();
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto before = read_modified();
   update_group(R"({"apikey":"k1","entity_type":"Weather","timeout":30,
     "attributes":[{"object_id":"t","name":"airTemperature","type":"Number","expression":"@value * 100"},
                   {"object_id":"p","name":"particles","type":"Number"}],
@@ -386,7 +389,7 @@ TEST_F(IngestorTest, LivenessSurvivesARestart) {
   EXPECT_EQ(registry_->persist_liveness(), 0u) << "nothing seen since";
   // Seen again, and the process dies before the time reaches the store (the ingestor never started:
   // nothing persists it at stop): the write of the measure itself tells when.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (now_ms() <= seen + 1) std::this_thread::yield();  // a later millisecond than `seen`
   auto written = ingestor_->ingest(Transport::Mqtt, "k1", "s3", PayloadFormat::Detect, "t|2");
   ASSERT_TRUE(written.ok());
   ASSERT_TRUE(store_->wait_durable(written->sequence).ok());
@@ -406,6 +409,37 @@ TEST_F(IngestorTest, LivenessSurvivesARestart) {
   EXPECT_EQ(attribute("urn:ngsi-ld:Device:s3", "deviceState"), json::value("offline"));
   EXPECT_EQ(ingestor_->stats().went_offline, 1u) << "s4 was offline already: no second event";
   EXPECT_EQ(ingestor_->stats().devices_offline, 2u);
+}
+
+// The liveness thread judges silence by the ingestor's clock: a device silent for exactly its
+// timeout is still online, one millisecond more and it is offline (each checked after a whole round
+// of the thread that began once the clock had moved).
+TEST_F(IngestorTest, TheLivenessThreadJudgesSilenceByTheClock) {
+  close();
+  open(/*manual=*/true);
+  provision(kGroup, R"({"device_id":"s7","timeout":5})");
+  ingestor_->start();
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s7", PayloadFormat::Detect, "t|1").ok());
+  auto after_a_round = [&] {
+    const auto seen = ingestor_->stats().liveness_rounds;
+    for (int i = 0; i < 1000 && ingestor_->stats().liveness_rounds < seen + 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_GE(ingestor_->stats().liveness_rounds, seen + 2) << "the liveness thread runs";
+  };
+  clock_.advance(std::chrono::seconds(5));
+  after_a_round();
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s7", "deviceState"), json::value("online"));
+  EXPECT_EQ(ingestor_->stats().went_offline, 0u);
+  clock_.advance(std::chrono::milliseconds(1));
+  after_a_round();
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s7", "deviceState"), json::value("offline"));
+  EXPECT_EQ(ingestor_->stats().went_offline, 1u);
+  after_a_round();
+  EXPECT_EQ(ingestor_->stats().went_offline, 1u) << "offline once";
+  ASSERT_TRUE(ingestor_->ingest(Transport::Mqtt, "k1", "s7", PayloadFormat::Detect, "t|2").ok());
+  EXPECT_EQ(attribute("urn:ngsi-ld:Device:s7", "deviceState"), json::value("online"));
+  EXPECT_EQ(registry_->device_for_message("k1", "s7")->liveness->last_seen.load(), clock_.now());
+  ingestor_->stop();
 }
 
 // A device listening over HTTP: answers each POST with `answer(body)`.

@@ -1,5 +1,7 @@
 // The engine on a real twin and store: windows rebuilt through a HistorySource at start, `for`
-// timers and the clearFor hysteresis (timing-dependent parts allow generous margins).
+// timers and the clearFor hysteresis. Time is a ManualClock: a test advances it and waits for the
+// engine to have caught up (sync(), or the change stream's wait_consumed()) before asserting, so
+// that nothing depends on how fast the machine is.
 #include "rules/engine.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 
 namespace ct::rules {
@@ -46,18 +49,37 @@ class EngineTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void make_engine(const HistorySource* history, EngineOptions options = {}) {
+    options.clock = &clock_;
     engine_ = std::make_unique<RulesEngine>(*twin_, *store_, contexts_, *incidents_, history, std::move(options));
     twin_->changes().attach(*engine_, twin::ChangeStream::Delivery::Held);  // until start()
   }
-  void write(const char* text) {
+  // Creates or merges the entity; returns the store sequence of the write.
+  storage::Sequence write(const std::string& text) {
     auto decoded = jsonld::decode_entity(json::parse(text).as_object(), *contexts_.core(), {});
-    ASSERT_TRUE(decoded.ok());
+    EXPECT_TRUE(decoded.ok());
     const auto id = decoded->header.id;
     auto done = twin_->create("", decoded.value());
     if (!done) {
       decoded->header = {};
-      ASSERT_TRUE(twin_->merge("", id, std::move(decoded).value()).ok());
+      done = twin_->merge("", id, std::move(decoded).value());
     }
+    EXPECT_TRUE(done.ok());
+    return done ? done->sequence : 0;
+  }
+  // Writes, and waits until the engine has evaluated the change.
+  void write_and_wait(const std::string& text) {
+    const auto sequence = write(text);
+    ASSERT_TRUE(twin_->changes().wait_consumed(*engine_, sequence, std::chrono::seconds(10)));
+  }
+  // Moves time on, and waits until the engine has run what fell due.
+  void advance(std::chrono::milliseconds by) {
+    clock_.advance(by);
+    ASSERT_TRUE(engine_->sync());
+  }
+  // Sensor s1 with `level`, observed now by the test's clock (windows keep observedAt).
+  std::string observed(int level) {
+    return R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":)" + std::to_string(level) +
+           R"(,"observedAt":")" + format_datetime(clock_.now()) + R"("}})";
   }
   void rule(const char* text) {
     auto created = engine_->create("", json::parse(text).as_object(), "");
@@ -85,6 +107,7 @@ class EngineTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  ManualClock clock_;
   jsonld::ContextStore contexts_;
   RoadGraphs roads_;
   std::unique_ptr<storage::Store> store_;
@@ -108,37 +131,77 @@ TEST_F(EngineTest, WindowsAreRebuiltFromHistoryAtStart) {
 
 TEST_F(EngineTest, WithoutHistoryTheWindowStartsFromTheCurrentValue) {
   make_engine(nullptr);
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":1}})");
+  write(observed(1));
   rule(kWindowRule);
   engine_->start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(engine_->sync());  // seeded
   EXPECT_EQ(alerts(), std::vector<std::string>{});
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":7}})");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  clock_.advance(std::chrono::milliseconds(10));
+  write_and_wait(observed(7));
   EXPECT_EQ(alerts(), std::vector<std::string>{});  // avg(1, 7) = 4: the current value counted
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":11}})");
-  EXPECT_TRUE(wait_for({"active"}));  // avg(1, 7, 11) > 5
+  clock_.advance(std::chrono::milliseconds(10));
+  write_and_wait(observed(11));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"});  // avg(1, 7, 11) > 5
 }
 
 TEST_F(EngineTest, ForDelaysFiringAndClearForDelaysClearing) {
   make_engine(nullptr);
   engine_->start();
-  rule(R"({"id":"f","watch":{"type":"Sensor"},"when":"level>5","for":"PT0.4S","clearFor":"PT0.4S",
+  rule(R"({"id":"f","watch":{"type":"Sensor"},"when":"level>5","for":"PT10M","clearFor":"PT5M",
            "actions":[{"alert":{"category":"test"}}]})");
-  const auto started = std::chrono::steady_clock::now();
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
-  ASSERT_TRUE(wait_for({"active"}));
-  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(390));
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":1}})");
-  const auto dropped = std::chrono::steady_clock::now();
-  ASSERT_TRUE(wait_for({"cleared"}));
-  EXPECT_GE(std::chrono::steady_clock::now() - dropped, std::chrono::milliseconds(390));
+  ASSERT_TRUE(engine_->sync());
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
+  advance(std::chrono::minutes(10) - std::chrono::milliseconds(1));
+  EXPECT_EQ(alerts(), std::vector<std::string>{}) << "`for` has not run out";
+  advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"}) << "`for` ran out";
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":1}})");
+  advance(std::chrono::minutes(5) - std::chrono::milliseconds(1));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"}) << "clearFor has not run out";
+  advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"cleared"});
   // Fired and cleared once; a new episode raises a new alert.
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
-  EXPECT_TRUE(wait_for({"active", "cleared"}) || wait_for({"cleared", "active"}));
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
+  advance(std::chrono::minutes(10));
+  auto raised = alerts();
+  std::sort(raised.begin(), raised.end());
+  EXPECT_EQ(raised, (std::vector<std::string>{"active", "cleared"}));
   auto view = engine_->get("", "f");
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->health.fired, 2u);
+  EXPECT_EQ(view->health.cleared, 1u);
+}
+
+// A condition that stops holding before `for` runs out starts the wait afresh.
+TEST_F(EngineTest, AnInterruptedForStartsAgain) {
+  make_engine(nullptr);
+  engine_->start();
+  rule(R"({"id":"g","watch":{"type":"Sensor"},"when":"level>5","for":"PT1M","actions":[{"alert":{"category":"test"}}]})");
+  ASSERT_TRUE(engine_->sync());
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
+  advance(std::chrono::seconds(40));
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":1}})");
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":9}})");
+  advance(std::chrono::seconds(40));  // 80 s since the first value, 40 s since it holds again
+  EXPECT_EQ(alerts(), std::vector<std::string>{});
+  advance(std::chrono::seconds(20));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"});
+}
+
+// A value leaving its window changes the aggregate without any update: the timer set for that
+// moment clears the alert.
+TEST_F(EngineTest, AValueLeavingItsWindowIsEvaluatedWithoutAnUpdate) {
+  make_engine(nullptr);
+  engine_->start();
+  rule(R"({"id":"c","watch":{"type":"Sensor"},"when":"count(level,PT1M) >= 2","actions":[{"alert":{"category":"test"}}]})");
+  ASSERT_TRUE(engine_->sync());
+  write_and_wait(observed(1));
+  write_and_wait(observed(2));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"});
+  advance(std::chrono::seconds(30));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"active"}) << "both values still in the window";
+  advance(std::chrono::seconds(31));
+  EXPECT_EQ(alerts(), std::vector<std::string>{"cleared"}) << "the values left the window";
 }
 
 TEST_F(EngineTest, ClearWhenGivesValueHysteresis) {
@@ -148,11 +211,10 @@ TEST_F(EngineTest, ClearWhenGivesValueHysteresis) {
            "actions":[{"alert":{"category":"test"}}]})");
   write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":60}})");
   ASSERT_TRUE(wait_for({"active"}));
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":45}})");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":45}})");
   EXPECT_EQ(alerts(), std::vector<std::string>{"active"});  // between the two thresholds: still raised
-  write(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":30}})");
-  EXPECT_TRUE(wait_for({"cleared"}));
+  write_and_wait(R"({"id":"urn:ngsi-ld:Sensor:s1","type":"Sensor","level":{"type":"Property","value":30}})");
+  EXPECT_EQ(alerts(), std::vector<std::string>{"cleared"});
 }
 
 }  // namespace
@@ -173,12 +235,18 @@ TEST_F(EngineTest, ManyTimersDueAtOnceAllRunAndDisabledRulesLeaveNone) {
   const auto written = twin_->batch_upsert("", std::move(batch), twin::UpsertMode::Replace);
   ASSERT_EQ(written.items.size(), static_cast<std::size_t>(kSensors));
   ASSERT_TRUE(store_->wait_durable(written.sequence).ok());
-  rule(R"({"id":"many","watch":{"type":"Sensor"},"when":"level>5","for":"PT0.5S","actions":[{"alert":{"category":"test"}}]})");
+  rule(R"({"id":"many","watch":{"type":"Sensor"},"when":"level>5","for":"PT10S","actions":[{"alert":{"category":"test"}}]})");
+  ASSERT_TRUE(engine_->sync());  // seeded: a `for` timer per sensor, due in 10 s
+  clock_.advance(std::chrono::seconds(1));
   ASSERT_TRUE(engine_->set_enabled("", "many", false).ok());  // before `for` elapses: its timers are stale
   ASSERT_TRUE(engine_->set_enabled("", "many", true).ok());
+  ASSERT_TRUE(engine_->sync());      // the new version seeded: its timers are due 1 s after the first's
+  advance(std::chrono::seconds(9));  // the first version's timers fall due (and are dropped)
+  EXPECT_EQ(alerts(), std::vector<std::string>{});
+  advance(std::chrono::seconds(1));  // the second version's, more than one turn's worth
   const std::vector<std::string> all_active(kSensors, "active");
-  EXPECT_TRUE(wait_for(all_active, 10'000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // when the first rule's timers were due
+  EXPECT_EQ(alerts(), all_active);
+  advance(std::chrono::seconds(10));
   EXPECT_EQ(alerts().size(), static_cast<std::size_t>(kSensors));
 }
 
@@ -227,8 +295,7 @@ TEST_F(EngineTest, AFullQueueLosesNoChange) {
   const auto raised = alerts();
   EXPECT_TRUE(all_active) << raised.size() << " alerts, " << std::count(raised.begin(), raised.end(), "active")
                           << " active, " << engine_->stats().events_processed << " changes processed";
-  for (int waited = 0; waited < 5000 && engine_->stats().events_processed < 2 * kSensors + kSingle; waited += 20)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(twin_->changes().wait_consumed(*engine_, twin_->changes().published(), std::chrono::seconds(10)));
   const auto stats = engine_->stats();
   EXPECT_EQ(stats.events_queued, 2u * kSensors + kSingle);  // the alerts' own changes are not watched by any rule
   EXPECT_EQ(stats.events_processed, stats.events_queued);
