@@ -8,9 +8,10 @@
 // - The callbacks run on the loop's thread, one at a time, never after stop() has returned.
 //   on_connect runs after every (re)connection the broker accepted: subscribe there, since a clean
 //   session forgets the subscriptions.
-// - publish() may be called from any thread, also before the connection is made (libmosquitto
-//   then refuses it: false); the loop's thread writes the packet.
-// - stop() (and the destructor) says goodbye to the broker, best effort, and joins the thread.
+// - publish() may be called from any thread, also before the connection is made (it is then
+//   refused: false); the loop's thread writes the packet.
+// - start() and stop() (and the destructor) are for the owner's thread, not concurrent with
+//   publish() or subscribe(): stop() says goodbye to the broker, best effort, and joins the thread.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
