@@ -9,11 +9,11 @@ namespace {
 
 using model::Term;
 
-json::object property(json::value v) { return json::object{{"type", "Property"}, {"value", std::move(v)}}; }
-json::object property(const std::string& text) { return property(json::value(json::string(text))); }
-json::object property(const char* text) { return property(json::value(json::string(text))); }
-json::object property(std::string_view text) { return property(json::value(json::string(text))); }
-json::value date_time(Timestamp at) { return json::object{{"@type", "DateTime"}, {"@value", format_datetime(at)}}; }
+json::object incident_property(json::value v) { return json::object{{"type", "Property"}, {"value", std::move(v)}}; }
+json::object incident_property(const std::string& text) { return incident_property(json::value(json::string(text))); }
+json::object incident_property(const char* text) { return incident_property(json::value(json::string(text))); }
+json::object incident_property(std::string_view text) { return incident_property(json::value(json::string(text))); }
+json::value incident_date_time(Timestamp at) { return json::object{{"@type", "DateTime"}, {"@value", format_datetime(at)}}; }
 
 std::string_view step_name(IncidentStep step) {
   switch (step) {
@@ -119,15 +119,15 @@ Result<Written> Incidents::open(const std::string& tenant, const IncidentSpec& s
       spec.id.empty() ? "urn:ngsi-ld:Incident:" + std::to_string(now) + "-" + std::to_string(++counter) : spec.id;
   json::object body{{"id", id},
                     {"type", "Incident"},
-                    {"status", property("open")},
-                    {"category", property(spec.category)},
-                    {"severity", property(spec.severity)},
-                    {"openedAt", property(date_time(now))},
-                    {"timeline", property(json::array{json::object{
+                    {"status", incident_property("open")},
+                    {"category", incident_property(spec.category)},
+                    {"severity", incident_property(spec.severity)},
+                    {"openedAt", incident_property(incident_date_time(now))},
+                    {"timeline", incident_property(json::array{json::object{
                                      {"status", "open"}, {"by", spec.by}, {"at", format_datetime(now)}}})}};
-  if (!spec.sub_category.empty()) body["subCategory"] = property(spec.sub_category);
-  if (!spec.description.empty()) body["description"] = property(spec.description);
-  if (!spec.unit_kind.empty()) body["unitKind"] = property(spec.unit_kind);
+  if (!spec.sub_category.empty()) body["subCategory"] = incident_property(spec.sub_category);
+  if (!spec.description.empty()) body["description"] = incident_property(spec.description);
+  if (!spec.unit_kind.empty()) body["unitKind"] = incident_property(spec.unit_kind);
   if (spec.location) body["location"] = json::object{{"type", "GeoProperty"}, {"value", *spec.location}};
   if (!spec.alert.empty()) body["alert"] = json::object{{"type", "Relationship"}, {"object", spec.alert}};
   if (!spec.source.empty() && model::is_uri(spec.source))
@@ -204,13 +204,13 @@ Result<Written> Incidents::assign(const std::string& tenant, const Snapshot& inc
   json::object entry{{"status", "dispatched"}, {"by", by}, {"at", format_datetime(now)}, {"unit", unit.unit}};
   if (!note.empty()) entry["note"] = note;
   timeline.push_back(std::move(entry));
-  json::object body{{"status", property("dispatched")},
-                    {"dispatchedAt", property(date_time(now))},
-                    {"timeline", property(std::move(timeline))},
+  json::object body{{"status", incident_property("dispatched")},
+                    {"dispatchedAt", incident_property(incident_date_time(now))},
+                    {"timeline", incident_property(std::move(timeline))},
                     {"assignedUnit", json::object{{"type", "Relationship"}, {"object", unit.unit}}}};
   if (incident.opened_at != kNoTimestamp)
     body["timeToDispatch"] = json::object{{"type", "Property"}, {"value", double(now - incident.opened_at) / 1000.0}, {"unitCode", "SEC"}};
-  json::object unit_body{{"available", property(false)},
+  json::object unit_body{{"available", incident_property(false)},
                          {"assignedIncident", json::object{{"type", "Relationship"}, {"object", incident.id}}}};
   auto unit_fragment = jsonld::decode_entity(unit_body, *context_, {});
   auto fragment = jsonld::decode_entity(body, *context_, {});
@@ -256,21 +256,21 @@ Result<Written> Incidents::advance(const std::string& tenant, const std::string&
   json::object entry{{"status", step_name(request.step)}, {"by", request.by}, {"at", format_datetime(now)}};
   if (!request.note.empty()) entry["note"] = request.note;
   timeline.push_back(std::move(entry));
-  json::object body{{"status", property(step_name(request.step))}, {"timeline", property(std::move(timeline))}};
+  json::object body{{"status", incident_property(step_name(request.step))}, {"timeline", incident_property(std::move(timeline))}};
   const double seconds = incident->opened_at == kNoTimestamp ? 0 : double(now - incident->opened_at) / 1000.0;
   auto measure = [&](const char* name) {
     body[name] = json::object{{"type", "Property"}, {"value", seconds}, {"unitCode", "SEC"}};
   };
   switch (request.step) {
     case IncidentStep::Acknowledge:
-      body["acknowledgedAt"] = property(date_time(now));
+      body["acknowledgedAt"] = incident_property(incident_date_time(now));
       measure("timeToAcknowledge");
       break;
     case IncidentStep::Resolve:
-      body["resolvedAt"] = property(date_time(now));
+      body["resolvedAt"] = incident_property(incident_date_time(now));
       measure("timeToResolve");
       break;
-    case IncidentStep::Close: body["closedAt"] = property(date_time(now)); break;
+    case IncidentStep::Close: body["closedAt"] = incident_property(incident_date_time(now)); break;
     case IncidentStep::Dispatch: break;
   }
   auto fragment = jsonld::decode_entity(body, *context_, {});
