@@ -1,7 +1,8 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo   install what is missing, build, run the demo city on the embedded store
-#   make test   install what is missing, build (release and sanitizers), run every test
-.PHONY: demo demo-build test deps web release asan test-release test-asan test-fuzz test-browser bench clean
+#   make test   install what is missing, build (release and sanitizers), run every test and check
+.PHONY: demo demo-build test deps web release asan tsan test-release test-asan test-tsan test-fuzz test-browser tidy \
+        bench clean
 
 JOBS ?= 2
 
@@ -13,7 +14,8 @@ demo-build: web
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target citytwin
 
-test: deps test-release test-asan test-fuzz test-browser
+# In CI (.ci/run) on a clean clone of a 2-core machine; docs/benchmarks.md ("CI time") has what each step costs.
+test: deps test-release tidy test-asan test-tsan test-fuzz test-browser
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,14 +35,27 @@ asan:
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
+# ThreadSanitizer: only unit_tests, built from the unit tests of the concurrent parts (CMakePresets.json).
+tsan:
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+
 test-release: release
 	ctest --preset release -j $(JOBS)
 
 test-asan: asan
 	ctest --preset asan -j $(JOBS)
 
+test-tsan: tsan
+	ctest --preset tsan -j $(JOBS)
+
 test-fuzz:
 	bash scripts/fuzz.sh
+
+# clang-tidy (.clang-tidy) on the C++ files changed since the commit in .ci/tidy-base (scripts/tidy.sh).
+tidy:
+	cmake --preset release >/dev/null
+	bash scripts/tidy.sh
 
 # The console in headless chromium on a running `citytwin demo` (tests/browser); artifacts in build/browser-artifacts.
 test-browser: release

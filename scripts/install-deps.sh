@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git python3 curl clang-14 libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config git python3 curl clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev

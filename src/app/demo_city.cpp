@@ -11,9 +11,6 @@
 namespace ct::app {
 namespace {
 
-constexpr const char* kTransportationContext =
-    "https://raw.githubusercontent.com/smart-data-models/dataModel.Transportation/master/context.jsonld";
-
 // Splits one line of a CSV file without quoted fields (the demo files have none).
 std::vector<std::string> csv_fields(const std::string& line) {
   std::vector<std::string> fields;

@@ -23,6 +23,9 @@
 namespace ct::app {
 
 inline constexpr const char* kLosAngelesTenant = "los-angeles";
+// The Smart Data Model context of the Los Angeles traffic entities (the demo city and its feed).
+inline constexpr const char* kTransportationContext =
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.Transportation/master/context.jsonld";
 
 struct DemoCitySummary {
   std::size_t districts = 0;

@@ -6,14 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/demo_city.hpp"
 #include "common/text_file.hpp"
 #include "jsonld/entity_codec.hpp"
 
 namespace ct::app {
 namespace {
 
-constexpr const char* kTransportationContext =
-    "https://raw.githubusercontent.com/smart-data-models/dataModel.Transportation/master/context.jsonld";
 constexpr Timestamp kMinuteMs = 60'000, kHourMs = 60 * kMinuteMs, kDayMs = 24 * kHourMs;
 constexpr std::array<const char*, 6> kPollutants{"pm25", "pm10", "so2", "no2", "co", "o3"};
 
@@ -169,7 +168,7 @@ Status DemoFeed::load() {
       return Problem{ProblemKind::InternalError, "demo feed: " + file.string() + " has no rows"};
     auto s = std::make_unique<Series>();
     s->name = "Los Angeles traffic";
-    s->tenant = "los-angeles";
+    s->tenant = kLosAngelesTenant;
     s->context = *ctx;
     s->step_ms = 5 * kMinuteMs;
     s->rows = rows;

@@ -1,7 +1,5 @@
 #include "app/replay.hpp"
 
-#include <mosquitto.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -24,6 +22,7 @@
 
 #include "common/json.hpp"
 #include "common/time.hpp"
+#include "net/mqtt_client.hpp"
 
 namespace ct::app {
 namespace {
@@ -146,25 +145,22 @@ class HttpClient {
   std::string last_error_;
 };
 
-// An MQTT publisher that counts the broker's acknowledgements (QoS 1).
+// An MQTT publisher (QoS 1) that counts the broker's acknowledgements.
 class MqttPublisher {
  public:
-  bool connect(const Endpoint& e) {
-    mosquitto_lib_init();
-    client_ = mosquitto_new(nullptr, true, this);
-    if (!client_) return false;
-    mosquitto_publish_callback_set(client_, [](struct mosquitto*, void* self, int) {
-      static_cast<MqttPublisher*>(self)->acknowledged_.fetch_add(1);
-    });
-    // Up to this many messages in flight: enough to keep the broker busy at full speed.
-    mosquitto_max_inflight_messages_set(client_, 1000);
-    if (mosquitto_connect(client_, e.host.c_str(), e.port, 30) != MOSQ_ERR_SUCCESS) return false;
-    return mosquitto_loop_start(client_) == MOSQ_ERR_SUCCESS;
+  explicit MqttPublisher(const Endpoint& e) : client_(client_options(e), client_callbacks(acknowledged_)) {}
+  // Starts the client and waits for the broker to accept it.
+  bool connect(std::chrono::seconds timeout) {
+    if (!client_.start()) return false;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!client_.connected() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return client_.connected();
   }
   bool publish(const std::string& topic, const std::string& payload) {
-    const int rc = mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
-    if (rc == MOSQ_ERR_SUCCESS) ++sent_;
-    return rc == MOSQ_ERR_SUCCESS;
+    const bool queued = client_.publish(topic, payload, /*qos=*/1);
+    if (queued) ++sent_;
+    return queued;
   }
   // Waits until the broker acknowledged everything sent (or the timeout).
   bool drain(std::chrono::seconds timeout) {
@@ -173,17 +169,25 @@ class MqttPublisher {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return acknowledged_.load() >= sent_;
   }
-  ~MqttPublisher() {
-    if (!client_) return;
-    mosquitto_disconnect(client_);
-    mosquitto_loop_stop(client_, false);
-    mosquitto_destroy(client_);
-  }
 
  private:
-  struct mosquitto* client_ = nullptr;
+  static net::MqttClientOptions client_options(const Endpoint& e) {
+    net::MqttClientOptions o;
+    o.name = "replay";
+    o.broker.host = e.host;
+    o.broker.port = e.port;
+    o.max_inflight = 1000;  // enough in flight to keep the broker busy at full speed
+    return o;
+  }
+  static net::MqttCallbacks client_callbacks(std::atomic<std::uint64_t>& acknowledged) {
+    net::MqttCallbacks c;
+    c.on_published = [&acknowledged] { acknowledged.fetch_add(1); };
+    return c;
+  }
+
   std::atomic<std::uint64_t> acknowledged_{0};
   std::uint64_t sent_ = 0;
+  net::MqttClient client_;  // last: stopped (its thread joined) before the counters go
 };
 
 struct Layout {
@@ -316,8 +320,8 @@ int replay(const ReplayOptions& o) {
   if (target->scheme == "http") {
     http.emplace(*target);
   } else {
-    mqtt.emplace();
-    if (!mqtt->connect(*target)) {
+    mqtt.emplace(*target);
+    if (!mqtt->connect(std::chrono::seconds(10))) {
       spdlog::error("replay: cannot connect to {}", o.to);
       return 1;
     }

@@ -14,4 +14,11 @@ std::string printable_utf8(std::string_view text) {
   return out;
 }
 
+std::string printable_excerpt(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return printable_utf8(text);
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
+  return printable_utf8(text.substr(0, cut)) + "...";
+}
+
 }  // namespace ct

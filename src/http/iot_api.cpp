@@ -17,7 +17,7 @@ namespace {
 using beast_http::verb;
 constexpr std::size_t kMaxServicePath = 256;
 
-Result<ingest::Ingestor*> wired(const Services& s) {
+Result<ingest::Ingestor*> ingestor_of(const Services& s) {
   if (!s.ingest) return Problem{ProblemKind::OperationNotSupported, "device ingestion is not enabled"};
   return s.ingest;
 }
@@ -53,7 +53,7 @@ Result<json::object> object_body(const Call& call) {
   return body->as_object();
 }
 
-Response json_reply(unsigned status, const json::value& body) { return make_response(status, to_text(body)); }
+Response iot_json_reply(unsigned status, const json::value& body) { return make_response(status, to_text(body)); }
 
 json::object render_group(const ingest::ServiceGroup& g) {
   json::object o = g.original;
@@ -86,7 +86,7 @@ json::object render_device(const ingest::ProvisionedDevice& d) {
 // ---- /iot/services ---------------------------------------------------------------------------
 
 void create_groups(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(path, service_path_of(call));
   CT_TRY_OR_REPLY(list, provisioning_list(call, "services"));
@@ -105,18 +105,18 @@ void create_groups(Services& s, Call& call, Reply reply) {
 }
 
 void list_groups(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   json::array out;
   for (const auto& g : ingestor->registry().groups(tenant)) out.push_back(render_group(*g));
   json::object body;
   body["count"] = out.size();
   body["services"] = std::move(out);
-  reply(json_reply(200, body));
+  reply(iot_json_reply(200, body));
 }
 
 void update_group(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(path, service_path_of(call));
   CT_TRY_OR_REPLY(changes, object_body(call));
@@ -134,7 +134,7 @@ void update_group(Services& s, Call& call, Reply reply) {
 }
 
 void delete_group(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   const std::string apikey = call.param("apikey");
   if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
@@ -147,7 +147,7 @@ void delete_group(Services& s, Call& call, Reply reply) {
 // ---- /iot/devices ----------------------------------------------------------------------------
 
 void create_devices(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(path, service_path_of(call));
   CT_TRY_OR_REPLY(list, provisioning_list(call, "devices"));
@@ -166,7 +166,7 @@ void create_devices(Services& s, Call& call, Reply reply) {
 }
 
 void list_devices(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(limit, page_param(call, "limit", 1000, 100000));
   CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
@@ -176,19 +176,19 @@ void list_devices(Services& s, Call& call, Reply reply) {
   json::object body;
   body["count"] = devices.size();
   body["devices"] = std::move(out);
-  reply(json_reply(200, body));
+  reply(iot_json_reply(200, body));
 }
 
 void get_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   auto d = ingestor->registry().device(tenant, call.path_params[0]);
   if (!d) return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
-  reply(json_reply(200, render_device(*d)));
+  reply(iot_json_reply(200, render_device(*d)));
 }
 
 void update_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(changes, object_body(call));
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
@@ -204,7 +204,7 @@ void update_device(Services& s, Call& call, Reply reply) {
 }
 
 void delete_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
   CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_device(tenant, call.path_params[0]));
@@ -236,7 +236,7 @@ void command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, Reply r
 }
 
 void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
   if (apikey.empty() || device_id.empty()) {
     ingestor->drop(ingest::Transport::Http, ingest::DropReason::BadTopic, apikey + "/" + device_id,
@@ -263,7 +263,7 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
 
 // GET /iot/d and /iot/json with getCmd=1: a device asks for its commands without sending measures.
 void poll_commands(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
   if (apikey.empty() || device_id.empty() || call.param("getCmd") != "1")
     return reply(problem_response(bad_request("the query parameters k (apikey), i (device id) and getCmd=1 are required")));
@@ -274,7 +274,7 @@ void poll_commands(Services& s, Call& call, Reply reply) {
 
 // POST /iot/json/commands and /iot/d/commands: a device's answer to the commands it polled.
 void posted_command_answer(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
-  CT_TRY_OR_REPLY(ingestor, wired(s));
+  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
   if (call.param("k").empty() || call.param("i").empty())
     return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
   command_answer(s, *ingestor, call, std::move(reply), format);

@@ -15,7 +15,7 @@ constexpr std::string_view kIncidents = "/admin/v1/incidents";
 constexpr std::string_view kRoadGraph = "/admin/v1/roadgraph";
 constexpr std::string_view kRoadGraphKey = "roadgraph";
 
-Status wired(const Services& s) {
+Status rules_engine_wired(const Services& s) {
   if (!s.rules || !s.incidents || !s.roads) return Problem{ProblemKind::OperationNotSupported, "rules are not enabled"};
   return {};
 }
@@ -45,7 +45,7 @@ Response json_reply(unsigned status, json::value body) {
 }
 
 void create_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
   CT_TRY_OR_REPLY(sequence, s.rules->create(tenant, body.object, body.context.url));
@@ -55,7 +55,7 @@ void create_rule(Services& s, Call& call, Reply reply) {
 }
 
 void list_rules(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
   CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
@@ -68,14 +68,14 @@ void list_rules(Services& s, Call& call, Reply reply) {
 }
 
 void get_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(view, s.rules->get(tenant, call.path_params[0]));
   reply(json_reply(200, rules::render_rule(view)));
 }
 
 void update_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
   CT_TRY_OR_REPLY(sequence, s.rules->update(tenant, call.path_params[0], body.object));
@@ -83,14 +83,14 @@ void update_rule(Services& s, Call& call, Reply reply) {
 }
 
 void enable_rule(Services& s, Call& call, Reply reply, bool enabled) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(sequence, s.rules->set_enabled(tenant, call.path_params[0], enabled));
   reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
 }
 
 void delete_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(sequence, s.rules->remove(tenant, call.path_params[0]));
   reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
@@ -105,7 +105,7 @@ Result<json::object> plain_body(const Call& call) {
 }
 
 void open_incident(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, plain_body(call));
   CT_TRY_OR_REPLY(spec, rules::Incidents::parse_spec(body));
@@ -117,7 +117,7 @@ void open_incident(Services& s, Call& call, Reply reply) {
 }
 
 void step_incident(Services& s, Call& call, Reply reply, rules::IncidentStep step) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, plain_body(call));
   CT_TRY_OR_REPLY(request, rules::Incidents::parse_step(step, body));
@@ -134,7 +134,7 @@ json::object render_candidate(const rules::Candidate& c) {
 }
 
 void proposals(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(limit, page_param(call, "limit", 5, 100));
   const auto rank_text = call.param("rankBy");
@@ -148,7 +148,7 @@ void proposals(Services& s, Call& call, Reply reply) {
 }
 
 void dispatch_many(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, plain_body(call));
   const auto* ids = body.if_contains("incidents");
@@ -172,7 +172,7 @@ void dispatch_many(Services& s, Call& call, Reply reply) {
 }
 
 void put_road_graph(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(document, parse_json(call.request.body()));
   CT_TRY_OR_REPLY(graph, rules::RoadGraph::parse(document));
@@ -184,7 +184,7 @@ void put_road_graph(Services& s, Call& call, Reply reply) {
 }
 
 void delete_road_graph(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
+  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   const auto sequence =
       s.store.enqueue({storage::Write{storage::Collection::Rules, storage::tenant_key(tenant, kRoadGraphKey), std::nullopt}});

@@ -429,14 +429,14 @@ Response temporal_response(json::value body, MediaType type, const RequestContex
   return response;
 }
 
-Status check_entity_id(const std::string& id) {
+Status check_temporal_entity_id(const std::string& id) {
   if (!model::is_uri(id)) return bad_request("\"" + id.substr(0, 80) + "\" is not a URI");
   return {};
 }
 
 void get_temporal_entity(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(type, negotiate(call, false));
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
@@ -593,7 +593,7 @@ void create_temporal(Services& s, Call& call, Reply reply) {
 
 void append_temporal(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
   CT_TRY_OR_REPLY(instances, decode_instances(body.object, *body.context.context));
@@ -603,7 +603,7 @@ void append_temporal(Services& s, Call& call, Reply reply) {
 
 void delete_temporal_entity(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(series, s.history->series_of(tenant, id));
   storage::Sequence sequence = 0;
@@ -624,7 +624,7 @@ Result<std::string> attribute_param(const Call& call, const jsonld::Context& ctx
 
 void delete_temporal_attribute(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
   CT_TRY_OR_REPLY(attribute, attribute_param(call, *ctx.context));
@@ -643,7 +643,7 @@ void delete_temporal_attribute(Services& s, Call& call, Reply reply) {
 
 void delete_temporal_instance(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
+  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
   CT_TRY_OR_REPLY(attribute, attribute_param(call, *ctx.context));

@@ -9,9 +9,9 @@
 namespace ct::ingest {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_expression_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_expression_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) { return is_expression_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
 constexpr std::string_view kValueToken = "@value";
 
@@ -87,7 +87,7 @@ class ExpressionCompiler {
       ++pos_;
       return {};
     }
-    if (is_digit(c) || c == '.') return number();
+    if (is_expression_digit(c) || c == '.') return number();
     if (text_.substr(pos_, kValueToken.size()) == kValueToken &&
         (pos_ + kValueToken.size() == end_ || !is_name_char(text_[pos_ + kValueToken.size()]))) {
       pos_ += kValueToken.size();
@@ -120,7 +120,7 @@ class ExpressionCompiler {
   }
 
   void skip_blanks() {
-    while (pos_ < end_ && is_blank(text_[pos_])) ++pos_;
+    while (pos_ < end_ && is_expression_blank(text_[pos_])) ++pos_;
   }
 
   Problem fail(const std::string& what) const { return fail_at(pos_, what); }
@@ -142,8 +142,8 @@ Result<Expression> compile_expression(std::string_view text) {
     return bad_request("expression of " + std::to_string(text.size()) + " bytes is longer than the limit of " +
                        std::to_string(kMaxExpressionLength));
   std::size_t begin = 0, end = text.size();
-  while (begin < end && is_blank(text[begin])) ++begin;
-  while (end > begin && is_blank(text[end - 1])) --end;
+  while (begin < end && is_expression_blank(text[begin])) ++begin;
+  while (end > begin && is_expression_blank(text[end - 1])) --end;
   if (text.substr(begin, 2) == "${") {
     if (text[end - 1] != '}' || end - begin < 3)
       return bad_request("expression " + describe_text(text, 64) + ": '${' is not closed by '}'");

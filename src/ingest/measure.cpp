@@ -72,7 +72,7 @@ std::string cut_json(const json::value& value, std::size_t max_bytes) {
 }
 
 template <class Number>
-std::string number_text(Number n) {
+std::string measure_number_text(Number n) {
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
   return std::string(buf, end);
@@ -95,7 +95,7 @@ std::string describe(const MeasureValue& value, std::size_t max_bytes) {
         else if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::string_view>) return describe_text(v, max_bytes);
         else if constexpr (std::is_same_v<T, json::value>) return cut_json(v, max_bytes);
-        else return number_text(v);
+        else return measure_number_text(v);
       },
       value);
 }

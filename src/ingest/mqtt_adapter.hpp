@@ -20,19 +20,14 @@
 //
 // With a shared group, the subscriptions are MQTT v5 shared ones ($share/<group>/...): several
 // CityTwin nodes then split the devices' messages between them.
-#include <atomic>
-#include <chrono>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/result.hpp"
 #include "ingest/batch_writer.hpp"
 #include "ingest/ingestor.hpp"
-#include "net/mqtt_loop.hpp"
-
-struct mosquitto;
-struct mosquitto_message;
+#include "net/mqtt_client.hpp"
 
 namespace ct::ingest {
 
@@ -53,24 +48,20 @@ class MqttAdapter final : public CommandSink {
   // Checks the URL and starts connecting (asynchronously: a broker down now is retried).
   Status start();
   void stop();
-  bool connected() const { return connected_.load(); }
+  bool connected() const { return client_ && client_->connected(); }
 
   bool send(const OutgoingCommand& command) override;
 
  private:
-  static void on_connect(struct mosquitto*, void* self, int rc);
-  static void on_disconnect(struct mosquitto*, void* self, int rc);
-  static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* message);
+  void subscribe();  // on every connection (the session is clean)
   void handle(std::string_view topic, std::string_view payload);
   void flush();  // hands pending_ to the writer (on the network thread)
 
   Ingestor& ingestor_;
   MqttOptions options_;
-  struct mosquitto* client_ = nullptr;
-  std::atomic<bool> connected_{false};
   std::vector<PreparedMessage> pending_;  // read in this drain, not yet handed to the writer
   BatchWriter writer_;
-  net::MqttLoop loop_{"mqtt ingest"};
+  std::unique_ptr<net::MqttClient> client_;  // from start(): the broker's address comes from the URL
 };
 
 // Splits an ingest topic; false for a topic outside the scheme.

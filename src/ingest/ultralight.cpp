@@ -8,11 +8,11 @@
 namespace ct::ingest {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_ul_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+std::string_view trim_ul_blanks(std::string_view s) {
+  while (!s.empty() && is_ul_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ul_blank(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -37,9 +37,9 @@ class FieldCursor {
     pos_ = stop + 1;
     std::string_view field = payload_.substr(start, stop - start);
     std::size_t lead = 0;
-    while (lead < field.size() && is_blank(field[lead])) ++lead;
+    while (lead < field.size() && is_ul_blank(field[lead])) ++lead;
     offset = start + lead;
-    return trim(field);
+    return trim_ul_blanks(field);
   }
 
  private:
@@ -55,7 +55,7 @@ std::string at_byte(std::size_t offset) { return " at byte " + std::to_string(of
 // Decodes the group payload[begin, end) into a reading appended to `readings`; a blank group adds none.
 Status decode_group(std::string_view payload, std::size_t begin, std::size_t end, std::size_t number,
                     std::vector<Reading>& readings) {
-  while (begin < end && is_blank(payload[begin])) ++begin;
+  while (begin < end && is_ul_blank(payload[begin])) ++begin;
   if (begin == end) return {};
   if (payload[begin] == '|') ++begin;  // `|t|23`, which the IoT Agent accepts
 
@@ -125,18 +125,18 @@ Result<DecodedPayload> decode_ultralight(std::string_view payload, std::size_t m
 Result<CommandResult> decode_ultralight_command_result(std::string_view payload, std::size_t max_payload_bytes) {
   if (payload.size() > max_payload_bytes) return too_large(payload.size(), max_payload_bytes);
   if (!is_valid_utf8(payload)) return bad_request("UltraLight command result is not valid UTF-8");
-  const std::string_view text = trim(payload);
+  const std::string_view text = trim_ul_blanks(payload);
   const std::size_t bar = text.find('|');
   const std::string_view head = text.substr(0, bar);
   const std::size_t at = head.find('@');
   if (at == std::string_view::npos)
     return bad_request("UltraLight command result " + describe_text(text) +
                        " has no '@': expected <device>@<command>|<result>");
-  const std::string_view device = trim(head.substr(0, at));
-  const std::string_view command = trim(head.substr(at + 1));
+  const std::string_view device = trim_ul_blanks(head.substr(0, at));
+  const std::string_view command = trim_ul_blanks(head.substr(at + 1));
   if (device.empty()) return bad_request("UltraLight command result " + describe_text(text) + " names no device");
   if (command.empty()) return bad_request("UltraLight command result " + describe_text(text) + " names no command");
-  const std::string_view result = bar == std::string_view::npos ? std::string_view() : trim(text.substr(bar + 1));
+  const std::string_view result = bar == std::string_view::npos ? std::string_view() : trim_ul_blanks(text.substr(bar + 1));
   return CommandResult{std::string(device), std::string(command), json::string(result)};
 }
 

@@ -1,7 +1,5 @@
 #include "notify/mqtt.hpp"
 
-#include <mosquitto.h>
-#include <mutex>
 #include <spdlog/spdlog.h>
 
 #include <boost/uuid/random_generator.hpp>
@@ -10,66 +8,35 @@
 namespace ct::notify {
 namespace {
 
-constexpr int kKeepAliveSeconds = 30;
-
-void init_library() {
-  static std::once_flag once;
-  std::call_once(once, [] { mosquitto_lib_init(); });
+net::MqttClientOptions client_options(const EndpointAddress& address) {
+  net::MqttClientOptions options;
+  options.name = "mqtt notifications to " + address.key;
+  options.broker.host = address.host;
+  options.broker.port = address.port;
+  options.broker.user = address.user;
+  options.broker.password = address.password;
+  options.client_id = "citytwin-" + boost::uuids::to_string(boost::uuids::random_generator()()).substr(0, 13);
+  return options;
 }
 
 }  // namespace
 
-MqttClient::MqttClient(const EndpointAddress& address) {
-  init_library();
-  const std::string client_id = "citytwin-" + boost::uuids::to_string(boost::uuids::random_generator()()).substr(0, 13);
-  client_ = mosquitto_new(client_id.c_str(), /*clean_session=*/true, this);
-  if (!client_) {
-    spdlog::error("mqtt: cannot create a client for {}", address.key);
-    return;
-  }
-  // Published from the delivery thread, written by the loop's thread.
-  mosquitto_threaded_set(client_, true);
-  mosquitto_connect_callback_set(client_, &MqttClient::on_connect);
-  mosquitto_disconnect_callback_set(client_, &MqttClient::on_disconnect);
-  if (!address.user.empty())
-    mosquitto_username_pw_set(client_, address.user.c_str(), address.password.empty() ? nullptr : address.password.c_str());
-  // A broker that is down now is retried by the loop thread.
-  if (const int rc = mosquitto_connect_async(client_, address.host.c_str(), address.port, kKeepAliveSeconds);
-      rc != MOSQ_ERR_SUCCESS)
-    spdlog::warn("mqtt: {} not reachable yet ({}); retrying", address.key, mosquitto_strerror(rc));
-  if (auto st = loop_.start(client_); !st)
-    spdlog::error("mqtt: cannot start the network loop for {}: {}", address.key, st.problem().detail);
+MqttClient::MqttClient(const EndpointAddress& address) : client_(client_options(address), {}) {
+  if (auto started = client_.start(); !started)
+    spdlog::error("mqtt: cannot start a client for {}: {}", address.key, started.problem().detail);
+  else
+    started_ = true;
 }
 
-MqttClient::~MqttClient() {
-  if (!client_) return;
-  loop_.stop();  // says goodbye to the broker
-  mosquitto_destroy(client_);
-}
+MqttClient::~MqttClient() { client_.stop(); }  // says goodbye to the broker
 
 bool MqttClient::publish(const std::string& topic, const std::string& payload, int qos) {
-  if (!client_ || !connected_.load()) return false;
-  const int rc = mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
-                                   /*retain=*/false);
-  if (rc != MOSQ_ERR_SUCCESS) return false;
-  loop_.wake();  // the loop's thread writes it
-  return true;
+  return client_.publish(topic, payload, qos);
 }
 
 bool MqttClient::first_connecting() const {
-  return client_ && !ever_connected_.load() && std::chrono::steady_clock::now() - created_ < kFirstConnectGrace;
+  return started_ && !client_.ever_connected() && std::chrono::steady_clock::now() - created_ < kFirstConnectGrace;
 }
-
-void MqttClient::on_connect(struct mosquitto*, void* self, int rc) {
-  auto* client = static_cast<MqttClient*>(self);
-  client->connected_.store(rc == 0);
-  if (rc == 0) {
-    client->ever_connected_.store(true);
-    client->loop_.connected();
-  }
-}
-
-void MqttClient::on_disconnect(struct mosquitto*, void* self, int) { static_cast<MqttClient*>(self)->connected_.store(false); }
 
 std::string mqtt_payload(const std::string& metadata_json, const std::string& body) {
   std::string out;

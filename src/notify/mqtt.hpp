@@ -1,15 +1,12 @@
 #pragma once
 // Publishing to an MQTT broker (NGSI-LD MQTT notifications, ETSI GS CIM 009 clause 7.3 binding):
-// one libmosquitto client per broker, its network loop on a thread of its own (net::MqttLoop),
-// reconnecting after 100 ms, doubling, at most 1 s: within a second of the broker's return.
-#include <atomic>
+// one net::MqttClient per broker (libmosquitto on a network thread of its own), reconnecting after
+// 100 ms, doubling, at most 1 s: within a second of the broker's return.
 #include <chrono>
 #include <string>
 
-#include "net/mqtt_loop.hpp"
+#include "net/mqtt_client.hpp"
 #include "notify/endpoint.hpp"
-
-struct mosquitto;
 
 namespace ct::notify {
 
@@ -27,20 +24,15 @@ class MqttClient {
   // Hands the message to the client library (non-blocking). False when the broker is not connected
   // or the library refuses it; the caller retries later.
   bool publish(const std::string& topic, const std::string& payload, int qos);
-  bool connected() const { return connected_.load(); }
+  bool connected() const { return client_.connected(); }
   // Still making its first connection (for at most kFirstConnectGrace): a publish failing now is not
   // the broker's fault and should just wait a little.
   bool first_connecting() const;
 
  private:
-  static void on_connect(struct mosquitto*, void* self, int rc);
-  static void on_disconnect(struct mosquitto*, void* self, int rc);
-
-  struct mosquitto* client_ = nullptr;
-  std::atomic<bool> connected_{false};
-  std::atomic<bool> ever_connected_{false};
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
-  net::MqttLoop loop_{"mqtt notifications"};
+  bool started_ = false;
+  net::MqttClient client_;
 };
 
 // The MQTT message of a notification: {"metadata": {headers and receiverInfo}, "body": notification}.

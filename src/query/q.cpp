@@ -412,29 +412,21 @@ bool evaluate(const QProgram& program, std::uint32_t index, const model::Entity&
 constexpr std::size_t kShownQueryLength = 200;
 constexpr std::size_t kShownTokenLength = 80;
 
-// At most `limit` bytes of `text`, cut at a character boundary, safe to put in a problem body.
-std::string shown(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return printable_utf8(text);
-  std::size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
-  return printable_utf8(text.substr(0, cut)) + "...";
-}
-
 bool is_operator_char(char c) { return c == '=' || c == '!' || c == '<' || c == '>' || c == '~'; }
-bool is_blank_or_control(char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }
+bool is_q_blank_or_control(char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }
 
 // Characters that end an attribute name, a sub-attribute name or a compound key. Others that
 // names may not hold (\ { } ^ `) stay in the token, to be reported as an invalid name.
 bool ends_name(char c) {
   switch (c) {
     case '.': case '[': case ']': case ';': case '|': case '(': case ')': case ',': case '"': case '\'': return true;
-    default: return is_operator_char(c) || is_blank_or_control(c);
+    default: return is_operator_char(c) || is_q_blank_or_control(c);
   }
 }
 
 // Characters that end an unquoted value.
 bool ends_value(char c) {
-  return c == ';' || c == '|' || c == '(' || c == ')' || c == ',' || c == '"' || is_blank_or_control(c);
+  return c == ';' || c == '|' || c == '(' || c == ')' || c == ',' || c == '"' || is_q_blank_or_control(c);
 }
 
 std::optional<Metadata> metadata_named(std::string_view name) {
@@ -503,9 +495,9 @@ int hex_digit(char c) {
 
 // A recursive-descent parser; recursion happens only at "(" and is bounded by kMaxQNesting. Every
 // step consumes input, so parsing is linear in the length of the query.
-class Parser {
+class QParser {
  public:
-  Parser(std::string_view text, const jsonld::Context& ctx, QProgram& program)
+  QParser(std::string_view text, const jsonld::Context& ctx, QProgram& program)
       : text_(text), ctx_(ctx), program_(program) {}
 
   std::optional<Problem> parse() {
@@ -525,7 +517,7 @@ class Parser {
 
   bool fail(std::size_t at, std::string_view what, std::string_view note = {}) {
     problem_ = bad_request("q: " + std::string(what) + " at position " + std::to_string(at) + " in \"" +
-                           shown(text_, kShownQueryLength) + "\"" + std::string(note));
+                           printable_excerpt(text_, kShownQueryLength) + "\"" + std::string(note));
     return false;
   }
 
@@ -596,7 +588,7 @@ class Parser {
     name = scan_name();
     if (name.empty()) return fail(start, "expected " + std::string(what));
     if (!model::is_valid_term(name))
-      return fail(start, "invalid name \"" + shown(name, kShownTokenLength) + "\"");
+      return fail(start, "invalid name \"" + printable_excerpt(name, kShownTokenLength) + "\"");
     return true;
   }
 
@@ -631,7 +623,7 @@ class Parser {
     const std::size_t start = pos_;
     if (!read_name("an attribute name", name)) return false;
     extend_iri_name(start, name);
-    if (!model::is_valid_term(name)) return fail(start, "invalid name \"" + shown(name, kShownTokenLength) + "\"");
+    if (!model::is_valid_term(name)) return fail(start, "invalid name \"" + printable_excerpt(name, kShownTokenLength) + "\"");
     c.attribute = expand(name);
     while (!at_end() && peek() == '.') {
       const std::size_t sub_start = ++pos_;
@@ -684,7 +676,7 @@ class Parser {
         const bool pattern = c.op == CompareOp::Match || c.op == CompareOp::NotMatch;
         if (!(pattern ? parse_pattern(c) : parse_operand(c))) return false;
       } else {
-        return fail(op_start, "unknown operator '" + shown(op_text, kShownTokenLength) +
+        return fail(op_start, "unknown operator '" + printable_excerpt(op_text, kShownTokenLength) +
                                   "' (expected ==, !=, >, >=, <, <=, ~= or !~=)");
       }
     }
@@ -787,7 +779,7 @@ class Parser {
       out.integer = kNoTimestamp;
       return true;
     }
-    return fail(start, "invalid value \"" + shown(token, kShownTokenLength) +
+    return fail(start, "invalid value \"" + printable_excerpt(token, kShownTokenLength) +
                            "\" (strings must be in double quotes)");
   }
 
@@ -985,7 +977,7 @@ std::vector<model::Term> QExpression::attributes() const {
 
 Result<QExpression> parse_q(std::string_view text, const jsonld::Context& ctx) {
   auto program = std::make_shared<QProgram>();
-  Parser parser(text, ctx, *program);
+  QParser parser(text, ctx, *program);
   if (auto problem = parser.parse()) return std::move(*problem);
   QExpression expression;
   expression.program_ = std::move(program);

@@ -39,12 +39,12 @@ using detail::ScopePattern;
 using detail::ScopeProgram;
 
 constexpr int kMaxScopeNesting = 32;
-constexpr std::size_t kShownLength = 200;
+constexpr std::size_t kShownScopeLength = 200;
 
-bool is_blank_or_control(char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }
+bool is_scope_blank_or_control(char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }
 bool ends_level(char c) { return c == '/' || c == ',' || c == ';' || c == '(' || c == ')'; }
 bool ends_term(char c) { return c == ',' || c == ';' || c == ')'; }
-bool forbidden_in_level(char c) { return c == '#' || c == '+' || is_blank_or_control(c); }
+bool forbidden_in_level(char c) { return c == '#' || c == '+' || is_scope_blank_or_control(c); }
 
 // Walks `scope` level by level against the pattern, without copying it.
 bool scope_matches(const ScopePattern& pattern, std::string_view scope) {
@@ -81,17 +81,11 @@ bool evaluate(const ScopeProgram& program, std::uint32_t index, const std::vecto
   return false;
 }
 
-std::string shown(std::string_view text) {
-  if (text.size() <= kShownLength) return printable_utf8(text);
-  std::size_t cut = kShownLength;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
-  return printable_utf8(text.substr(0, cut)) + "...";
-}
 
 // Recursive descent; recursion only at "(" and bounded by kMaxScopeNesting.
-class Parser {
+class ScopeParser {
  public:
-  Parser(std::string_view text, ScopeProgram& program) : text_(text), program_(program) {}
+  ScopeParser(std::string_view text, ScopeProgram& program) : text_(text), program_(program) {}
 
   std::optional<Problem> parse() {
     std::uint32_t root = 0;
@@ -109,7 +103,7 @@ class Parser {
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool fail(std::size_t at, std::string_view what, std::string_view note = {}) {
     problem_ = bad_request("scopeQ: " + std::string(what) + " at position " + std::to_string(at) + " in \"" +
-                           shown(text_) + "\"" + std::string(note));
+                           printable_excerpt(text_, kShownScopeLength) + "\"" + std::string(note));
     return false;
   }
   std::uint32_t add_node(ScopeNode node) {
@@ -174,7 +168,7 @@ class Parser {
       }
       for (std::size_t i = 0; i < level.size(); ++i) {
         if (level[i] == '+' || level[i] == '#') return fail(start + i, "'+' and '#' must be a whole level");
-        if (is_blank_or_control(level[i])) return fail(start + i, "a scope level cannot hold blanks or controls");
+        if (is_scope_blank_or_control(level[i])) return fail(start + i, "a scope level cannot hold blanks or controls");
       }
       pattern.levels.push_back({std::string(level), false});
     }
@@ -216,7 +210,7 @@ bool ScopeQuery::matches(const std::vector<std::string>& entity_scopes) const {
 
 Result<ScopeQuery> parse_scope_q(std::string_view text) {
   auto program = std::make_shared<ScopeProgram>();
-  Parser parser(text, *program);
+  ScopeParser parser(text, *program);
   if (auto problem = parser.parse()) return std::move(*problem);
   ScopeQuery query;
   query.program_ = std::move(program);

@@ -29,7 +29,7 @@ using detail::TypeNode;
 using detail::TypeProgram;
 
 constexpr int kMaxTypeNesting = 32;
-constexpr std::size_t kShownLength = 200;
+constexpr std::size_t kShownTypeLength = 200;
 
 bool is_separator(char c) { return c == ',' || c == '|' || c == ';' || c == '(' || c == ')'; }
 
@@ -49,17 +49,11 @@ bool evaluate(const TypeProgram& program, std::uint32_t index, const std::vector
   return false;
 }
 
-std::string shown(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return printable_utf8(text);
-  std::size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
-  return printable_utf8(text.substr(0, cut)) + "...";
-}
 
 // Recursive descent; recursion only at "(" and bounded by kMaxTypeNesting.
-class Parser {
+class TypeParser {
  public:
-  Parser(std::string_view text, const jsonld::Context& ctx, TypeProgram& program)
+  TypeParser(std::string_view text, const jsonld::Context& ctx, TypeProgram& program)
       : text_(text), ctx_(ctx), program_(program) {}
 
   std::optional<Problem> parse() {
@@ -78,7 +72,7 @@ class Parser {
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool fail(std::size_t at, std::string_view what, std::string_view note = {}) {
     problem_ = bad_request("type: " + std::string(what) + " at position " + std::to_string(at) + " in \"" +
-                           shown(text_, kShownLength) + "\"" + std::string(note));
+                           printable_excerpt(text_, kShownTypeLength) + "\"" + std::string(note));
     return false;
   }
   std::uint32_t add_node(TypeNode node) {
@@ -138,7 +132,7 @@ class Parser {
     while (!at_end() && !is_separator(peek())) ++pos_;
     const std::string_view name = text_.substr(start, pos_ - start);
     if (name.empty()) return fail(start, "expected a type name");
-    if (!model::is_valid_term(name)) return fail(start, "invalid type name \"" + shown(name, 80) + "\"");
+    if (!model::is_valid_term(name)) return fail(start, "invalid type name \"" + printable_excerpt(name, 80) + "\"");
     TypeNode node;
     node.type = model::Term::intern(ctx_.expand(name));
     out = add_node(std::move(node));
@@ -170,7 +164,7 @@ std::optional<std::vector<model::Term>> TypeExpression::any_of() const {
 
 Result<TypeExpression> parse_type_expression(std::string_view text, const jsonld::Context& ctx) {
   auto program = std::make_shared<TypeProgram>();
-  Parser parser(text, ctx, *program);
+  TypeParser parser(text, ctx, *program);
   if (auto problem = parser.parse()) return std::move(*problem);
   TypeExpression expression;
   expression.program_ = std::move(program);

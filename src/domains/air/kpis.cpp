@@ -11,7 +11,7 @@
 namespace ct::domains::air {
 namespace {
 
-constexpr Timestamp kHourMs = 3'600'000;
+constexpr Timestamp kOneHourMs = 3'600'000;
 constexpr Timestamp kRepublishMs = 10'000;
 constexpr int kGoodDaysWindow = 30;
 constexpr int kGoodAqi = 100;
@@ -88,15 +88,15 @@ void AirKpis::publish(const std::string& tenant, KpiFigure figure) {
 void AirKpis::publish_hourly(const std::string& tenant, Tenant& t, Timestamp now) {
   Tally tally;
   for (const auto& [id, s] : t.stations)
-    if (s.aqi && s.at != kNoTimestamp && s.at > now - 2 * kHourMs) tally.add(s.district, *s.aqi);
-  const Timestamp hour = now - now % kHourMs;
+    if (s.aqi && s.at != kNoTimestamp && s.at > now - 2 * kOneHourMs) tally.add(s.district, *s.aqi);
+  const Timestamp hour = now - now % kOneHourMs;
   KpiFigure base;
   base.indicator = "meanAqi";
   base.name = "Mean real-time AQI";
   base.description = "The mean of the air-quality stations' current real-time AQI";
   base.frequency = "hourly";
   base.from = hour;
-  base.to = hour + kHourMs;
+  base.to = hour + kOneHourMs;
   for (auto& f : means(tally, base, "stations")) publish(tenant, std::move(f));
 }
 

@@ -14,9 +14,9 @@
 namespace ct::history {
 namespace {
 
-constexpr Timestamp kMinute = 60'000;
+constexpr Timestamp kCodecMinute = 60'000;
 constexpr Timestamp kYear = 365LL * 86'400'000;
-constexpr Timestamp kJan2024 = 1'704'067'200'000;
+constexpr Timestamp kCodecJan2024 = 1'704'067'200'000;
 
 std::string encode(const std::vector<SeriesPoint>& points, ValueScaling scaling = ValueScaling::Auto) {
   SeriesBlockBuilder builder(scaling);
@@ -44,7 +44,7 @@ std::vector<SeriesPoint> regular(std::size_t count, Timestamp start, Timestamp s
 }
 
 // Seals `block` again after a test has changed it, to get past the checksum to the deeper checks.
-void reseal(std::string& block) {
+void reseal_block(std::string& block) {
   const std::uint32_t crc = crc32c(std::string_view(block).substr(4));
   for (int i = 0; i < 4; ++i) block[i] = static_cast<char>(crc >> (8 * i));
 }
@@ -58,7 +58,7 @@ TEST(SeriesCodec, RoundTripsSpecialDoublesBitExactly) {
                              L::max(),    L::lowest(),   L::epsilon(), 1e300,        -1e-300,
                              0.1,         9007199254740993.0, 4503599627370497.5, 21.3, -0.0};
   std::vector<SeriesPoint> points;
-  Timestamp t = kJan2024;
+  Timestamp t = kCodecJan2024;
   for (double a : specials)
     for (double b : specials) {
       points.push_back({t += 1000, a});
@@ -76,7 +76,7 @@ TEST(SeriesCodec, RoundTripsSpecialDoublesBitExactly) {
 TEST(SeriesCodec, RoundTripsRandomBitPatterns) {
   std::mt19937_64 rng(42);
   std::vector<SeriesPoint> points;
-  Timestamp t = kJan2024;
+  Timestamp t = kCodecJan2024;
   while (points.size() < 20'000) {
     const double v = std::bit_cast<double>(rng());
     if (std::isnan(v)) continue;
@@ -121,7 +121,7 @@ TEST(SeriesCodec, RefusesDecreasingTimesButKeepsDuplicates) {
 TEST(SeriesCodec, RegularTimesCostOneBitAPoint) {
   // 1000 points, 1 minute apart, one constant value: 64 bits for the first value, then 37 bits for
   // the first delta (60000 needs the 32-bit bucket) + 1 for the value, then 2 bits per point.
-  const auto points = regular(1000, kJan2024, kMinute, [](std::size_t) { return 18.5; });
+  const auto points = regular(1000, kCodecJan2024, kCodecMinute, [](std::size_t) { return 18.5; });
   const std::string block = encode(points);
   EXPECT_EQ(block.size(), kBlockHeaderSize + (64 + 38 + 998 * 2 + 7) / 8);
   expect_round_trip(points);
@@ -148,10 +148,10 @@ TEST(SeriesCodec, RoundTripsIrregularTimesAndLargeGaps) {
   for (int i = 0; i < 10'000; ++i) {
     switch (rng() % 6) {
       case 0: t += 1000 + static_cast<Timestamp>(rng() % 40) - 20; break;  // jittery 1 s
-      case 1: t += kMinute; break;
+      case 1: t += kCodecMinute; break;
       case 2: t += static_cast<Timestamp>(rng() % 5); break;  // bursts, duplicates
       case 3: t += static_cast<Timestamp>(rng() % (kYear * 3)); break;  // gaps of years
-      case 4: t += 15 * kMinute + static_cast<Timestamp>(rng() % 3000); break;
+      case 4: t += 15 * kCodecMinute + static_cast<Timestamp>(rng() % 3000); break;
       default: break;  // same time
     }
     points.push_back({t, std::round(static_cast<double>(rng() % 100'000) - 50'000) / 100});
@@ -203,7 +203,7 @@ TEST(SeriesCodec, ScalingShrinksDecimalSeries) {
   double level = 20;
   for (int i = 0; i < 1440; ++i) {
     level += static_cast<double>(static_cast<int>(rng() % 5) - 2) / 10;
-    points.push_back({kJan2024 + i * kMinute, std::round(level * 10) / 10});
+    points.push_back({kCodecJan2024 + i * kCodecMinute, std::round(level * 10) / 10});
   }
   const std::size_t scaled = encode(points).size();
   const std::size_t plain = encode(points, ValueScaling::Off).size();
@@ -267,7 +267,7 @@ TEST(SeriesCodec, RefusesTruncatedBlocks) {
 }
 
 TEST(SeriesCodec, RefusesEveryFlippedBit) {
-  const std::string block = encode(regular(300, kJan2024, kMinute, [](std::size_t i) { return i % 7 * 0.3; }));
+  const std::string block = encode(regular(300, kCodecJan2024, kCodecMinute, [](std::size_t i) { return i % 7 * 0.3; }));
   for (std::size_t bit = 0; bit < block.size() * 8; ++bit) {
     std::string bad = block;
     bad[bit / 8] = static_cast<char>(bad[bit / 8] ^ (1 << (bit % 8)));
@@ -282,7 +282,7 @@ TEST(SeriesCodec, RefusesInconsistentHeadersEvenWithAValidChecksum) {
   auto forged = [&](std::size_t at, std::string_view bytes) {
     std::string bad = good;
     bad.replace(at, bytes.size(), bytes);
-    reseal(bad);
+    reseal_block(bad);
     return SeriesBlockReader::open(bad);
   };
   EXPECT_FALSE(forged(4, "\x02").ok()) << "version";
@@ -300,7 +300,7 @@ TEST(SeriesCodec, RefusesInconsistentHeadersEvenWithAValidChecksum) {
   auto decode_forged = [&](std::size_t at, std::string_view bytes) {
     std::string bad = good;
     bad.replace(at, bytes.size(), bytes);
-    reseal(bad);
+    reseal_block(bad);
     return decode_block(bad);
   };
   EXPECT_FALSE(decode_forged(20, std::string("\xb9\x0b\x00\x00\x00\x00\x00\x00", 8)).ok()) << "last time 3001";
@@ -328,7 +328,7 @@ TEST(SeriesCodec, SurvivesForgedBitStreams) {
       bad[at] = static_cast<char>(rng());
     }
     if (rng() % 8 == 0) bad.resize(kBlockHeaderSize + rng() % (bad.size() - kBlockHeaderSize + 1));
-    reseal(bad);
+    reseal_block(bad);
     auto reader = SeriesBlockReader::open(bad);
     if (!reader) continue;
     ++opened;

@@ -21,7 +21,7 @@ json::value converted(const MeasureValue& value, ValueType type) {
   return r ? std::move(r).value() : json::value();
 }
 
-std::string refusal(const MeasureValue& value, ValueType type) {
+std::string conversion_refusal(const MeasureValue& value, ValueType type) {
   auto r = convert(value, type, "k");
   if (r) {
     ADD_FAILURE() << describe(value) << " converted to " << to_text(*r);
@@ -58,9 +58,9 @@ TEST(Conversion, Number) {
   EXPECT_EQ(converted(text(".5"), ValueType::Number), json::value(0.5));
   for (const char* bad :
        {"", " ", "abc", "23.5abc", "nan", "inf", "-inf", "infinity", "0x10", "1,5", "+-1", "--1", "1e400", "-"})
-    EXPECT_NE(refusal(text(bad), ValueType::Number).find("is not a Number"), std::string::npos) << bad;
-  refusal(true, ValueType::Number);
-  refusal(raw("[1]"), ValueType::Number);
+    EXPECT_NE(conversion_refusal(text(bad), ValueType::Number).find("is not a Number"), std::string::npos) << bad;
+  conversion_refusal(true, ValueType::Number);
+  conversion_refusal(raw("[1]"), ValueType::Number);
 }
 
 TEST(Conversion, IntegerRefusesFractionsInsteadOfRounding) {
@@ -74,14 +74,14 @@ TEST(Conversion, IntegerRefusesFractionsInsteadOfRounding) {
   EXPECT_EQ(converted(text("9223372036854775807"), ValueType::Integer), json::value(INT64_MAX));
   EXPECT_EQ(converted(-9223372036854775808.0, ValueType::Integer), json::value(INT64_MIN));
 
-  EXPECT_NE(refusal(23.5, ValueType::Integer).find("value 23.5 is not an Integer (it has a fraction)"),
+  EXPECT_NE(conversion_refusal(23.5, ValueType::Integer).find("value 23.5 is not an Integer (it has a fraction)"),
             std::string::npos);
-  EXPECT_NE(refusal(text("23.5"), ValueType::Integer).find("(it has a fraction)"), std::string::npos);
-  EXPECT_NE(refusal(9223372036854775808.0, ValueType::Integer).find("out of the int64 range"), std::string::npos);
-  EXPECT_NE(refusal(text("99999999999999999999"), ValueType::Integer).find("out of the int64 range"),
+  EXPECT_NE(conversion_refusal(text("23.5"), ValueType::Integer).find("(it has a fraction)"), std::string::npos);
+  EXPECT_NE(conversion_refusal(9223372036854775808.0, ValueType::Integer).find("out of the int64 range"), std::string::npos);
+  EXPECT_NE(conversion_refusal(text("99999999999999999999"), ValueType::Integer).find("out of the int64 range"),
             std::string::npos);
-  for (const char* bad : {"", "abc", "1_000", "++1", "nan"}) refusal(text(bad), ValueType::Integer);
-  refusal(false, ValueType::Integer);
+  for (const char* bad : {"", "abc", "1_000", "++1", "nan"}) conversion_refusal(text(bad), ValueType::Integer);
+  conversion_refusal(false, ValueType::Integer);
 }
 
 TEST(Conversion, Boolean) {
@@ -93,9 +93,9 @@ TEST(Conversion, Boolean) {
     EXPECT_EQ(converted(text(yes), ValueType::Boolean), json::value(true)) << yes;
   for (const char* no : {"false", "False", "0"})
     EXPECT_EQ(converted(text(no), ValueType::Boolean), json::value(false)) << no;
-  for (const char* bad : {"yes", "", "2", "truee"}) refusal(text(bad), ValueType::Boolean);
-  EXPECT_NE(refusal(std::int64_t{2}, ValueType::Boolean).find("value 2 is not a Boolean"), std::string::npos);
-  refusal(0.5, ValueType::Boolean);
+  for (const char* bad : {"yes", "", "2", "truee"}) conversion_refusal(text(bad), ValueType::Boolean);
+  EXPECT_NE(conversion_refusal(std::int64_t{2}, ValueType::Boolean).find("value 2 is not a Boolean"), std::string::npos);
+  conversion_refusal(0.5, ValueType::Boolean);
 }
 
 TEST(Conversion, TextGivesEveryValueAsText) {
@@ -111,14 +111,14 @@ TEST(Conversion, TextGivesEveryValueAsText) {
 TEST(Conversion, DateTimeIsNormalized) {
   EXPECT_EQ(converted(text("2024-01-01T09:00:00+01:00"), ValueType::DateTime), json::value("2024-01-01T08:00:00.000Z"));
   EXPECT_EQ(converted(text(" 2024-01-01T08:00:00.5Z "), ValueType::DateTime), json::value("2024-01-01T08:00:00.500Z"));
-  EXPECT_NE(refusal(text("yesterday"), ValueType::DateTime).find("is not a DateTime (expected ISO 8601"),
+  EXPECT_NE(conversion_refusal(text("yesterday"), ValueType::DateTime).find("is not a DateTime (expected ISO 8601"),
             std::string::npos);
-  refusal(text("2024-02-30T00:00:00Z"), ValueType::DateTime);
+  conversion_refusal(text("2024-02-30T00:00:00Z"), ValueType::DateTime);
   EXPECT_EQ(converted(text("0000-01-01T00:00:00Z"), ValueType::DateTime), json::value("0000-01-01T00:00:00.000Z"));
   EXPECT_EQ(converted(text("9999-12-31T23:59:59.999Z"), ValueType::DateTime), json::value("9999-12-31T23:59:59.999Z"));
-  refusal(text("9999-12-31T23:30:00-01:00"), ValueType::DateTime);  // year 10000 in UTC
-  refusal(text("0000-01-01T00:00:00+01:00"), ValueType::DateTime);  // year -1
-  refusal(std::int64_t{1704096000000}, ValueType::DateTime);
+  conversion_refusal(text("9999-12-31T23:30:00-01:00"), ValueType::DateTime);  // year 10000 in UTC
+  conversion_refusal(text("0000-01-01T00:00:00+01:00"), ValueType::DateTime);  // year -1
+  conversion_refusal(std::int64_t{1704096000000}, ValueType::DateTime);
 }
 
 TEST(Conversion, GeoPointFromLatitudeCommaLongitude) {
@@ -126,14 +126,14 @@ TEST(Conversion, GeoPointFromLatitudeCommaLongitude) {
   EXPECT_EQ(converted(text("40.4,-3.7"), ValueType::GeoPoint), madrid);
   EXPECT_EQ(converted(text(" 40.4 , -3.7 "), ValueType::GeoPoint), madrid);
   EXPECT_EQ(converted(raw(R"({"type":"Point","coordinates":[-3.7,40.4]})"), ValueType::GeoPoint), madrid);
-  EXPECT_NE(refusal(text("91,0"), ValueType::GeoPoint).find("latitude"), std::string::npos);
-  EXPECT_NE(refusal(text("0,181"), ValueType::GeoPoint).find("longitude"), std::string::npos);
-  EXPECT_NE(refusal(text("40.4"), ValueType::GeoPoint).find("is not a geo:point (expected \"latitude,longitude\")"),
+  EXPECT_NE(conversion_refusal(text("91,0"), ValueType::GeoPoint).find("latitude"), std::string::npos);
+  EXPECT_NE(conversion_refusal(text("0,181"), ValueType::GeoPoint).find("longitude"), std::string::npos);
+  EXPECT_NE(conversion_refusal(text("40.4"), ValueType::GeoPoint).find("is not a geo:point (expected \"latitude,longitude\")"),
             std::string::npos);
-  for (const char* bad : {"a,b", "40.4,", ",3", "40.4,-3.7,5", "40.4;-3.7"}) refusal(text(bad), ValueType::GeoPoint);
-  refusal(raw(R"({"type":"LineString","coordinates":[[0,0],[1,1]]})"), ValueType::GeoPoint);
-  refusal(raw(R"([40.4,-3.7])"), ValueType::GeoPoint);
-  refusal(40.4, ValueType::GeoPoint);
+  for (const char* bad : {"a,b", "40.4,", ",3", "40.4,-3.7,5", "40.4;-3.7"}) conversion_refusal(text(bad), ValueType::GeoPoint);
+  conversion_refusal(raw(R"({"type":"LineString","coordinates":[[0,0],[1,1]]})"), ValueType::GeoPoint);
+  conversion_refusal(raw(R"([40.4,-3.7])"), ValueType::GeoPoint);
+  conversion_refusal(40.4, ValueType::GeoPoint);
 }
 
 TEST(Conversion, GeoJsonTakesValidGeometries) {
@@ -143,11 +143,11 @@ TEST(Conversion, GeoJsonTakesValidGeometries) {
   EXPECT_EQ(converted(text("40.4,-3.7"), ValueType::GeoJson),
             json::parse(R"({"type":"Point","coordinates":[-3.7,40.4]})"));
   const char* circle = R"({"type":"Circle","coordinates":[1,2]})";
-  EXPECT_NE(refusal(raw(circle), ValueType::GeoJson).find("not a GeoJSON geometry type"), std::string::npos);
+  EXPECT_NE(conversion_refusal(raw(circle), ValueType::GeoJson).find("not a GeoJSON geometry type"), std::string::npos);
   const char* open_ring = R"({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]})";
-  EXPECT_NE(refusal(raw(open_ring), ValueType::GeoJson).find("closed"), std::string::npos);
-  EXPECT_NE(refusal(text(R"({"type":"Point",)"), ValueType::GeoJson).find("malformed JSON"), std::string::npos);
-  refusal(true, ValueType::GeoJson);
+  EXPECT_NE(conversion_refusal(raw(open_ring), ValueType::GeoJson).find("closed"), std::string::npos);
+  EXPECT_NE(conversion_refusal(text(R"({"type":"Point",)"), ValueType::GeoJson).find("malformed JSON"), std::string::npos);
+  conversion_refusal(true, ValueType::GeoJson);
 }
 
 TEST(Conversion, OtherTypesKeepTheValueAsIs) {

@@ -14,7 +14,7 @@ double at(std::string_view source, double value) {
   return e ? e->apply(value) : std::nan("");
 }
 
-std::string refusal(std::string_view source) {
+std::string expression_refusal(std::string_view source) {
   auto e = compile_expression(source);
   if (e) {
     ADD_FAILURE() << "compiled: " << source;
@@ -106,7 +106,7 @@ TEST(Expression, ErrorsNameWhatAndWhere) {
       {"@value + \"1\"", "found \"\\\"\" at offset 9"},
   };
   for (const auto& c : cases) {
-    const std::string detail = refusal(c.source);
+    const std::string detail = expression_refusal(c.source);
     EXPECT_NE(detail.find(c.says), std::string::npos) << c.source << " → " << detail;
   }
 }
@@ -116,8 +116,8 @@ TEST(Expression, Limits) {
     return std::string(depth, '(') + "@value" + std::string(depth, ')');
   };
   EXPECT_EQ(at(nested(kMaxExpressionNesting), 3), 3);
-  EXPECT_NE(refusal(nested(kMaxExpressionNesting + 1)).find("nesting deeper than 16"), std::string::npos);
-  EXPECT_NE(refusal(std::string(kMaxExpressionNesting + 1, '-') + "@value").find("nesting deeper than 16"),
+  EXPECT_NE(expression_refusal(nested(kMaxExpressionNesting + 1)).find("nesting deeper than 16"), std::string::npos);
+  EXPECT_NE(expression_refusal(std::string(kMaxExpressionNesting + 1, '-') + "@value").find("nesting deeper than 16"),
             std::string::npos);
 
   // Each level of 1+2*(…) leaves two operands pending: 15 levels need 31 stack slots, 16 need 33.
@@ -127,14 +127,14 @@ TEST(Expression, Limits) {
     return source;
   };
   EXPECT_DOUBLE_EQ(at(pending(15), 0), 32767);  // 1 + 2 * (1 + 2 * (… @value)): 2^15 - 1 at 0
-  EXPECT_NE(refusal(pending(16)).find("too complex"), std::string::npos);
+  EXPECT_NE(expression_refusal(pending(16)).find("too complex"), std::string::npos);
   std::string too_long(kMaxExpressionLength + 1, ' ');
   too_long.replace(0, 6, "@value");
-  EXPECT_NE(refusal(too_long).find("longer than the limit of 256"), std::string::npos);
+  EXPECT_NE(expression_refusal(too_long).find("longer than the limit of 256"), std::string::npos);
 }
 
 TEST(Expression, ProblemQuotesTheSourceSafely) {
-  const std::string detail = refusal("@value + \xff");
+  const std::string detail = expression_refusal("@value + \xff");
   EXPECT_NE(detail.find("expression \"@value + ?\""), std::string::npos) << detail;
 }
 

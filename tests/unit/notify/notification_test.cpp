@@ -11,7 +11,7 @@ namespace {
 using testing::NotifyTest;
 using NotificationTest = NotifyTest;
 
-constexpr const char* kRoom = R"({"id":"urn:ngsi-ld:Room:1","type":"Room",
+constexpr const char* kRoomEntity = R"({"id":"urn:ngsi-ld:Room:1","type":"Room",
   "temperature":{"type":"Property","value":21,"unitCode":"CEL"},"humidity":{"type":"Property","value":40},
   "owner":{"type":"Relationship","object":"urn:ngsi-ld:Person:1"}})";
 
@@ -20,7 +20,7 @@ Subscription make(NotifyTest& t, const std::string& notification) {
 }
 
 TEST_F(NotificationTest, FormatsAndAttributes) {
-  const auto& created = create(kRoom);
+  const auto& created = create(kRoomEntity);
   EXPECT_EQ(notified_entity(make(*this, R"({"format":"keyValues","endpoint":{"uri":"http://h/n"}})"), created),
             json::parse(R"({"id":"urn:ngsi-ld:Room:1","type":"Room","temperature":21,"humidity":40,"owner":"urn:ngsi-ld:Person:1"})"));
   EXPECT_EQ(notified_entity(make(*this, R"({"attributes":["humidity"],"endpoint":{"uri":"http://h/n"}})"), created),
@@ -33,7 +33,7 @@ TEST_F(NotificationTest, FormatsAndAttributes) {
 }
 
 TEST_F(NotificationTest, ShowChangesAddsThePreviousValues) {
-  create(kRoom);
+  create(kRoomEntity);
   const auto& changed = merge("urn:ngsi-ld:Room:1", R"({"temperature":{"type":"Property","value":23,"unitCode":"CEL"},
     "owner":{"type":"Relationship","object":"urn:ngsi-ld:Person:2"}})");
   EXPECT_EQ(notified_entity(make(*this, R"({"showChanges":true,"attributes":["temperature","owner"],"endpoint":{"uri":"http://h/n"}})"), changed),
@@ -53,7 +53,7 @@ TEST_F(NotificationTest, ShowChangesAddsThePreviousValues) {
 }
 
 TEST_F(NotificationTest, DeletedAttributesAndEntities) {
-  create(kRoom);
+  create(kRoomEntity);
   const auto& deleted_attribute = merge("urn:ngsi-ld:Room:1", R"({"humidity":"urn:ngsi-ld:null"})");
   EXPECT_EQ(notified_entity(make(*this, R"({"showChanges":true,"attributes":["humidity"],"endpoint":{"uri":"http://h/n"}})"), deleted_attribute),
             json::parse(R"({"id":"urn:ngsi-ld:Room:1","type":"Room",

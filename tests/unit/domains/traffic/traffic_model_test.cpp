@@ -8,7 +8,7 @@
 namespace ct::domains::traffic {
 namespace {
 
-constexpr Timestamp kStart = 1'330'588'800'000;
+constexpr Timestamp kModelStart = 1'330'588'800'000;
 constexpr Timestamp kStep = 5 * 60'000;
 
 TEST(TrafficModel, UsesTheConfiguredThenTheLearnedFreeFlowSpeed) {
@@ -16,28 +16,28 @@ TEST(TrafficModel, UsesTheConfiguredThenTheLearnedFreeFlowSpeed) {
   settings.default_free_flow_kmh = 90;
   settings.min_free_flow_samples = 3;
   TrafficModel model(settings);
-  auto u = model.observe("a", kStart, 45);
+  auto u = model.observe("a", kModelStart, 45);
   EXPECT_DOUBLE_EQ(u.free_flow_kmh, 90);  // not enough samples yet: the tenant's default
   EXPECT_DOUBLE_EQ(u.index, 5);
   EXPECT_EQ(model.settings().bands.levels()[u.level].key, "lightCongestion");
   EXPECT_TRUE(u.level_changed);
-  model.observe("a", kStart + kStep, 100);
-  u = model.observe("a", kStart + 2 * kStep, 100);
+  model.observe("a", kModelStart + kStep, 100);
+  u = model.observe("a", kModelStart + 2 * kStep, 100);
   EXPECT_DOUBLE_EQ(u.free_flow_kmh, 100.5);  // learned: the 85th percentile's 1 km/h bin
   EXPECT_EQ(u.level, 0u);
   model.configure_free_flow("a", 120);
-  u = model.observe("a", kStart + 3 * kStep, 60);
+  u = model.observe("a", kModelStart + 3 * kStep, 60);
   EXPECT_DOUBLE_EQ(u.free_flow_kmh, 120);
   EXPECT_DOUBLE_EQ(u.index, 5);
   EXPECT_TRUE(u.level_changed);
-  u = model.observe("a", kStart + 4 * kStep, 61);
+  u = model.observe("a", kModelStart + 4 * kStep, 61);
   EXPECT_FALSE(u.level_changed);
 }
 
 TEST(TrafficModel, WithoutADefaultTheFastestSpeedSoFarIsTheFreeFlowSpeed) {
   TrafficModel model;
-  EXPECT_DOUBLE_EQ(model.observe("a", kStart, 80).index, 0);
-  EXPECT_DOUBLE_EQ(model.observe("a", kStart + kStep, 40).index, 5);
+  EXPECT_DOUBLE_EQ(model.observe("a", kModelStart, 80).index, 0);
+  EXPECT_DOUBLE_EQ(model.observe("a", kModelStart + kStep, 40).index, 5);
 }
 
 // The running means equal a mean recomputed from every sensor's latest index, after any sequence of
@@ -56,7 +56,7 @@ TEST(TrafficModel, DistrictAndCityMeansMatchARecomputation) {
       model.assign_group(id, g);
       group[id] = g;
     } else {
-      index[id] = model.observe(id, kStart + step * kStep, speed(random)).index;
+      index[id] = model.observe(id, kModelStart + step * kStep, speed(random)).index;
     }
     std::map<std::string, std::pair<double, int>> expected;
     double city = 0;
