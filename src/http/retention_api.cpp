@@ -55,8 +55,8 @@ void put_policy(Services& s, Call& call, Reply reply) {
     *into = ms;
   }
   if (!body.object.contains("keepRaw")) return reply(problem_response(bad_request("a policy needs keepRaw")));
-  if (auto st = s.history->set_retention(tenant, type, policy); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  CT_TRY_OR_REPLY(sequence, s.history->set_retention(tenant, type, policy));
+  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
 }
 
 void delete_policy(Services& s, Call& call, Reply reply) {
@@ -66,8 +66,8 @@ void delete_policy(Services& s, Call& call, Reply reply) {
   bool found = false;
   for (const auto& [existing, policy] : s.history->retention(tenant)) found = found || existing == type;
   if (!found) return reply(problem_response(not_found("no retention policy for " + call.path_params[0])));
-  if (auto st = s.history->set_retention(tenant, type, std::nullopt); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  CT_TRY_OR_REPLY(sequence, s.history->set_retention(tenant, type, std::nullopt));
+  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
 }
 
 }  // namespace

@@ -601,19 +601,25 @@ void append_temporal(Services& s, Call& call, Reply reply) {
   provision(s, tenant, id, {}, std::move(instances), true, std::move(reply));
 }
 
+// The deletions of history run on the history's rewrite thread (they may scan and rewrite a long
+// history and wait for the disk): the worker returns at once, and the answer goes once durable.
+history::HistoryStore::Done reply_when_deleted(Reply reply) {
+  return [reply = std::move(reply)](const Status& status) {
+    reply(status ? make_response(204) : problem_response(status.problem()));
+  };
+}
+
 void delete_temporal_entity(Services& s, Call& call, Reply reply) {
   const std::string& id = call.path_params[0];
   if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(series, s.history->series_of(tenant, id));
   storage::Sequence sequence = 0;
-  // The deletion record history makes of this change goes with the whole history below.
+  // The deletion record history makes of this change goes with the whole history, once durable.
   auto removed = s.twin.remove(tenant, id);
   if (!removed && series.empty()) return reply(problem_response(removed.problem()));
   if (removed) sequence = removed->sequence;
-  if (auto st = s.store.wait_durable(sequence); !st) return reply(problem_response(st.problem()));
-  if (auto st = s.history->delete_entity(tenant, id); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  s.history->delete_entity(tenant, id, sequence, reply_when_deleted(std::move(reply)));
 }
 
 Result<std::string> attribute_param(const Call& call, const jsonld::Context& ctx) {
@@ -637,8 +643,7 @@ void delete_temporal_attribute(Services& s, Call& call, Reply reply) {
     return x.attribute == attribute && (!dataset || x.dataset_id == *dataset);
   });
   if (!found) return reply(problem_response(not_found("attribute " + call.path_params[1] + " has no history")));
-  if (auto st = s.history->delete_attribute(tenant, id, attribute, dataset); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  s.history->delete_attribute(tenant, id, attribute, dataset, reply_when_deleted(std::move(reply)));
 }
 
 void delete_temporal_instance(Services& s, Call& call, Reply reply) {
@@ -647,9 +652,7 @@ void delete_temporal_instance(Services& s, Call& call, Reply reply) {
   CT_TRY_OR_REPLY(tenant, tenant_of(call));
   CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
   CT_TRY_OR_REPLY(attribute, attribute_param(call, *ctx.context));
-  if (auto st = s.history->delete_instance(tenant, id, attribute, call.path_params[2]); !st)
-    return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  s.history->delete_instance(tenant, id, attribute, call.path_params[2], reply_when_deleted(std::move(reply)));
 }
 
 }  // namespace
