@@ -69,7 +69,9 @@ Status for_each_series(storage::Store& store, const std::string& prefix,
 Status SeriesReader::pending_raws(const std::string& tenant, const std::string& entity_id,
                                   const std::function<void(PendingRaw&&)>& visit) const {
   const std::string prefix = entity_event_prefix(tenant, entity_id);
-  return store_.scan(storage::Collection::History, prefix, [&](std::string_view key, std::string_view value) {
+  // A range with an upper bound, not a prefix scan: the scan stops at the bound rather than at the
+  // next live key, which may lie beyond the tombstones of a long history just deleted.
+  return store_.scan_range(storage::Collection::History, prefix, prefix_end(prefix), [&](std::string_view key, std::string_view value) {
     if (key.size() != prefix.size() + kEventSuffixSize) return true;
     const Timestamp changed_at = get_time(key.substr(prefix.size()));
     std::uint32_t counter = get_be32(key.substr(prefix.size() + 8));

@@ -78,7 +78,7 @@ def main():
             baseline.append(took)
         baseline.sort()
         p99 = baseline[int(len(baseline) * 0.99) - 1]
-        bound = max(0.05, 10 * p99)
+        bound = max(0.25, 20 * p99)  # generous: the machine may be busy; a blocked read waits ~ the whole deletion
         print("    baseline: median %.2f ms, p99 %.2f ms, max %.2f ms; bound %.1f ms"
               % (statistics.median(baseline) * 1e3, p99 * 1e3, baseline[-1] * 1e3, bound * 1e3), flush=True)
 
@@ -100,6 +100,7 @@ def main():
         thread.start()
         sent.wait(30)
         during = []
+        slow = []
         i = 0
         while "end" not in outcome:
             status, start, took = timed_get(reader, reads[i % 2])
@@ -108,12 +109,14 @@ def main():
                 t.fail("a read during the deletion", 200, status)
             if "end" not in outcome or start + took <= outcome["end"]:
                 during.append(took)
+                slow.append((took, reads[(i - 1) % 2], start - outcome["start"]))
         thread.join()
         deletion = outcome["end"] - outcome["start"]
         t.expect(outcome.get("status") == 204, "the deletion answers 204", 204, outcome.get("status"))
         print("    deletion took %.1f ms; %d reads during it: median %.2f ms, max %.2f ms"
               % (deletion * 1e3, len(during), statistics.median(during) * 1e3 if during else 0,
                  max(during) * 1e3 if during else 0), flush=True)
+        print("    slowest reads: %s" % ["%.1f ms %s at +%.0f ms" % (a * 1e3, b, c * 1e3) for a, b, c in sorted(slow)[-3:]])
         t.expect(deletion > bound, "the deletion takes longer than the bound (else this test shows nothing)",
                  "> %.1f ms" % (bound * 1e3), "%.1f ms" % (deletion * 1e3))
         t.expect(len(during) >= 3, "reads ran during the deletion", ">= 3", len(during))
