@@ -17,8 +17,8 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
-from testkit import Broker, Subscriber  # noqa: E402
+from ngsi_session import Checker, Server, test_arguments  # noqa: E402
+from testkit import Broker, Subscriber, subscriber_when_up  # noqa: E402
 from subscription_test import CORE, entity, get_subscription, link, patch, prop, subscribe  # noqa: E402
 
 
