@@ -121,7 +121,7 @@ Result<DecodedBatch> decode_batch(const Call& call, jsonld::ContextStore& contex
 }
 
 json::object error_entry(const twin::BatchItem& item) {
-  return json::object{{"entityId", item.id}, {"error", json::parse(item.error->to_json())}};
+  return json::object{{"entityId", item.id}, {"error", json::parse(problem_body(*item.error))}};
 }
 
 // 201/204 with the created ids when all succeeded, else 207 {"success": [...], "errors": [...]}.
