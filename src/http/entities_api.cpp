@@ -163,7 +163,7 @@ Outcome delete_attribute(Services& s, Call& call) {
 
 void add_entity_routes(Router& router, Services& s) {
   auto bind = [&s](Outcome (*fn)(Services&, Call&)) {
-    return [&s, fn](Call& call) { return fn(s, call); };
+    return [&s, fn](Call& call) -> Outcome { return fn(s, call); };
   };
   const std::string entities(kEntities);
   router.add(verb::post, entities, bind(create_entity));

@@ -239,13 +239,17 @@ jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, co
 }
 
 Outcome answer_when_durable(Call& call, storage::Store& store, storage::Sequence sequence, Response response) {
-  store.when_durable(sequence, [later = call.later(), response = std::move(response)](const Status& status) mutable {
+  answer_when_durable(call.later(), store, sequence, std::move(response));
+  return Deferred{};
+}
+
+void answer_when_durable(Later later, storage::Store& store, storage::Sequence sequence, Response response) {
+  store.when_durable(sequence, [later = std::move(later), response = std::move(response)](const Status& status) mutable {
     if (status.ok())
       later.answer(std::move(response));
     else
       later.fail(status.problem());
   });
-  return Deferred{};
 }
 
 void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {

@@ -65,6 +65,8 @@ jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, co
 // Answers `response` once `sequence` is durable (or the store's problem if it failed): returns
 // Deferred, having taken call.later().
 Outcome answer_when_durable(Call& call, storage::Store& store, storage::Sequence sequence, Response response);
+// The same through a Later already taken (an answer that waits for something else first).
+void answer_when_durable(Later later, storage::Store& store, storage::Sequence sequence, Response response);
 
 // Transitional (issue #14), for the handlers that still answer through a Reply (router.hpp,
 // ReplyingHandler); to be removed with them. New code returns an Outcome and uses CT_TRY.
