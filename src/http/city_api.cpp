@@ -30,7 +30,7 @@ Outcome put_city(City& s, Call& call, bool merge) {
   if (!body.is_object()) return bad_request("the city settings must be a JSON object");
   CT_TRY(written, s.settings.put(tenant, body.as_object(), merge));
   return answer_when_durable(call, s.services.store, written.sequence,
-                     make_response(200, to_text(domains::to_json(*written.settings))));
+                             make_response(200, to_text(domains::to_json(*written.settings))));
 }
 
 domains::air::AirQuality* air_of(City& s) {
@@ -90,10 +90,8 @@ void add_city_routes(Router& router, Services& services, domains::CitySettingsSt
   auto city = std::make_shared<City>(City{services, settings, applications});
   auto bind = [city](auto fn) { return [city, fn](Call& call) -> Outcome { return fn(*city, call); }; };
   router.add(verb::get, "/admin/v1/city", bind(get_city));
-  router.add(verb::put, "/admin/v1/city",
-             bind([](City& s, Call& call) { return put_city(s, call, false); }));
-  router.add(verb::patch, "/admin/v1/city",
-             bind([](City& s, Call& call) { return put_city(s, call, true); }));
+  router.add(verb::put, "/admin/v1/city", bind([](City& s, Call& call) { return put_city(s, call, false); }));
+  router.add(verb::patch, "/admin/v1/city", bind([](City& s, Call& call) { return put_city(s, call, true); }));
   router.add(verb::get, "/city/v1/air/daily", bind(air_daily));
   router.add(verb::get, "/city/v1/air/calendar", bind(air_calendar));
 }

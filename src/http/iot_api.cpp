@@ -198,7 +198,7 @@ Outcome update_device(Services& s, Call& call) {
   body["device_id"] = existing->device.device_id;
   CT_TRY(device, ingest::parse_device(body, tenant, existing->device.service_path));
   CT_TRY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
-                                                               existing->autoprovisioned));
+                                                      existing->autoprovisioned));
   CT_TRY(written, ingestor->materialize(*registered.device, existing.get()));
   return answer_when_durable(call, s.store, std::max(registered.sequence, written), make_response(204));
 }
@@ -231,7 +231,7 @@ std::string_view commands_content_type(const ingest::ProvisionedDevice& d) {
 
 Outcome command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, ingest::PayloadFormat format) {
   CT_TRY(outcome, ingestor.command_result(ingest::Transport::Http, call.param("k"), call.param("i"), format,
-                                                   call.request.body()));
+                                          call.request.body()));
   return answer_when_durable(call, s.store, outcome.sequence, make_response(200));
 }
 

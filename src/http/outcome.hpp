@@ -64,7 +64,7 @@ class Later {
   void fail(Problem problem) const { exchange_->answer(Outcome(std::move(problem))); }
 
  private:
-  friend class Call;
+  friend struct Call;
   explicit Later(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {}
   std::shared_ptr<detail::Exchange> exchange_;
 };

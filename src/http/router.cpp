@@ -114,7 +114,7 @@ void Router::add(beast_http::verb method, std::string pattern, ReplyingHandler h
 void Router::handle(Request&& request, Reply reply) const {
   Call call;
   call.reply_ = std::move(reply);
-  Outcome outcome = route(std::move(request), call);
+  Outcome outcome = dispatch(std::move(request), call);
   if (call.exchange_) {  // the handler took a Later: whichever answers first is sent
     call.exchange_->answer(std::move(outcome));
     return;
@@ -122,7 +122,7 @@ void Router::handle(Request&& request, Reply reply) const {
   call.reply_(std::move(outcome).take_response());
 }
 
-Outcome Router::route(Request&& request, Call& call) const {
+Outcome Router::dispatch(Request&& request, Call& call) const {
   // Most targets need no encoding: they are parsed where they are, without a copy.
   const std::string_view raw(request.target().data(), request.target().size());
   std::string encoded;

@@ -51,7 +51,7 @@ class Router {
   void handle(Request&& request, Reply reply) const;
 
  private:
-  Outcome route(Request&& request, Call& call) const;
+  Outcome dispatch(Request&& request, Call& call) const;
 
   struct Route {
     beast_http::verb method;

@@ -71,9 +71,9 @@ Outcome get_subscription(Services& s, Call& call) {
   CT_TRY(ctx, link_context(call, s.contexts));
   CT_TRY(view, s.subscriptions->get(tenant, call.path_params[0]));
   return json_response(200,
-                      notify::render_subscription(*view.subscription, view.report, *ctx.context, now_ms(),
-                                                  has_option(call, "sysAttrs")),
-                      type, ctx);
+                       notify::render_subscription(*view.subscription, view.report, *ctx.context, now_ms(),
+                                                   has_option(call, "sysAttrs")),
+                       type, ctx);
 }
 
 Outcome update_subscription(Services& s, Call& call) {
