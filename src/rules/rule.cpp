@@ -112,7 +112,7 @@ Result<Action> parse_action(const json::value& item, std::size_t index, const js
       if (!uri) return uri.problem();
       auto address = notify::parse_endpoint_uri(*uri);
       if (!address) return member_error(at + ".uri", address.problem().detail);
-      if (address->transport == notify::Transport::WebSocketOnly)
+      if (address->websocket_only())
         return member_error(at + ".uri", "must be an http, https or mqtt URI");
       action.uri = *uri;
       action.endpoint = std::move(address).value();
