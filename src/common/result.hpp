@@ -47,3 +47,10 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace ct
+
+// In a function whose return type takes a Problem (Result<U>, Status, http::Outcome): evaluates a
+// Result, returns its problem if it failed, else binds `var` to its value.
+#define CT_TRY(var, expr)                                \
+  auto var##_result = (expr);                            \
+  if (!var##_result) return std::move(var##_result).problem(); \
+  auto& var = *var##_result

@@ -1,95 +1,46 @@
 #pragma once
-// The history of every attribute instance, kept in the store's History collection.
+// The history of every attribute instance, kept in the store's History collection: the one object
+// the program wires, made of the parts below.
+//   keys.hpp          the key layout and instance ids
+//   records.hpp       raw records and day blocks (the stored values)
+//   event_record.hpp  one record per change, written with the change
+//   reader.hpp        reading (merging unsplit events with what is stored)
+//   compactor.hpp     splitting events into raws, and raws into day blocks
+//   retention.hpp     per-type policies: roll-ups and deletion of old history
+//   rewrite_locks.hpp what readers and rewriters promise each other
 //
-// Recording: HistoryStore is a twin ChangeContributor. In contribute() (under the tenant's write lock,
-// before the change is queued) it appends ONE event record per change (every instance the change
-// wrote or removed), so history becomes durable in the same store group as the change. One store
-// key per change rather than per attribute value is what keeps ingest with history cheap.
-// An event record is split into the raw records below ("materialized") in one store group that
-// writes the raws and deletes the event: by every deleter for the entity it touches, by retention,
-// and by the compactor for changes older than its grace. Readers do not split: they merge the
-// entity's unsplit events in memory with what is stored (so a read never waits for a store write).
-// Raw keys take the event's change time and counter, so an instance id does not depend on when or
-// whether that happens.
+// Recording: HistoryStore is a twin ChangeContributor. In contribute() (under the tenant's write
+// lock, before the change is queued) it appends ONE event record per change (every instance the
+// change wrote or removed), so history becomes durable in the same store group as the change.
 //
-// Keys (one series = tenant, entity, attribute, datasetId; every time is big-endian with the sign
-// bit flipped, so keys sort by time):
-//   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'B'                   a compacted day block
-//   'S' tenant \0 entity \0 attribute \0 datasetId \0 time 'R' changedAt counter a raw record
-//   'E' tenant \0 entity \0 changedAt counter                                     an event record
-// A series' records in [from, to) are one range scan from the start of from's day to `to`. The
-// series of an entity are found by hopping from one series to the next (one short scan each).
-// The record time is the instance's observedAt, or, without one, the time of the change.
-//
-// Compaction (background): the raws of a day that ended more than `grace` ago are turned into one
-// block of that day (the series codec) when they are all numeric Properties with the same unitCode
-// and no sub-attributes, and no deletion; otherwise they stay raw (non-numeric history is stored
-// plainly). The block (merged with the day's earlier block) is written and the raws deleted in ONE
-// store group, so a crash never loses or duplicates a point. A compacted point keeps its time,
-// value and unitCode; its change time becomes its record time.
+// Threads. Recording and reading: any thread, never waiting for the disk (a read waits at most for
+// one store group that removes events, rewrite_locks.hpp). Everything that rewrites stored records
+// runs on the history's own threads: compaction and retention on the background thread (start()),
+// deletions asked for by clients on the rewrite thread, so that no caller (an HTTP worker) waits for
+// a scan of a long history, for the disk, or for the rewrite lock.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "common/result.hpp"
 #include "common/time.hpp"
+#include "history/compactor.hpp"
+#include "history/keys.hpp"
+#include "history/reader.hpp"
+#include "history/retention.hpp"
+#include "history/rewrite_locks.hpp"
 #include "model/entity.hpp"
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
 
 namespace ct::history {
-
-inline constexpr std::int64_t kBucketMs = 86'400'000;  // one block per series and UTC day
-
-struct SeriesId {
-  std::string entity_id;
-  std::string attribute;   // expanded
-  std::string dataset_id;  // expanded; empty for the default instance
-};
-
-// One instance of a series as read back.
-struct HistoryInstance {
-  Timestamp time = 0;        // observedAt, else the change time
-  Timestamp changed_at = 0;  // when it was written (compacted points: their time)
-  bool deleted = false;      // the instance was deleted at changed_at
-  std::optional<double> number;  // a numeric Property value
-  model::Attribute attribute;    // decoded (name, kind, value, observedAt, unitCode, sub-attributes)
-  // urn:ngsi-ld:history:<hex of the record key>, or for a compacted point <hex time>-<its ordinal
-  // among the points of that time>: a raw instance's id changes once when it is compacted.
-  std::string instance_id;
-};
-
-// How long a tenant keeps the history of the entities of one type (or of every type: "*").
-// Numeric history older than keep_raw is rolled up to one value per roll_up period (the mean of
-// the period, at its start), or deleted when roll_up is 0; non-numeric history older than keep_raw
-// stays (it cannot be averaged) unless roll_up is 0. Everything older than keep_roll_ups (when not
-// 0) is deleted. Aggregations over rolled-up days see the roll-ups, not the original points.
-struct RetentionPolicy {
-  std::int64_t keep_raw_ms = 0;
-  std::int64_t roll_up_ms = 0;        // 0 < roll_up_ms <= a day, dividing it; 0: no roll-ups
-  std::int64_t keep_roll_ups_ms = 0;  // 0: forever
-  friend bool operator==(const RetentionPolicy&, const RetentionPolicy&) = default;
-};
-inline constexpr std::string_view kAnyType = "*";
-
-struct RetentionStats {
-  std::size_t days_rolled_up = 0;
-  std::size_t records_deleted = 0;
-};
-
-struct CompactionStats {
-  std::size_t blocks_written = 0;
-  std::size_t raws_compacted = 0;
-};
 
 class HistoryStore final : public twin::ChangeContributor {
  public:
@@ -109,109 +60,91 @@ class HistoryStore final : public twin::ChangeContributor {
   // once. Without an observedAt, as record_instance() at `now`.
   void record_backfill(const std::string& tenant, const std::string& entity_id, const model::Attribute& instance,
                        Timestamp now, std::vector<storage::Write>& writes);
+  std::size_t records_written() const { return records_written_.load(); }
 
-  // --- reading ---------------------------------------------------------------------------------
-  // The series of an entity (attribute, datasetId), in key order.
-  Result<std::vector<SeriesId>> series_of(const std::string& tenant, const std::string& entity_id) const;
-  // The instances of one series whose record time is in [from, to), in time order; only the first
-  // `limit` of them (the scan then stops at the end of the day that holds the limit-th).
+  // --- reading (reader.hpp) ----------------------------------------------------------------------
+  Result<std::vector<SeriesId>> series_of(const std::string& tenant, const std::string& entity_id) const {
+    return reader_.series_of(tenant, entity_id);
+  }
   Status read(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
               const std::function<void(const HistoryInstance&)>& visit,
-              std::size_t limit = std::numeric_limits<std::size_t>::max()) const;
-  // The raw blocks and raw numeric points of one series in [from, to), for aggregation: blocks
-  // as encoded series blocks (whole days), points as they are. Non-numeric live instances are
-  // reported with `number` empty through `other`.
+              std::size_t limit = std::numeric_limits<std::size_t>::max()) const {
+    return reader_.read(tenant, series, from, to, visit, limit);
+  }
   Status read_numeric(const std::string& tenant, const SeriesId& series, Timestamp from, Timestamp to,
                       const std::function<void(std::string_view block)>& block,
-                      const std::function<void(const HistoryInstance&)>& other) const;
-  // The contract with rules (contract-history-rules.md): every numeric value of `attribute` (any
-  // datasetId) of `entity_id` whose record time is in [from, to), oldest first.
+                      const std::function<void(const HistoryInstance&)>& other) const {
+    return reader_.read_numeric(tenant, series, from, to, block, other);
+  }
   Status numeric_points(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
-                        Timestamp from, Timestamp to, const std::function<void(Timestamp, double)>& visit) const;
+                        Timestamp from, Timestamp to, const std::function<void(Timestamp, double)>& visit) const {
+    return reader_.numeric_points(tenant, entity_id, attribute, from, to, visit);
+  }
 
   // --- deleting (temporal API) -----------------------------------------------------------------
-  // Every record of the entity (or of one attribute: every datasetId, or one). Durable on return.
-  Status delete_entity(const std::string& tenant, const std::string& entity_id);
-  Status delete_attribute(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
-                          const std::optional<std::string>& dataset_id);
+  // Each deletion is queued to the rewrite thread and the call returns at once; the deletions run
+  // there one after the other, in the order asked. `done` runs on that thread once the deletion is
+  // durable, or with its failure: keep it short (reply, or hand over). After stop(), done() is
+  // called at once with ServiceUnavailable. Any thread.
+  using Done = std::function<void(const Status&)>;
+  // Every record of the entity, once the write `after` (the entity's own removal, whose history
+  // record goes too; 0: none) is durable.
+  void delete_entity(const std::string& tenant, const std::string& entity_id, storage::Sequence after, Done done);
+  // Every record of one attribute: of every datasetId, or of one.
+  void delete_attribute(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
+                        const std::optional<std::string>& dataset_id, Done done);
   // One instance by its instance id; ResourceNotFound if it is not one of this attribute's.
-  Status delete_instance(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
-                         const std::string& instance_id);
+  void delete_instance(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
+                       const std::string& instance_id, Done done);
 
-  // --- retention -------------------------------------------------------------------------------
-  // Reads the policies kept in the store. Call once before start().
-  Status load_retention();
-  // Sets (or, with nullopt, removes) the policy of `type` (expanded, or kAnyType) in `tenant`,
-  // durably. BadRequestData for an inconsistent policy.
-  Status set_retention(const std::string& tenant, const std::string& type, const std::optional<RetentionPolicy>& policy);
-  // The policies of `tenant`, by type.
-  std::vector<std::pair<std::string, RetentionPolicy>> retention(const std::string& tenant) const;
-  // The types of an entity (for per-type policies): the program asks the twin. Without one, only
-  // the kAnyType policies apply.
-  using TypeResolver = std::function<std::vector<std::string>(const std::string& tenant, const std::string& entity_id)>;
-  void set_type_resolver(TypeResolver resolver) { types_of_ = std::move(resolver); }
-  // Applies every policy as of `now`. Durable on return.
-  Result<RetentionStats> apply_retention(Timestamp now);
+  // --- retention (retention.hpp) -----------------------------------------------------------------
+  Status load_retention() { return retention_.load(); }  // once, before start()
+  Result<storage::Sequence> set_retention(const std::string& tenant, const std::string& type,
+                                          const std::optional<RetentionPolicy>& policy) {
+    return retention_.set(tenant, type, policy);
+  }
+  std::vector<std::pair<std::string, RetentionPolicy>> retention(const std::string& tenant) const {
+    return retention_.policies(tenant);
+  }
+  void set_type_resolver(Retention::TypeResolver resolver) { retention_.set_type_resolver(std::move(resolver)); }
+  // Applies every policy as of `now`, on the caller's thread (tests, tools). Durable on return.
+  Result<RetentionStats> apply_retention(Timestamp now) { return retention_.apply(now); }
 
-  // --- compaction ------------------------------------------------------------------------------
-  // Compacts every day that ended before `now - grace`. Durable on return. The first call looks at
-  // every series; later ones only at the entities recorded since (from the earliest day recorded).
-  Result<CompactionStats> compact(Timestamp now, std::int64_t grace_ms);
+  // --- compaction (compactor.hpp) --------------------------------------------------------------
+  // On the caller's thread (tests, the importer). Durable on return.
+  Result<CompactionStats> compact(Timestamp now, std::int64_t grace_ms) { return compactor_.compact(now, grace_ms); }
   // Runs compact() every `interval_ms` and apply_retention() every `retention_interval_ms` in a
   // background thread until stop().
   void start(std::int64_t interval_ms, std::int64_t grace_ms, std::int64_t retention_interval_ms = 3'600'000);
+  // Stops the background thread, then runs the deletions queued and stops the rewrite thread.
   void stop();
 
-  std::size_t records_written() const { return records_written_.load(); }
-
  private:
-  // Splits the event records under `event_prefix` ('E' + ...) changed before `changed_before` into
-  // raw records (each event's raws and its deletion in one store group). Durable on return.
-  Status materialize(const std::string& event_prefix, Timestamp changed_before = std::numeric_limits<Timestamp>::max()) const;
-  // Lowers the compactor's mark of an entity ('S' tenant \0 entity \0) to `earliest`.
-  void mark_dirty(std::string_view entity_series_prefix, Timestamp earliest) const;
-  Status materialize_entity(const std::string& tenant, const std::string& entity_id) const;
-  // The entries of an entity's unsplit event records, as the raws they will become (same keys, so
-  // same instance ids). Readers merge them with what is stored instead of splitting first.
-  struct PendingRaw {
-    std::string attribute;
-    std::string dataset;
-    Timestamp time = 0;
-    std::string suffix;  // the raw key after its series prefix: time 'R' changedAt counter
-    std::string raw;     // the raw record's value
-  };
-  Status pending_raws(const std::string& tenant, const std::string& entity_id,
-                      const std::function<void(PendingRaw&&)>& visit) const;
-  Status compact_series(const std::string& series_prefix, Timestamp from, Timestamp cutoff, CompactionStats& stats);
-  Status delete_prefix(const std::string& prefix);
-  // Every series whose key starts with `prefix` ('S' + ...), by its series prefix, in key order.
-  Status for_each_series(const std::string& prefix, const std::function<void(const std::string& series_prefix)>& visit) const;
-  Status retain_series(const std::string& series_prefix, const RetentionPolicy& policy, Timestamp now,
-                       RetentionStats& stats);
+  // Runs `job` on the rewrite thread, then `done` with its outcome.
+  void post(std::function<Status()> job, Done done);
+  void run_rewrites();
+  Status delete_keys(const std::vector<std::string>& prefixes);
+  Status delete_instance_now(const std::string& tenant, const std::string& entity_id, const std::string& attribute,
+                             const std::string& instance_id);
 
   storage::Store& store_;
   std::atomic<std::uint32_t> counter_;
   std::atomic<std::size_t> records_written_{0};
-  // Serialises what rewrites existing records (splitting, compaction, deletions) so that neither
-  // resurrects what the other removed; each holds it until its writes are durable. Readers hold it
-  // shared, so that an event is never seen both unsplit and split (or neither).
-  mutable std::shared_mutex rewrite_mutex_;
-  // Per entity ('S' tenant \0 entity \0) with raw records written since start (recorded directly
-  // or split from events), the earliest record time not yet looked at by the compactor (a lower bound).
-  mutable std::mutex dirty_mutex_;
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
-  };
-  mutable std::unordered_map<std::string, Timestamp, TextHash, std::equal_to<>> dirty_;
-  bool full_pass_done_ = false;
-  mutable std::mutex retention_mutex_;
-  std::map<std::pair<std::string, std::string>, RetentionPolicy> policies_;  // (tenant, type)
-  TypeResolver types_of_;
+  RewriteLocks locks_;
+  SeriesReader reader_;
+  Compactor compactor_;
+  Retention retention_;
+
+  std::mutex rewrites_mutex_;
+  std::condition_variable rewrites_wake_;
+  std::deque<std::pair<std::function<Status()>, Done>> rewrites_;
+  bool rewrites_stopping_ = false;
+  std::thread rewriter_;
+
   std::mutex thread_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread compactor_;
+  std::thread compactor_thread_;
 };
 
 }  // namespace ct::history

@@ -121,17 +121,17 @@ Result<DecodedBatch> decode_batch(const Call& call, jsonld::ContextStore& contex
 }
 
 json::object error_entry(const twin::BatchItem& item) {
-  return json::object{{"entityId", item.id}, {"error", json::parse(item.error->to_json())}};
+  return json::object{{"entityId", item.id}, {"error", json::parse(problem_body(*item.error))}};
 }
 
 // 201/204 with the created ids when all succeeded, else 207 {"success": [...], "errors": [...]}.
-Response batch_response(const twin::BatchOutcome& outcome, const std::vector<twin::BatchItem>& rejected,
+Result<Response> batch_response(const twin::BatchOutcome& outcome, const std::vector<twin::BatchItem>& rejected,
                         unsigned all_ok_status, bool list_created) {
   // Refused whole because the volume is full: one 507 with Retry-After, not a 207 of refusals.
   const bool all_refused = !outcome.items.empty() && std::all_of(outcome.items.begin(), outcome.items.end(), [](const auto& item) {
     return item.error && item.error->kind == ProblemKind::InsufficientStorage;
   });
-  if (all_refused) return problem_response(*outcome.items.front().error);
+  if (all_refused) return *outcome.items.front().error;
   json::array success, errors, created;
   for (const auto& item : outcome.items) {
     if (item.error)
@@ -153,40 +153,40 @@ Response batch_response(const twin::BatchOutcome& outcome, const std::vector<twi
 }
 
 template <class Run>
-void run_batch(Services& s, Call& call, Reply reply, bool need_type, unsigned all_ok_status, bool list_created, Run run) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(batch, decode_batch(call, s.contexts, need_type));
+Outcome run_batch(Services& s, Call& call, bool need_type, unsigned all_ok_status, bool list_created, Run run) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(batch, decode_batch(call, s.contexts, need_type));
   // A batch none of whose entities decodes touches nothing (and creates no tenant).
   twin::BatchOutcome outcome = batch.entities.empty() ? twin::BatchOutcome{} : run(tenant, std::move(batch.entities));
-  Response response = batch_response(outcome, batch.rejected, all_ok_status, list_created);
-  reply_when_durable(s.store, outcome.sequence, std::move(reply), std::move(response));
+  CT_TRY(response, batch_response(outcome, batch.rejected, all_ok_status, list_created));
+  return answer_when_durable(call, s.store, outcome.sequence, std::move(response));
 }
 
 }  // namespace
 
 void add_batch_routes(Router& router, Services& s) {
   const std::string base = "/ngsi-ld/v1/entityOperations/";
-  router.add(verb::post, base + "create", [&s](Call& call, Reply reply) {
-    run_batch(s, call, std::move(reply), true, 201, false, [&](const std::string& tenant, auto entities) {
+  router.add(verb::post, base + "create", [&s](Call& call) -> Outcome {
+    return run_batch(s, call, true, 201, false, [&](const std::string& tenant, auto entities) {
       return s.twin.batch_create(tenant, std::move(entities));
     });
   });
-  router.add(verb::post, base + "upsert", [&s](Call& call, Reply reply) {
+  router.add(verb::post, base + "upsert", [&s](Call& call) -> Outcome {
     const auto mode = has_option(call, "update") ? twin::UpsertMode::Update : twin::UpsertMode::Replace;
-    run_batch(s, call, std::move(reply), true, 201, true, [&](const std::string& tenant, auto entities) {
+    return run_batch(s, call, true, 201, true, [&](const std::string& tenant, auto entities) {
       return s.twin.batch_upsert(tenant, std::move(entities), mode);
     });
   });
-  router.add(verb::post, base + "update", [&s](Call& call, Reply reply) {
+  router.add(verb::post, base + "update", [&s](Call& call) -> Outcome {
     const bool no_overwrite = has_option(call, "noOverwrite");
-    run_batch(s, call, std::move(reply), false, 204, false, [&](const std::string& tenant, auto entities) {
+    return run_batch(s, call, false, 204, false, [&](const std::string& tenant, auto entities) {
       return s.twin.batch_update(tenant, std::move(entities), no_overwrite);
     });
   });
-  router.add(verb::post, base + "delete", [&s](Call& call, Reply reply) {
-    CT_TRY_OR_REPLY(tenant, tenant_of(call));
+  router.add(verb::post, base + "delete", [&s](Call& call) -> Outcome {
+    CT_TRY(tenant, tenant_of(call));
     BatchBody body(call.request.body().size());
-    CT_TRY_OR_REPLY(array, body.parse(call));
+    CT_TRY(array, body.parse(call));
     std::vector<std::string> ids;
     std::vector<twin::BatchItem> rejected;
     for (const auto& item : *array) {
@@ -197,8 +197,8 @@ void add_batch_routes(Router& router, Services& s) {
                             bad_request("a batch delete takes an array of entity ids (URIs)"), false});
     }
     twin::BatchOutcome outcome = s.twin.batch_delete(tenant, ids);
-    Response response = batch_response(outcome, rejected, 204, false);
-    reply_when_durable(s.store, outcome.sequence, std::move(reply), std::move(response));
+    CT_TRY(response, batch_response(outcome, rejected, 204, false));
+    return answer_when_durable(call, s.store, outcome.sequence, std::move(response));
   });
 }
 

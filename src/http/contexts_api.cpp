@@ -30,15 +30,15 @@ Status restore_hosted_contexts(storage::Store& store, jsonld::ContextStore& cont
 
 void add_context_routes(Router& router, Services& s) {
   const std::string base(kContexts);
-  router.add(verb::post, base, [&s](Call& call, Reply reply) {
-    CT_TRY_OR_REPLY(body, read_json_value(call));
-    CT_TRY_OR_REPLY(url, s.contexts.register_context(body));
+  router.add(verb::post, base, [&s](Call& call) -> Outcome {
+    CT_TRY(body, read_json_value(call));
+    CT_TRY(url, s.contexts.register_context(body));
     Response response = make_response(201);
     response.set(beast_http::field::location, std::string(kContexts) + "/" + url);
     const auto seq = s.store.enqueue({{storage::Collection::Contexts, url, to_text(body)}});
-    reply_when_durable(s.store, seq, std::move(reply), std::move(response));
+    return answer_when_durable(call, s.store, seq, std::move(response));
   });
-  router.add(verb::get, base, [&s](Call& call, Reply reply) {
+  router.add(verb::get, base, [&s](Call& call) -> Outcome {
     const bool details = call.param("details") == "true";
     json::array list;
     for (const auto& c : s.contexts.list()) {
@@ -47,22 +47,22 @@ void add_context_routes(Router& router, Services& s) {
       else
         list.push_back(json::value(c.url));
     }
-    reply(make_response(200, to_text(list)));
+    return make_response(200, to_text(list));
   });
-  router.add(verb::get, base + "/{id}", [&s](Call& call, Reply reply) {
-    CT_TRY_OR_REPLY(stored, s.contexts.get(call.path_params[0]));
-    if (call.param("details") == "true") return reply(make_response(200, to_text(describe(stored))));
-    reply(make_response(200, to_text(stored.document), "application/ld+json"));
+  router.add(verb::get, base + "/{id}", [&s](Call& call) -> Outcome {
+    CT_TRY(stored, s.contexts.get(call.path_params[0]));
+    if (call.param("details") == "true") return make_response(200, to_text(describe(stored)));
+    return make_response(200, to_text(stored.document), "application/ld+json");
   });
-  router.add(verb::delete_, base + "/{id}", [&s](Call& call, Reply reply) {
-    if (auto st = s.contexts.remove(call.path_params[0]); !st) return reply(problem_response(st.problem()));
+  router.add(verb::delete_, base + "/{id}", [&s](Call& call) -> Outcome {
+    if (auto st = s.contexts.remove(call.path_params[0]); !st) return st.problem();
     const auto seq = s.store.enqueue({{storage::Collection::Contexts, call.path_params[0], std::nullopt}});
-    reply_when_durable(s.store, seq, std::move(reply), make_response(204));
+    return answer_when_durable(call, s.store, seq, make_response(204));
   });
 }
 
 void add_health_routes(Router& router, Services& s) {
-  router.add(verb::get, "/health", [&s](Call&, Reply reply) {
+  router.add(verb::get, "/health", [&s](Call&) -> Outcome {
     const auto stats = s.twin.stats();
     const auto storage = s.store.health();
     json::object body;
@@ -74,7 +74,7 @@ void add_health_routes(Router& router, Services& s) {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started).count();
     body["entities"] = stats.entities;
     body["tenants"] = stats.tenants;
-    reply(make_response(200, to_text(body)));
+    return make_response(200, to_text(body));
   });
 }
 

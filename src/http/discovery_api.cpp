@@ -64,22 +64,22 @@ json::array compacted(const auto& terms, const jsonld::Context& ctx) {
 }
 
 template <class Handler>
-void discovery(Services& s, Call& call, Reply reply, Handler handler) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call, /*allow_geojson=*/false));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(census, take_census(s, tenant));
+Outcome discovery(Services& s, Call& call, Handler handler) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call, /*allow_geojson=*/false));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(census, take_census(s, tenant));
   auto body = handler(census, *ctx.context);
-  if (!body) return reply(problem_response(body.problem()));
-  reply(json_response(200, std::move(body).value(), type, ctx));
+  if (!body) return body.problem();
+  return json_response(200, std::move(body).value(), type, ctx);
 }
 
 }  // namespace
 
 void add_discovery_routes(Router& router, Services& s) {
-  router.add(verb::get, "/ngsi-ld/v1/types", [&s](Call& call, Reply reply) {
+  router.add(verb::get, "/ngsi-ld/v1/types", [&s](Call& call) -> Outcome {
     const bool details = call.param("details") == "true";
-    discovery(s, call, std::move(reply), [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
+    return discovery(s, call, [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
       if (!details) {
         std::vector<model::Term> names;
         for (const auto& [type, facts] : census.types) names.push_back(type);
@@ -97,9 +97,9 @@ void add_discovery_routes(Router& router, Services& s) {
       return json::value(std::move(list));
     });
   });
-  router.add(verb::get, "/ngsi-ld/v1/types/{type}", [&s](Call& call, Reply reply) {
+  router.add(verb::get, "/ngsi-ld/v1/types/{type}", [&s](Call& call) -> Outcome {
     const std::string name = call.path_params[0];
-    discovery(s, call, std::move(reply), [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
+    return discovery(s, call, [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
       if (!model::is_valid_term(name)) return bad_request("\"" + name.substr(0, 80) + "\" is not a valid type name");
       auto it = census.types.find(model::Term::intern(ctx.expand(name)));
       if (it == census.types.end()) return not_found("no entity of type " + name);
@@ -112,9 +112,9 @@ void add_discovery_routes(Router& router, Services& s) {
                                       {"attributeDetails", std::move(details)}});
     });
   });
-  router.add(verb::get, "/ngsi-ld/v1/attributes", [&s](Call& call, Reply reply) {
+  router.add(verb::get, "/ngsi-ld/v1/attributes", [&s](Call& call) -> Outcome {
     const bool details = call.param("details") == "true";
-    discovery(s, call, std::move(reply), [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
+    return discovery(s, call, [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
       if (!details) {
         std::vector<model::Term> names;
         for (const auto& [name, facts] : census.attributes) names.push_back(name);
@@ -130,9 +130,9 @@ void add_discovery_routes(Router& router, Services& s) {
       return json::value(std::move(list));
     });
   });
-  router.add(verb::get, "/ngsi-ld/v1/attributes/{attr}", [&s](Call& call, Reply reply) {
+  router.add(verb::get, "/ngsi-ld/v1/attributes/{attr}", [&s](Call& call) -> Outcome {
     const std::string name = call.path_params[0];
-    discovery(s, call, std::move(reply), [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
+    return discovery(s, call, [&](const Census& census, const jsonld::Context& ctx) -> Result<json::value> {
       if (!model::is_valid_term(name)) return bad_request("\"" + name.substr(0, 80) + "\" is not a valid attribute name");
       auto it = census.attributes.find(model::Term::intern(ctx.expand(name)));
       if (it == census.attributes.end()) return not_found("no attribute " + name);

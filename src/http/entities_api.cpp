@@ -28,12 +28,10 @@ Response update_report(const twin::UpdateReport& report, const jsonld::Context& 
   return make_response(207, to_text(body));
 }
 
-void finish_write(Services& s, Result<twin::WriteOutcome>&& outcome, Reply reply, Response success) {
-  if (!outcome) {
-    reply(problem_response(outcome.problem()));
-    return;
-  }
-  reply_when_durable(s.store, outcome->sequence, std::move(reply), std::move(success));
+// A twin write's answer: its problem, or `success` once the write is durable.
+Outcome finish_write(Services& s, Call& call, Result<twin::WriteOutcome>&& outcome, Response success) {
+  if (!outcome) return std::move(outcome).problem();
+  return answer_when_durable(call, s.store, outcome->sequence, std::move(success));
 }
 
 jsonld::DecodeOptions decode_options(const Call& call) {
@@ -43,25 +41,25 @@ jsonld::DecodeOptions decode_options(const Call& call) {
   return options;
 }
 
-void create_entity(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
-  if (decoded.header.id.empty()) return reply(problem_response(bad_request("an entity needs an \"id\"")));
-  if (decoded.header.types.empty()) return reply(problem_response(bad_request("an entity needs a \"type\"")));
+Outcome create_entity(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  if (decoded.header.id.empty()) return bad_request("an entity needs an \"id\"");
+  if (decoded.header.types.empty()) return bad_request("an entity needs a \"type\"");
   Response created = make_response(201);
   created.set(beast_http::field::location, std::string(kEntities) + "/" + decoded.header.id);
-  finish_write(s, s.twin.create(tenant, std::move(decoded)), std::move(reply), std::move(created));
+  return finish_write(s, call, s.twin.create(tenant, std::move(decoded)), std::move(created));
 }
 
-void get_entity(Services& s, Call& call, Reply reply) {
+Outcome get_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
   RenderSelection selection;
-  CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
+  CT_TRY(options, render_options(call, *ctx.context, selection));
   const model::Term geometry = model::Term::intern(ctx.context->expand(
       call.has_param("geometryProperty") ? call.param("geometryProperty") : std::string("location")));
   auto writer = entity_writer(type, ctx, options);
@@ -72,100 +70,100 @@ void get_entity(Services& s, Call& call, Reply reply) {
     else
       writer.entity(body, entity);
   });
-  if (!status) return reply(problem_response(status.problem()));
-  reply(printed_json_response(200, std::move(body), type, ctx));
+  if (!status) return status.problem();
+  return printed_json_response(200, std::move(body), type, ctx);
 }
 
-void delete_entity(Services& s, Call& call, Reply reply) {
+Outcome delete_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  finish_write(s, s.twin.remove(tenant, id), std::move(reply), make_response(204));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  return finish_write(s, call, s.twin.remove(tenant, id), make_response(204));
 }
 
-void replace_entity(Services& s, Call& call, Reply reply) {
+Outcome replace_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
-  finish_write(s, s.twin.replace(tenant, id, std::move(decoded)), std::move(reply), make_response(204));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  return finish_write(s, call, s.twin.replace(tenant, id, std::move(decoded)), make_response(204));
 }
 
-void merge_entity(Services& s, Call& call, Reply reply) {
+Outcome merge_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
   auto options = decode_options(call);
   options.allow_null_values = true;
-  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, options));
-  finish_write(s, s.twin.merge(tenant, id, std::move(decoded)), std::move(reply), make_response(204));
+  CT_TRY(decoded, jsonld::decode_entity(body.object, *body.context.context, options));
+  return finish_write(s, call, s.twin.merge(tenant, id, std::move(decoded)), make_response(204));
 }
 
-void append_attributes(Services& s, Call& call, Reply reply) {
+Outcome append_attributes(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
   auto ctx = body.context.context;
   auto outcome = s.twin.append(tenant, id, std::move(decoded), has_option(call, "noOverwrite"));
   Response response = outcome ? update_report(outcome->report, *ctx) : Response();
-  finish_write(s, std::move(outcome), std::move(reply), std::move(response));
+  return finish_write(s, call, std::move(outcome), std::move(response));
 }
 
-void update_attributes(Services& s, Call& call, Reply reply) {
+Outcome update_attributes(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(decoded, jsonld::decode_entity(body.object, *body.context.context, decode_options(call)));
   auto ctx = body.context.context;
   auto outcome = s.twin.update(tenant, id, std::move(decoded));
   Response response = outcome ? update_report(outcome->report, *ctx) : Response();
-  finish_write(s, std::move(outcome), std::move(reply), std::move(response));
+  return finish_write(s, call, std::move(outcome), std::move(response));
 }
 
-void patch_attribute(Services& s, Call& call, Reply reply) {
+Outcome patch_attribute(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
   const std::string& short_name = call.path_params[1];
   if (!model::is_valid_term(short_name))
-    return reply(problem_response(bad_request("\"" + short_name + "\" is not a valid attribute name")));
+    return bad_request("\"" + short_name + "\" is not a valid attribute name");
   const auto name = model::Term::intern(body.context.context->expand(short_name));
   auto options = decode_options(call);
   options.partial = true;
   options.allow_null_values = true;
-  CT_TRY_OR_REPLY(instances, jsonld::decode_attribute(name, json::value(std::move(body.object)), *body.context.context, options));
-  if (instances.size() != 1) return reply(problem_response(bad_request("a partial update takes one attribute instance")));
-  finish_write(s, s.twin.patch_attribute(tenant, id, std::move(instances.front())), std::move(reply), make_response(204));
+  CT_TRY(instances, jsonld::decode_attribute(name, json::value(std::move(body.object)), *body.context.context, options));
+  if (instances.size() != 1) return bad_request("a partial update takes one attribute instance");
+  return finish_write(s, call, s.twin.patch_attribute(tenant, id, std::move(instances.front())), make_response(204));
 }
 
-void delete_attribute(Services& s, Call& call, Reply reply) {
+Outcome delete_attribute(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+  if (auto st = check_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
   const std::string& short_name = call.path_params[1];
   if (!model::is_valid_term(short_name))
-    return reply(problem_response(bad_request("\"" + short_name + "\" is not a valid attribute name")));
+    return bad_request("\"" + short_name + "\" is not a valid attribute name");
   const auto name = model::Term::intern(ctx.context->expand(short_name));
   const std::string dataset = call.param("datasetId");
-  if (!dataset.empty() && !model::is_uri(dataset)) return reply(problem_response(bad_request("datasetId must be a URI")));
+  if (!dataset.empty() && !model::is_uri(dataset)) return bad_request("datasetId must be a URI");
   const bool all = call.param("deleteAll") == "true";
-  finish_write(s, s.twin.delete_attribute(tenant, id, name, model::Term::intern(dataset), all), std::move(reply),
-               make_response(204));
+  return finish_write(s, call, s.twin.delete_attribute(tenant, id, name, model::Term::intern(dataset), all),
+                      make_response(204));
 }
 
 
 }  // namespace
 
 void add_entity_routes(Router& router, Services& s) {
-  auto bind = [&s](void (*fn)(Services&, Call&, Reply)) {
-    return [&s, fn](Call& call, Reply reply) { fn(s, call, std::move(reply)); };
+  auto bind = [&s](Outcome (*fn)(Services&, Call&)) {
+    return [&s, fn](Call& call) -> Outcome { return fn(s, call); };
   };
   const std::string entities(kEntities);
   router.add(verb::post, entities, bind(create_entity));

@@ -85,135 +85,135 @@ json::object render_device(const ingest::ProvisionedDevice& d) {
 
 // ---- /iot/services ---------------------------------------------------------------------------
 
-void create_groups(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(path, service_path_of(call));
-  CT_TRY_OR_REPLY(list, provisioning_list(call, "services"));
+Outcome create_groups(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(path, service_path_of(call));
+  CT_TRY(list, provisioning_list(call, "services"));
   std::vector<ingest::ServiceGroup> groups;
   for (const auto& item : list) {
-    CT_TRY_OR_REPLY(group, ingest::parse_service_group(item.as_object(), tenant, path));
+    CT_TRY(group, ingest::parse_service_group(item.as_object(), tenant, path));
     groups.push_back(std::move(group));
   }
   storage::Sequence last = 0;
   for (auto& g : groups) {
-    CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(g), /*create=*/true));
-    CT_TRY_OR_REPLY(written, ingestor->materialize(change));  // devices already using the apikey
+    CT_TRY(change, ingestor->registry().put_group(std::move(g), /*create=*/true));
+    CT_TRY(written, ingestor->materialize(change));  // devices already using the apikey
     last = std::max(last, written);
   }
-  reply_when_durable(s.store, last, std::move(reply), make_response(201));
+  return answer_when_durable(call, s.store, last, make_response(201));
 }
 
-void list_groups(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome list_groups(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
   json::array out;
   for (const auto& g : ingestor->registry().groups(tenant)) out.push_back(render_group(*g));
   json::object body;
   body["count"] = out.size();
   body["services"] = std::move(out);
-  reply(iot_json_reply(200, body));
+  return iot_json_reply(200, body);
 }
 
-void update_group(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(path, service_path_of(call));
-  CT_TRY_OR_REPLY(changes, object_body(call));
+Outcome update_group(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(path, service_path_of(call));
+  CT_TRY(changes, object_body(call));
   const std::string apikey = call.param("apikey");
-  if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
+  if (apikey.empty()) return bad_request("the apikey query parameter is required");
   auto existing = ingestor->registry().group(tenant, apikey);
-  if (!existing) return reply(problem_response(not_found("no service group with apikey " + apikey + " in this service")));
-  CT_TRY_OR_REPLY(group, ingest::parse_service_group(ingest::merged(existing->original, changes), tenant, path));
+  if (!existing) return not_found("no service group with apikey " + apikey + " in this service");
+  CT_TRY(group, ingest::parse_service_group(ingest::merged(existing->original, changes), tenant, path));
   group.apikey = apikey;
-  CT_TRY_OR_REPLY(change, ingestor->registry().put_group(std::move(group), /*create=*/false));
+  CT_TRY(change, ingestor->registry().put_group(std::move(group), /*create=*/false));
   // The group's devices take the new configuration now (their next message maps with it); their
   // entities get the group's new static attributes and commands.
-  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
-  reply_when_durable(s.store, written, std::move(reply), make_response(204));
+  CT_TRY(written, ingestor->materialize(change));
+  return answer_when_durable(call, s.store, written, make_response(204));
 }
 
-void delete_group(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome delete_group(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
   const std::string apikey = call.param("apikey");
-  if (apikey.empty()) return reply(problem_response(bad_request("the apikey query parameter is required")));
+  if (apikey.empty()) return bad_request("the apikey query parameter is required");
   // As in the IoT Agents, the group's devices stay provisioned, with their own configuration only.
-  CT_TRY_OR_REPLY(change, ingestor->registry().remove_group(tenant, apikey));
-  CT_TRY_OR_REPLY(written, ingestor->materialize(change));
-  reply_when_durable(s.store, written, std::move(reply), make_response(204));
+  CT_TRY(change, ingestor->registry().remove_group(tenant, apikey));
+  CT_TRY(written, ingestor->materialize(change));
+  return answer_when_durable(call, s.store, written, make_response(204));
 }
 
 // ---- /iot/devices ----------------------------------------------------------------------------
 
-void create_devices(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(path, service_path_of(call));
-  CT_TRY_OR_REPLY(list, provisioning_list(call, "devices"));
+Outcome create_devices(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(path, service_path_of(call));
+  CT_TRY(list, provisioning_list(call, "devices"));
   std::vector<ingest::Device> devices;
   for (const auto& item : list) {
-    CT_TRY_OR_REPLY(device, ingest::parse_device(item.as_object(), tenant, path));
+    CT_TRY(device, ingest::parse_device(item.as_object(), tenant, path));
     devices.push_back(std::move(device));
   }
   storage::Sequence last = 0;
   for (auto& d : devices) {
-    CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(d), /*create=*/true));
-    CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device));
+    CT_TRY(registered, ingestor->registry().put_device(std::move(d), /*create=*/true));
+    CT_TRY(written, ingestor->materialize(*registered.device));
     last = std::max({last, registered.sequence, written});
   }
-  reply_when_durable(s.store, last, std::move(reply), make_response(201));
+  return answer_when_durable(call, s.store, last, make_response(201));
 }
 
-void list_devices(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", 1000, 100000));
-  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+Outcome list_devices(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(limit, page_param(call, "limit", 1000, 100000));
+  CT_TRY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   const auto devices = ingestor->registry().devices(tenant);
   json::array out;
   for (std::size_t i = offset; i < devices.size() && out.size() < limit; ++i) out.push_back(render_device(*devices[i]));
   json::object body;
   body["count"] = devices.size();
   body["devices"] = std::move(out);
-  reply(iot_json_reply(200, body));
+  return iot_json_reply(200, body);
 }
 
-void get_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome get_device(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
   auto d = ingestor->registry().device(tenant, call.path_params[0]);
-  if (!d) return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
-  reply(iot_json_reply(200, render_device(*d)));
+  if (!d) return not_found("device " + call.path_params[0] + " is not provisioned in this service");
+  return iot_json_reply(200, render_device(*d));
 }
 
-void update_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(changes, object_body(call));
+Outcome update_device(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(changes, object_body(call));
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
   if (!existing)
-    return reply(problem_response(not_found("device " + call.path_params[0] + " is not provisioned in this service")));
+    return not_found("device " + call.path_params[0] + " is not provisioned in this service");
   json::object body = ingest::merged(existing->own.original, changes);
   body["device_id"] = existing->device.device_id;
-  CT_TRY_OR_REPLY(device, ingest::parse_device(body, tenant, existing->device.service_path));
-  CT_TRY_OR_REPLY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
-                                                               existing->autoprovisioned));
-  CT_TRY_OR_REPLY(written, ingestor->materialize(*registered.device, existing.get()));
-  reply_when_durable(s.store, std::max(registered.sequence, written), std::move(reply), make_response(204));
+  CT_TRY(device, ingest::parse_device(body, tenant, existing->device.service_path));
+  CT_TRY(registered, ingestor->registry().put_device(std::move(device), /*create=*/false,
+                                                      existing->autoprovisioned));
+  CT_TRY(written, ingestor->materialize(*registered.device, existing.get()));
+  return answer_when_durable(call, s.store, std::max(registered.sequence, written), make_response(204));
 }
 
-void delete_device(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome delete_device(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
+  CT_TRY(tenant, tenant_of(call));
   auto existing = ingestor->registry().device(tenant, call.path_params[0]);
-  CT_TRY_OR_REPLY(sequence, ingestor->registry().remove_device(tenant, call.path_params[0]));
+  CT_TRY(sequence, ingestor->registry().remove_device(tenant, call.path_params[0]));
   storage::Sequence last = sequence;
   if (existing) {
-    CT_TRY_OR_REPLY(removed, ingestor->forget(*existing));
+    CT_TRY(removed, ingestor->forget(*existing));
     last = std::max(last, removed);
   }
-  reply_when_durable(s.store, last, std::move(reply), make_response(204));
+  return answer_when_durable(call, s.store, last, make_response(204));
 }
 
 // ---- southbound ------------------------------------------------------------------------------
@@ -229,23 +229,23 @@ std::string_view commands_content_type(const ingest::ProvisionedDevice& d) {
   return ingest::speaks_ultralight(d.device) ? "text/plain" : "application/json";
 }
 
-void command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, Reply reply, ingest::PayloadFormat format) {
-  CT_TRY_OR_REPLY(outcome, ingestor.command_result(ingest::Transport::Http, call.param("k"), call.param("i"), format,
-                                                   call.request.body()));
-  reply_when_durable(s.store, outcome.sequence, std::move(reply), make_response(200));
+Outcome command_answer(Services& s, ingest::Ingestor& ingestor, Call& call, ingest::PayloadFormat format) {
+  CT_TRY(outcome, ingestor.command_result(ingest::Transport::Http, call.param("k"), call.param("i"), format,
+                                          call.request.body()));
+  return answer_when_durable(call, s.store, outcome.sequence, make_response(200));
 }
 
-void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
+Outcome measures(Services& s, Call& call, ingest::PayloadFormat format) {
+  CT_TRY(ingestor, ingestor_of(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
   if (apikey.empty() || device_id.empty()) {
     ingestor->drop(ingest::Transport::Http, ingest::DropReason::BadTopic, apikey + "/" + device_id,
                    "k (apikey) and i (device id) are required");
-    return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
+    return bad_request("the query parameters k (apikey) and i (device id) are required");
   }
   if (format == ingest::PayloadFormat::UltraLight && is_command_answer(call.request.body()))
-    return command_answer(s, *ingestor, call, std::move(reply), format);
-  CT_TRY_OR_REPLY(prepared, ingestor->prepare(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
+    return command_answer(s, *ingestor, call, format);
+  CT_TRY(prepared, ingestor->prepare(ingest::Transport::Http, apikey, device_id, format, call.request.body()));
   // A device that polls its commands gets them in the answer to its measures.
   std::string commands;
   std::string_view content_type = "application/json";
@@ -254,52 +254,53 @@ void measures(Services& s, Call& call, Reply reply, ingest::PayloadFormat format
     content_type = commands_content_type(*prepared.device);
   }
   // Decoded here, on the connection's thread; written with what other connections posted meanwhile.
-  ingestor->submit(std::move(prepared), [&store = s.store, reply = std::move(reply), commands = std::move(commands),
+  ingestor->submit(std::move(prepared), [&store = s.store, later = call.later(), commands = std::move(commands),
                                          content_type](const ingest::PreparedMessage& m) mutable {
-    if (m.write_error) return reply(problem_response(*m.write_error));
-    reply_when_durable(store, m.outcome.sequence, std::move(reply), make_response(200, std::move(commands), content_type));
+    if (m.write_error) return later.fail(*m.write_error);
+    answer_when_durable(later, store, m.outcome.sequence, make_response(200, std::move(commands), content_type));
   });
+  return Deferred{};
 }
 
 // GET /iot/d and /iot/json with getCmd=1: a device asks for its commands without sending measures.
-void poll_commands(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
+Outcome poll_commands(Services& s, Call& call) {
+  CT_TRY(ingestor, ingestor_of(s));
   const std::string apikey = call.param("k"), device_id = call.param("i");
   if (apikey.empty() || device_id.empty() || call.param("getCmd") != "1")
-    return reply(problem_response(bad_request("the query parameters k (apikey), i (device id) and getCmd=1 are required")));
+    return bad_request("the query parameters k (apikey), i (device id) and getCmd=1 are required");
   auto d = ingestor->registry().device_for_message(apikey, device_id);
-  if (!d) return reply(problem_response(not_found("device " + device_id + " is not provisioned with this apikey")));
-  reply(make_response(200, ingestor->take_commands(*d), commands_content_type(*d)));
+  if (!d) return not_found("device " + device_id + " is not provisioned with this apikey");
+  return make_response(200, ingestor->take_commands(*d), commands_content_type(*d));
 }
 
 // POST /iot/json/commands and /iot/d/commands: a device's answer to the commands it polled.
-void posted_command_answer(Services& s, Call& call, Reply reply, ingest::PayloadFormat format) {
-  CT_TRY_OR_REPLY(ingestor, ingestor_of(s));
+Outcome posted_command_answer(Services& s, Call& call, ingest::PayloadFormat format) {
+  CT_TRY(ingestor, ingestor_of(s));
   if (call.param("k").empty() || call.param("i").empty())
-    return reply(problem_response(bad_request("the query parameters k (apikey) and i (device id) are required")));
-  command_answer(s, *ingestor, call, std::move(reply), format);
+    return bad_request("the query parameters k (apikey) and i (device id) are required");
+  return command_answer(s, *ingestor, call, format);
 }
 
 }  // namespace
 
 void add_iot_routes(Router& router, Services& s) {
-  router.add(verb::post, "/iot/services", [&s](Call& c, Reply r) { create_groups(s, c, std::move(r)); });
-  router.add(verb::get, "/iot/services", [&s](Call& c, Reply r) { list_groups(s, c, std::move(r)); });
-  router.add(verb::put, "/iot/services", [&s](Call& c, Reply r) { update_group(s, c, std::move(r)); });
-  router.add(verb::delete_, "/iot/services", [&s](Call& c, Reply r) { delete_group(s, c, std::move(r)); });
-  router.add(verb::post, "/iot/devices", [&s](Call& c, Reply r) { create_devices(s, c, std::move(r)); });
-  router.add(verb::get, "/iot/devices", [&s](Call& c, Reply r) { list_devices(s, c, std::move(r)); });
-  router.add(verb::get, "/iot/devices/{id}", [&s](Call& c, Reply r) { get_device(s, c, std::move(r)); });
-  router.add(verb::put, "/iot/devices/{id}", [&s](Call& c, Reply r) { update_device(s, c, std::move(r)); });
-  router.add(verb::delete_, "/iot/devices/{id}", [&s](Call& c, Reply r) { delete_device(s, c, std::move(r)); });
-  router.add(verb::post, "/iot/json", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::Json); });
-  router.add(verb::post, "/iot/d", [&s](Call& c, Reply r) { measures(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
-  router.add(verb::get, "/iot/json", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
-  router.add(verb::get, "/iot/d", [&s](Call& c, Reply r) { poll_commands(s, c, std::move(r)); });
+  router.add(verb::post, "/iot/services", [&s](Call& c) -> Outcome { return create_groups(s, c); });
+  router.add(verb::get, "/iot/services", [&s](Call& c) -> Outcome { return list_groups(s, c); });
+  router.add(verb::put, "/iot/services", [&s](Call& c) -> Outcome { return update_group(s, c); });
+  router.add(verb::delete_, "/iot/services", [&s](Call& c) -> Outcome { return delete_group(s, c); });
+  router.add(verb::post, "/iot/devices", [&s](Call& c) -> Outcome { return create_devices(s, c); });
+  router.add(verb::get, "/iot/devices", [&s](Call& c) -> Outcome { return list_devices(s, c); });
+  router.add(verb::get, "/iot/devices/{id}", [&s](Call& c) -> Outcome { return get_device(s, c); });
+  router.add(verb::put, "/iot/devices/{id}", [&s](Call& c) -> Outcome { return update_device(s, c); });
+  router.add(verb::delete_, "/iot/devices/{id}", [&s](Call& c) -> Outcome { return delete_device(s, c); });
+  router.add(verb::post, "/iot/json", [&s](Call& c) -> Outcome { return measures(s, c, ingest::PayloadFormat::Json); });
+  router.add(verb::post, "/iot/d", [&s](Call& c) -> Outcome { return measures(s, c, ingest::PayloadFormat::UltraLight); });
+  router.add(verb::get, "/iot/json", [&s](Call& c) -> Outcome { return poll_commands(s, c); });
+  router.add(verb::get, "/iot/d", [&s](Call& c) -> Outcome { return poll_commands(s, c); });
   router.add(verb::post, "/iot/json/commands",
-             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::Json); });
+             [&s](Call& c) -> Outcome { return posted_command_answer(s, c, ingest::PayloadFormat::Json); });
   router.add(verb::post, "/iot/d/commands",
-             [&s](Call& c, Reply r) { posted_command_answer(s, c, std::move(r), ingest::PayloadFormat::UltraLight); });
+             [&s](Call& c) -> Outcome { return posted_command_answer(s, c, ingest::PayloadFormat::UltraLight); });
 }
 
 }  // namespace ct::http

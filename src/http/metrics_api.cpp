@@ -110,7 +110,7 @@ void storage_metrics(Services& s, MetricsText& m) {
 }  // namespace
 
 void add_metrics_routes(Router& router, Services& s) {
-  router.add(beast_http::verb::get, "/metrics", [&s](Call&, Reply reply) {
+  router.add(beast_http::verb::get, "/metrics", [&s](Call&) -> Outcome {
     MetricsText m;
     m.gauge("citytwin_uptime_seconds", "Seconds since the server started.",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count());
@@ -119,7 +119,7 @@ void add_metrics_routes(Router& router, Services& s) {
     notify_metrics(s, m);
     ingest_metrics(s, m);
     for (const auto& source : s.metric_sources) source(m);
-    reply(make_response(200, m.text(), "text/plain; version=0.0.4; charset=utf-8"));
+    return make_response(200, m.text(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 

@@ -238,13 +238,23 @@ jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, co
   return jsonld::EntityWriter(ctx.context, options, type == MediaType::JsonLd ? context_url_of(ctx) : std::string());
 }
 
-void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {
-  auto shared = std::make_shared<Response>(std::move(response));
-  store.when_durable(sequence, [reply = std::move(reply), shared](const Status& status) {
+Outcome answer_when_durable(Call& call, storage::Store& store, storage::Sequence sequence, Response response) {
+  answer_when_durable(call.later(), store, sequence, std::move(response));
+  return Deferred{};
+}
+
+void answer_when_durable(Later later, storage::Store& store, storage::Sequence sequence, Response response) {
+  store.when_durable(sequence, [later = std::move(later), response = std::move(response)](const Status& status) mutable {
     if (status.ok())
-      reply(std::move(*shared));
+      later.answer(std::move(response));
     else
-      reply(problem_response(status.problem()));
+      later.fail(status.problem());
+  });
+}
+
+void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {
+  store.when_durable(sequence, [reply = std::move(reply), response = std::move(response)](const Status& status) mutable {
+    reply(status.ok() ? std::move(response) : problem_response(status.problem()));
   });
 }
 

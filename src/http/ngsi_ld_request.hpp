@@ -7,6 +7,7 @@
 
 #include "common/json.hpp"
 #include "common/result.hpp"
+#include "http/problem_mapping.hpp"
 #include "http/router.hpp"
 #include "jsonld/context_store.hpp"
 #include "jsonld/entity_codec.hpp"
@@ -14,16 +15,6 @@
 #include "storage/store.hpp"
 
 namespace ct::http {
-
-// In a handler with a `reply`: evaluates a Result, answers its problem and returns if it failed,
-// else binds `var` to its value.
-#define CT_TRY_OR_REPLY(var, expr)                   \
-  auto var##_result = (expr);                        \
-  if (!var##_result) {                               \
-    reply(problem_response(var##_result.problem())); \
-    return;                                          \
-  }                                                  \
-  auto& var = *var##_result
 
 inline constexpr std::string_view kJsonLdContextRel = "http://www.w3.org/ns/json-ld#context";
 
@@ -71,7 +62,21 @@ Response json_response(unsigned status, json::value body, MediaType type, const 
 Response printed_json_response(unsigned status, std::string body, MediaType type, const RequestContext& ctx);
 jsonld::EntityWriter entity_writer(MediaType type, const RequestContext& ctx, const jsonld::EncodeOptions& options);
 
-// Sends `response` once `sequence` is durable (or a 500 problem if the store failed).
+// Answers `response` once `sequence` is durable (or the store's problem if it failed): returns
+// Deferred, having taken call.later().
+Outcome answer_when_durable(Call& call, storage::Store& store, storage::Sequence sequence, Response response);
+// The same through a Later already taken (an answer that waits for something else first).
+void answer_when_durable(Later later, storage::Store& store, storage::Sequence sequence, Response response);
+
+// Transitional (issue #14), for the handlers that still answer through a Reply (router.hpp,
+// ReplyingHandler); to be removed with them. New code returns an Outcome and uses CT_TRY.
+#define CT_TRY_OR_REPLY(var, expr)                   \
+  auto var##_result = (expr);                        \
+  if (!var##_result) {                               \
+    reply(problem_response(var##_result.problem())); \
+    return;                                          \
+  }                                                  \
+  auto& var = *var##_result
 void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response);
 
 }  // namespace ct::http

@@ -94,16 +94,16 @@ namespace {
 using beast_http::verb;
 
 // Runs the query and renders the page in the negotiated media type.
-void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria, const RequestContext& ctx) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+Outcome answer_query(Services& s, Call& call, const Criteria& criteria, const RequestContext& ctx) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call));
+  CT_TRY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   const bool want_count = call.param("count") == "true";
-  if (limit == 0 && !want_count) return reply(problem_response(bad_request("limit=0 is only allowed with count=true")));
+  if (limit == 0 && !want_count) return bad_request("limit=0 is only allowed with count=true");
   RenderSelection selection;
-  CT_TRY_OR_REPLY(options, render_options(call, *ctx.context, selection));
-  CT_TRY_OR_REPLY(query, build_query(criteria, *ctx.context, tenant, ctx.url));
+  CT_TRY(options, render_options(call, *ctx.context, selection));
+  CT_TRY(query, build_query(criteria, *ctx.context, tenant, ctx.url));
   if (criteria.project_attrs && !query.any_attribute.empty()) {
     selection.pick.insert(query.any_attribute.begin(), query.any_attribute.end());
     options.pick = &selection.pick;
@@ -113,7 +113,7 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
   auto writer = entity_writer(type, ctx, options);
   std::string body = type == MediaType::GeoJson ? R"({"type":"FeatureCollection","features":[)" : "[";
   bool first = true;
-  CT_TRY_OR_REPLY(total, s.twin.query(tenant, query, offset, limit, [&](const model::Entity& entity) {
+  CT_TRY(total, s.twin.query(tenant, query, offset, limit, [&](const model::Entity& entity) {
     if (!first) body.push_back(',');
     first = false;
     if (type == MediaType::GeoJson)
@@ -125,18 +125,18 @@ void answer_query(Services& s, Call& call, Reply reply, const Criteria& criteria
   Response response = printed_json_response(200, std::move(body), type, ctx);
   if (want_count) response.set("NGSILD-Results-Count", std::to_string(total));
   response.prepare_payload();
-  reply(std::move(response));
+  return response;
 }
 
-void query_by_parameters(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  answer_query(s, call, std::move(reply), criteria_from_parameters(call), ctx);
+Outcome query_by_parameters(Services& s, Call& call) {
+  CT_TRY(ctx, link_context(call, s.contexts));
+  return answer_query(s, call, criteria_from_parameters(call), ctx);
 }
 
 // The Query data type (clause 5.2.23): {"type":"Query","entities":[{"type","id","idPattern"}],
 // "attrs":[…],"q":…,"geoQ":{…},"scopeQ":…}.
-void query_by_body(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+Outcome query_by_body(Services& s, Call& call) {
+  CT_TRY(body, read_json_body(call, s.contexts));
   const json::object& o = body.object;
   Criteria c;
   auto string_member = [&](const char* key, std::string& into) -> Status {
@@ -147,11 +147,11 @@ void query_by_body(Services& s, Call& call, Reply reply) {
     return {};
   };
   for (const char* key : {"q", "scopeQ"})
-    if (auto st = string_member(key, std::string(key) == "q" ? c.q : c.scope_q); !st) return reply(problem_response(st.problem()));
+    if (auto st = string_member(key, std::string(key) == "q" ? c.q : c.scope_q); !st) return st.problem();
   if (const auto* entities = o.if_contains("entities")) {
-    if (!entities->is_array()) return reply(problem_response(bad_request("entities must be an array")));
+    if (!entities->is_array()) return bad_request("entities must be an array");
     for (const auto& selector : entities->get_array()) {
-      if (!selector.is_object()) return reply(problem_response(bad_request("each entities item must be an object")));
+      if (!selector.is_object()) return bad_request("each entities item must be an object");
       const auto& sel = selector.get_object();
       SelectorText text;
       for (auto [key, into] : {std::pair<const char*, std::string*>{"type", &text.type}, {"id", &text.id},
@@ -159,34 +159,34 @@ void query_by_body(Services& s, Call& call, Reply reply) {
         const auto* v = sel.if_contains(key);
         if (!v) continue;
         if (!v->is_string())
-          return reply(problem_response(bad_request(std::string("entities[].") + key + " must be a string")));
+          return bad_request(std::string("entities[].") + key + " must be a string");
         *into = std::string(v->get_string());
       }
       c.selectors.push_back(std::move(text));
     }
   }
   if (const auto* attrs = o.if_contains("attrs")) {
-    if (!attrs->is_array()) return reply(problem_response(bad_request("attrs must be an array of names")));
+    if (!attrs->is_array()) return bad_request("attrs must be an array of names");
     c.project_attrs = true;
     for (const auto& a : attrs->get_array()) {
-      if (!a.is_string()) return reply(problem_response(bad_request("attrs must be an array of names")));
+      if (!a.is_string()) return bad_request("attrs must be an array of names");
       if (!c.attrs.empty()) c.attrs += ',';
       c.attrs += a.get_string();
     }
   }
   if (const auto* geo = o.if_contains("geoQ")) {
-    if (!geo->is_object()) return reply(problem_response(bad_request("geoQ must be an object")));
+    if (!geo->is_object()) return bad_request("geoQ must be an object");
     c.geo_object = geo->get_object();
   }
-  answer_query(s, call, std::move(reply), c, body.context);
+  return answer_query(s, call, c, body.context);
 }
 
 }  // namespace
 
 void add_query_routes(Router& router, Services& s) {
-  router.add(verb::get, "/ngsi-ld/v1/entities", [&s](Call& call, Reply reply) { query_by_parameters(s, call, std::move(reply)); });
+  router.add(verb::get, "/ngsi-ld/v1/entities", [&s](Call& call) -> Outcome { return query_by_parameters(s, call); });
   router.add(verb::post, "/ngsi-ld/v1/entityOperations/query",
-             [&s](Call& call, Reply reply) { query_by_body(s, call, std::move(reply)); });
+             [&s](Call& call) -> Outcome { return query_by_body(s, call); });
 }
 
 }  // namespace ct::http

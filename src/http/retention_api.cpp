@@ -23,9 +23,9 @@ Result<std::string> type_param(const Call& call, const jsonld::Context& ctx) {
   return ctx.expand(type);
 }
 
-void list_policies(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
+Outcome list_policies(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
   json::array out;
   for (const auto& [type, policy] : s.history->retention(tenant)) {
     json::object o{{"type", type == history::kAnyType ? type : ctx.context->compact(type)},
@@ -34,13 +34,13 @@ void list_policies(Services& s, Call& call, Reply reply) {
     if (policy.keep_roll_ups_ms > 0) o["keepRollUps"] = history::format_duration_ms(policy.keep_roll_ups_ms);
     out.push_back(std::move(o));
   }
-  reply(make_response(200, to_text(out)));
+  return make_response(200, to_text(out));
 }
 
-void put_policy(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(type, type_param(call, *body.context.context));
+Outcome put_policy(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(type, type_param(call, *body.context.context));
   history::RetentionPolicy policy;
   for (const auto& [key, member] : body.object) {
     std::int64_t* into = key == "keepRaw"       ? &policy.keep_raw_ms
@@ -48,35 +48,34 @@ void put_policy(Services& s, Call& call, Reply reply) {
                          : key == "keepRollUps" ? &policy.keep_roll_ups_ms
                                                 : nullptr;
     if (key == "@context") continue;
-    if (!into) return reply(problem_response(bad_request("unknown member \"" + std::string(key).substr(0, 40) +
-                                                         "\" (keepRaw, rollUp, keepRollUps)")));
-    if (!member.is_string()) return reply(problem_response(bad_request(std::string(key) + " must be an ISO 8601 duration")));
-    CT_TRY_OR_REPLY(ms, history::parse_duration_ms(member.get_string()));
+    if (!into) return bad_request("unknown member \"" + std::string(key).substr(0, 40) + "\" (keepRaw, rollUp, keepRollUps)");
+    if (!member.is_string()) return bad_request(std::string(key) + " must be an ISO 8601 duration");
+    CT_TRY(ms, history::parse_duration_ms(member.get_string()));
     *into = ms;
   }
-  if (!body.object.contains("keepRaw")) return reply(problem_response(bad_request("a policy needs keepRaw")));
-  if (auto st = s.history->set_retention(tenant, type, policy); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  if (!body.object.contains("keepRaw")) return bad_request("a policy needs keepRaw");
+  CT_TRY(sequence, s.history->set_retention(tenant, type, policy));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
-void delete_policy(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(type, type_param(call, *ctx.context));
+Outcome delete_policy(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(type, type_param(call, *ctx.context));
   bool found = false;
   for (const auto& [existing, policy] : s.history->retention(tenant)) found = found || existing == type;
-  if (!found) return reply(problem_response(not_found("no retention policy for " + call.path_params[0])));
-  if (auto st = s.history->set_retention(tenant, type, std::nullopt); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  if (!found) return not_found("no retention policy for " + call.path_params[0]);
+  CT_TRY(sequence, s.history->set_retention(tenant, type, std::nullopt));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
 }  // namespace
 
 void add_retention_routes(Router& router, Services& s) {
-  auto bind = [&s](void (*fn)(Services&, Call&, Reply)) {
-    return [&s, fn](Call& call, Reply reply) {
-      if (!s.history) return reply(problem_response({ProblemKind::OperationNotSupported, "history is not kept"}));
-      fn(s, call, std::move(reply));
+  auto bind = [&s](Outcome (*fn)(Services&, Call&)) {
+    return [&s, fn](Call& call) -> Outcome {
+      if (!s.history) return Problem{ProblemKind::OperationNotSupported, "history is not kept"};
+      return fn(s, call);
     };
   };
   router.add(verb::get, "/admin/v1/retention", bind(list_policies));

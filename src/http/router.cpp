@@ -4,6 +4,8 @@
 #include <boost/url.hpp>
 #include <cctype>
 
+#include "http/problem_mapping.hpp"
+
 namespace ct::http {
 namespace {
 
@@ -93,20 +95,40 @@ std::string_view Call::header(std::string_view name) const {
   return it == request.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
 }
 
+Later Call::later() {
+  if (!exchange_) exchange_ = std::make_shared<detail::Exchange>(std::move(reply_));
+  return Later(exchange_);
+}
+
 void Router::add(beast_http::verb method, std::string pattern, RouteHandler handler) {
   routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
 }
 
+void Router::add(beast_http::verb method, std::string pattern, ReplyingHandler handler) {
+  add(method, std::move(pattern), [handler = std::move(handler)](Call& call) -> Outcome {
+    handler(call, [later = call.later()](Response&& response) { later.answer(std::move(response)); });
+    return Deferred{};
+  });
+}
+
 void Router::handle(Request&& request, Reply reply) const {
+  Call call;
+  call.reply_ = std::move(reply);
+  Outcome outcome = dispatch(std::move(request), call);
+  if (call.exchange_) {  // the handler took a Later: whichever answers first is sent
+    call.exchange_->answer(std::move(outcome));
+    return;
+  }
+  call.reply_(std::move(outcome).take_response());
+}
+
+Outcome Router::dispatch(Request&& request, Call& call) const {
   // Most targets need no encoding: they are parsed where they are, without a copy.
   const std::string_view raw(request.target().data(), request.target().size());
   std::string encoded;
   if (!std::all_of(raw.begin(), raw.end(), allowed_in_target)) encoded = encode_stray_characters(raw);
   auto parsed = boost::urls::parse_origin_form(encoded.empty() ? raw : std::string_view(encoded));
-  if (!parsed) {
-    reply(problem_response(bad_request("the request target is not a valid URI path")));
-    return;
-  }
+  if (!parsed) return bad_request("the request target is not a valid URI path");
   std::vector<std::string> segments;
   segments.reserve(8);
   for (auto segment : parsed->segments()) segments.push_back(segment);  // percent-decoded
@@ -121,21 +143,18 @@ void Router::handle(Request&& request, Reply reply) const {
       allowed += std::string(beast_http::to_string(route.method));
       continue;
     }
-    Call call;
     matches(route.segments, segments, &call.path_params);
     for (auto p : parsed->params()) call.query.emplace(p.key, p.has_value ? p.value : std::string());
     call.request = std::move(request);
-    route.handler(call, std::move(reply));
-    return;
+    return route.handler(call);
   }
   if (!allowed.empty()) {
     Response response = problem_response({ProblemKind::MethodNotAllowed,
                                           std::string(request.method_string()) + " is not allowed here"});
     response.set(beast_http::field::allow, allowed);
-    reply(std::move(response));
-    return;
+    return response;
   }
-  reply(problem_response(not_found("no resource at " + std::string(parsed->path()))));
+  return not_found("no resource at " + std::string(parsed->path()));
 }
 
 }  // namespace ct::http

@@ -2,11 +2,16 @@
 // Routes requests by method and path pattern ("/ngsi-ld/v1/entities/{id}/attrs/{attr}") to
 // handlers. Path parameters and query parameters arrive percent-decoded. A path that matches with
 // another method answers 405 with Allow; no match at all answers 404; both as problems.
+//
+// The router is the error boundary: a handler returns an Outcome (outcome.hpp) and the router
+// answers it, once; a handler never sends a response itself. Handlers run on the server's threads
+// and must not block on the disk: a write answers through call.later() once it is durable.
 #include <map>
 #include <string>
 #include <vector>
 
 #include "http/message.hpp"
+#include "http/outcome.hpp"
 
 namespace ct::http {
 
@@ -22,16 +27,32 @@ struct Call {
   std::vector<std::string> param_list(const std::string& name) const;
   std::string_view header(beast_http::field field) const;
   std::string_view header(std::string_view name) const;
+
+  // For a handler that answers after it returns: it returns Deferred{} and answers through the Later
+  // (see outcome.hpp). Every call of later() on one Call gives the same exchange.
+  Later later();
+
+ private:
+  friend class Router;
+  Reply reply_;
+  std::shared_ptr<detail::Exchange> exchange_;  // made by later()
 };
 
-using RouteHandler = std::function<void(Call& call, Reply reply)>;
+using RouteHandler = std::function<Outcome(Call& call)>;
+// Transitional (issue #14): a handler that still sends its answer through a Reply. Its answers go
+// through the same exchange (once, problems mapped alike). To be removed with the last such handler.
+using ReplyingHandler = std::function<void(Call& call, Reply reply)>;
 
 class Router {
  public:
   void add(beast_http::verb method, std::string pattern, RouteHandler handler);
+  void add(beast_http::verb method, std::string pattern, ReplyingHandler handler);  // transitional
+  // Answers `request` through `reply`, exactly once (perhaps later, from another thread).
   void handle(Request&& request, Reply reply) const;
 
  private:
+  Outcome dispatch(Request&& request, Call& call) const;
+
   struct Route {
     beast_http::verb method;
     std::vector<std::string> segments;  // "{name}" segments capture

@@ -20,21 +20,13 @@ Status rules_engine_wired(const Services& s) {
   return {};
 }
 
-// Incidents report a step that does not fit the lifecycle with the only 409 kind common/ has
-// (AlreadyExists); the answer names it for what it is.
-Response incident_problem(const Problem& problem) {
-  if (problem.kind != ProblemKind::AlreadyExists) return problem_response(problem);
-  json::object body{{"type", "about:blank"}, {"title", "Conflict"}, {"status", 409}, {"detail", problem.detail}};
-  return make_response(409, to_text(body), "application/json");
+// Incidents report a step that does not fit the lifecycle as AlreadyExists; it is a Conflict.
+// TODO(rules): return ProblemKind::Conflict from rules/incidents.cpp and drop this.
+template <class T>
+Result<T> as_conflict(Result<T> result) {
+  if (result || result.problem().kind != ProblemKind::AlreadyExists) return result;
+  return conflict(std::move(result).problem().detail);
 }
-
-#define CT_TRY_OR_REPLY_INCIDENT(var, expr)         \
-  auto var##_result = (expr);                        \
-  if (!var##_result) {                               \
-    reply(incident_problem(var##_result.problem())); \
-    return;                                          \
-  }                                                  \
-  auto& var = *var##_result
 
 Response json_reply(unsigned status, json::value body) {
   Response response = make_response(status);
@@ -44,56 +36,56 @@ Response json_reply(unsigned status, json::value body) {
   return response;
 }
 
-void create_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(sequence, s.rules->create(tenant, body.object, body.context.url));
+Outcome create_rule(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(sequence, s.rules->create(tenant, body.object, body.context.url));
   Response response = make_response(201);
   response.set(beast_http::field::location, std::string(kRules) + "/" + std::string(body.object.at("id").as_string()));
-  reply_when_durable(s.store, sequence, std::move(reply), std::move(response));
+  return answer_when_durable(call, s.store, sequence, std::move(response));
 }
 
-void list_rules(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+Outcome list_rules(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   std::size_t total = 0;
   json::array list;
   for (const auto& view : s.rules->list(tenant, offset, limit, total)) list.push_back(rules::render_rule(view));
   Response response = json_reply(200, std::move(list));
   response.set("NGSILD-Results-Count", std::to_string(total));
-  reply(std::move(response));
+  return response;
 }
 
-void get_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(view, s.rules->get(tenant, call.path_params[0]));
-  reply(json_reply(200, rules::render_rule(view)));
+Outcome get_rule(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(view, s.rules->get(tenant, call.path_params[0]));
+  return json_reply(200, rules::render_rule(view));
 }
 
-void update_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
-  CT_TRY_OR_REPLY(sequence, s.rules->update(tenant, call.path_params[0], body.object));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+Outcome update_rule(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  CT_TRY(sequence, s.rules->update(tenant, call.path_params[0], body.object));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
-void enable_rule(Services& s, Call& call, Reply reply, bool enabled) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(sequence, s.rules->set_enabled(tenant, call.path_params[0], enabled));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+Outcome enable_rule(Services& s, Call& call, bool enabled) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(sequence, s.rules->set_enabled(tenant, call.path_params[0], enabled));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
-void delete_rule(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(sequence, s.rules->remove(tenant, call.path_params[0]));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+Outcome delete_rule(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(sequence, s.rules->remove(tenant, call.path_params[0]));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
 Result<json::object> plain_body(const Call& call) {
@@ -104,27 +96,27 @@ Result<json::object> plain_body(const Call& call) {
   return parsed->get_object();
 }
 
-void open_incident(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, plain_body(call));
-  CT_TRY_OR_REPLY(spec, rules::Incidents::parse_spec(body));
-  if (spec.by == "system") return reply(problem_response(bad_request("by: is required (the operator opening it)")));
-  CT_TRY_OR_REPLY(opened, s.incidents->open(tenant, spec));
+Outcome open_incident(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, plain_body(call));
+  CT_TRY(spec, rules::Incidents::parse_spec(body));
+  if (spec.by == "system") return bad_request("by: is required (the operator opening it)");
+  CT_TRY(opened, s.incidents->open(tenant, spec));
   Response response = json_reply(201, json::object{{"id", opened.id}});
   response.set(beast_http::field::location, "/ngsi-ld/v1/entities/" + opened.id);
-  reply_when_durable(s.store, opened.sequence, std::move(reply), std::move(response));
+  return answer_when_durable(call, s.store, opened.sequence, std::move(response));
 }
 
-void step_incident(Services& s, Call& call, Reply reply, rules::IncidentStep step) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, plain_body(call));
-  CT_TRY_OR_REPLY(request, rules::Incidents::parse_step(step, body));
-  CT_TRY_OR_REPLY_INCIDENT(written, s.incidents->advance(tenant, call.path_params[0], request));
+Outcome step_incident(Services& s, Call& call, rules::IncidentStep step) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, plain_body(call));
+  CT_TRY(request, rules::Incidents::parse_step(step, body));
+  CT_TRY(written, as_conflict(s.incidents->advance(tenant, call.path_params[0], request)));
   json::object answer = written.detail;
   answer["id"] = written.id;
-  reply_when_durable(s.store, written.sequence, std::move(reply), json_reply(200, std::move(answer)));
+  return answer_when_durable(call, s.store, written.sequence, json_reply(200, std::move(answer)));
 }
 
 json::object render_candidate(const rules::Candidate& c) {
@@ -133,33 +125,33 @@ json::object render_candidate(const rules::Candidate& c) {
   return o;
 }
 
-void proposals(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", 5, 100));
+Outcome proposals(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(limit, page_param(call, "limit", 5, 100));
   const auto rank_text = call.param("rankBy");
   if (!rank_text.empty() && rank_text != "distance" && rank_text != "travelTime")
-    return reply(problem_response(bad_request("rankBy: must be distance or travelTime")));
+    return bad_request("rankBy: must be distance or travelTime");
   const auto rank = rank_text == "travelTime" ? rules::RankBy::TravelTime : rules::RankBy::Distance;
-  CT_TRY_OR_REPLY_INCIDENT(ranked, s.incidents->proposals(tenant, call.path_params[0], call.param("kind"), rank, limit));
+  CT_TRY(ranked, as_conflict(s.incidents->proposals(tenant, call.path_params[0], call.param("kind"), rank, limit)));
   json::array list;
   for (const auto& c : ranked) list.push_back(render_candidate(c));
-  reply(json_reply(200, std::move(list)));
+  return json_reply(200, std::move(list));
 }
 
-void dispatch_many(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, plain_body(call));
+Outcome dispatch_many(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, plain_body(call));
   const auto* ids = body.if_contains("incidents");
-  if (!ids || !ids->is_array()) return reply(problem_response(bad_request("incidents: must be an array of incident ids")));
+  if (!ids || !ids->is_array()) return bad_request("incidents: must be an array of incident ids");
   std::vector<std::string> list;
   for (const auto& id : ids->get_array()) {
-    if (!id.is_string()) return reply(problem_response(bad_request("incidents: must be an array of incident ids")));
+    if (!id.is_string()) return bad_request("incidents: must be an array of incident ids");
     list.emplace_back(id.get_string());
   }
-  CT_TRY_OR_REPLY(request, rules::Incidents::parse_step(rules::IncidentStep::Dispatch, body));
-  CT_TRY_OR_REPLY_INCIDENT(written, s.incidents->dispatch_many(tenant, list, request.kind, request.rank, request.by));
+  CT_TRY(request, rules::Incidents::parse_step(rules::IncidentStep::Dispatch, body));
+  CT_TRY(written, as_conflict(s.incidents->dispatch_many(tenant, list, request.kind, request.rank, request.by)));
   json::array out;
   storage::Sequence last = 0;
   for (auto& w : written) {
@@ -168,28 +160,28 @@ void dispatch_many(Services& s, Call& call, Reply reply) {
     out.push_back(std::move(o));
     last = std::max(last, w.sequence);
   }
-  reply_when_durable(s.store, last, std::move(reply), json_reply(200, std::move(out)));
+  return answer_when_durable(call, s.store, last, json_reply(200, std::move(out)));
 }
 
-void put_road_graph(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(document, parse_json(call.request.body()));
-  CT_TRY_OR_REPLY(graph, rules::RoadGraph::parse(document));
+Outcome put_road_graph(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(document, parse_json(call.request.body()));
+  CT_TRY(graph, rules::RoadGraph::parse(document));
   const auto sequence = s.store.enqueue(
       {storage::Write{storage::Collection::Rules, storage::tenant_key(tenant, kRoadGraphKey), to_text(document)}});
   json::object answer{{"junctions", graph->junctions()}, {"segments", graph->segments()}};
   s.roads->put(tenant, std::move(graph));
-  reply_when_durable(s.store, sequence, std::move(reply), json_reply(200, std::move(answer)));
+  return answer_when_durable(call, s.store, sequence, json_reply(200, std::move(answer)));
 }
 
-void delete_road_graph(Services& s, Call& call, Reply reply) {
-  if (auto st = rules_engine_wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome delete_road_graph(Services& s, Call& call) {
+  if (auto st = rules_engine_wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
   const auto sequence =
       s.store.enqueue({storage::Write{storage::Collection::Rules, storage::tenant_key(tenant, kRoadGraphKey), std::nullopt}});
   s.roads->remove(tenant);
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
 }  // namespace
@@ -207,17 +199,17 @@ Status restore_road_graphs(storage::Store& store, rules::RoadGraphs& roads) {
 
 void add_rules_routes(Router& router, Services& s) {
   const std::string rules(kRules), incidents(kIncidents), roads(kRoadGraph);
-  router.add(verb::post, rules, [&s](Call& call, Reply reply) { create_rule(s, call, std::move(reply)); });
-  router.add(verb::get, rules, [&s](Call& call, Reply reply) { list_rules(s, call, std::move(reply)); });
-  router.add(verb::get, rules + "/{id}", [&s](Call& call, Reply reply) { get_rule(s, call, std::move(reply)); });
-  router.add(verb::patch, rules + "/{id}", [&s](Call& call, Reply reply) { update_rule(s, call, std::move(reply)); });
-  router.add(verb::delete_, rules + "/{id}", [&s](Call& call, Reply reply) { delete_rule(s, call, std::move(reply)); });
-  router.add(verb::post, rules + "/{id}/enable", [&s](Call& call, Reply reply) { enable_rule(s, call, std::move(reply), true); });
-  router.add(verb::post, rules + "/{id}/disable", [&s](Call& call, Reply reply) { enable_rule(s, call, std::move(reply), false); });
+  router.add(verb::post, rules, [&s](Call& call) -> Outcome { return create_rule(s, call); });
+  router.add(verb::get, rules, [&s](Call& call) -> Outcome { return list_rules(s, call); });
+  router.add(verb::get, rules + "/{id}", [&s](Call& call) -> Outcome { return get_rule(s, call); });
+  router.add(verb::patch, rules + "/{id}", [&s](Call& call) -> Outcome { return update_rule(s, call); });
+  router.add(verb::delete_, rules + "/{id}", [&s](Call& call) -> Outcome { return delete_rule(s, call); });
+  router.add(verb::post, rules + "/{id}/enable", [&s](Call& call) -> Outcome { return enable_rule(s, call, true); });
+  router.add(verb::post, rules + "/{id}/disable", [&s](Call& call) -> Outcome { return enable_rule(s, call, false); });
 
-  router.add(verb::post, incidents, [&s](Call& call, Reply reply) { open_incident(s, call, std::move(reply)); });
-  router.add(verb::post, incidents + "/dispatch", [&s](Call& call, Reply reply) { dispatch_many(s, call, std::move(reply)); });
-  router.add(verb::get, incidents + "/{id}/proposals", [&s](Call& call, Reply reply) { proposals(s, call, std::move(reply)); });
+  router.add(verb::post, incidents, [&s](Call& call) -> Outcome { return open_incident(s, call); });
+  router.add(verb::post, incidents + "/dispatch", [&s](Call& call) -> Outcome { return dispatch_many(s, call); });
+  router.add(verb::get, incidents + "/{id}/proposals", [&s](Call& call) -> Outcome { return proposals(s, call); });
   const std::pair<const char*, rules::IncidentStep> steps[] = {{"acknowledge", rules::IncidentStep::Acknowledge},
                                                                {"dispatch", rules::IncidentStep::Dispatch},
                                                                {"resolve", rules::IncidentStep::Resolve},
@@ -225,10 +217,10 @@ void add_rules_routes(Router& router, Services& s) {
   for (const auto& [name, step] : steps) {
     const auto which = step;
     router.add(verb::post, incidents + "/{id}/" + name,
-               [&s, which](Call& call, Reply reply) { step_incident(s, call, std::move(reply), which); });
+               [&s, which](Call& call) -> Outcome { return step_incident(s, call, which); });
   }
-  router.add(verb::put, roads, [&s](Call& call, Reply reply) { put_road_graph(s, call, std::move(reply)); });
-  router.add(verb::delete_, roads, [&s](Call& call, Reply reply) { delete_road_graph(s, call, std::move(reply)); });
+  router.add(verb::put, roads, [&s](Call& call) -> Outcome { return put_road_graph(s, call); });
+  router.add(verb::delete_, roads, [&s](Call& call) -> Outcome { return delete_road_graph(s, call); });
 }
 
 }  // namespace ct::http

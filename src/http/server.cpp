@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "http/problem_mapping.hpp"
+
 namespace ct::http {
 
 namespace asio = boost::asio;

@@ -17,32 +17,25 @@ bool safe_file_name(const std::string& name) {
   return true;
 }
 
-void send_file(const std::filesystem::path& root, const std::string& relative, const std::string& name,
-               const char* cache_control, Reply reply) {
-  if (!safe_file_name(name)) {
-    reply(problem_response(not_found("no console file " + name)));
-    return;
-  }
+Outcome send_file(const std::filesystem::path& root, const std::string& relative, const std::string& name,
+                  const char* cache_control) {
+  if (!safe_file_name(name)) return not_found("no console file " + name);
   const auto path = root / relative / name;
   std::error_code ec;
   if (root.empty() || !std::filesystem::is_regular_file(path, ec)) {
-    reply(problem_response(not_found(root.empty() || !std::filesystem::exists(root / "index.html", ec)
-                                         ? "the console is not built: run `make release` (npm ci && npm run build in web/) "
-                                           "or start with --web-dir"
-                                         : "no console file " + name)));
-    return;
+    return not_found(root.empty() || !std::filesystem::exists(root / "index.html", ec)
+                         ? "the console is not built: run `make release` (npm ci && npm run build in web/) "
+                           "or start with --web-dir"
+                         : "no console file " + name);
   }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream body;
   body << in.rdbuf();
-  if (!in) {
-    reply(problem_response({ProblemKind::InternalError, "cannot read console file " + name}));
-    return;
-  }
+  if (!in) return Problem{ProblemKind::InternalError, "cannot read console file " + name};
   Response response = make_response(200, std::move(body).str(), content_type_for(name));
   response.set(beast_http::field::cache_control, cache_control);
   response.set("X-Content-Type-Options", "nosniff");
-  reply(std::move(response));
+  return response;
 }
 
 }  // namespace
@@ -90,12 +83,12 @@ void add_static_routes(Router& router, std::filesystem::path root) {
   using beast_http::verb;
   static constexpr const char* kRevalidate = "no-cache";
   static constexpr const char* kImmutable = "public, max-age=31536000, immutable";
-  router.add(verb::get, "/", [root](Call&, Reply reply) { send_file(root, "", "index.html", kRevalidate, std::move(reply)); });
-  router.add(verb::get, "/{file}", [root](Call& call, Reply reply) {
-    send_file(root, "", call.path_params[0], kRevalidate, std::move(reply));
+  router.add(verb::get, "/", [root](Call&) -> Outcome { return send_file(root, "", "index.html", kRevalidate); });
+  router.add(verb::get, "/{file}", [root](Call& call) -> Outcome {
+    return send_file(root, "", call.path_params[0], kRevalidate);
   });
-  router.add(verb::get, "/assets/{file}", [root](Call& call, Reply reply) {
-    send_file(root, "assets", call.path_params[0], kImmutable, std::move(reply));
+  router.add(verb::get, "/assets/{file}", [root](Call& call) -> Outcome {
+    return send_file(root, "assets", call.path_params[0], kImmutable);
   });
 }
 

@@ -32,26 +32,26 @@ Status wired(const Services& s) {
   return {};
 }
 
-void create_subscription(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(ctx, context_of(call, body));
-  CT_TRY_OR_REPLY(created, s.subscriptions->create(tenant, body.object, ctx));
+Outcome create_subscription(Services& s, Call& call) {
+  if (auto st = wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(ctx, context_of(call, body));
+  CT_TRY(created, s.subscriptions->create(tenant, body.object, ctx));
   Response response = make_response(201);
   response.set(beast_http::field::location, std::string(kSubscriptions) + "/" + created.id);
-  reply_when_durable(s.store, created.sequence, std::move(reply), std::move(response));
+  return answer_when_durable(call, s.store, created.sequence, std::move(response));
 }
 
-void list_subscriptions(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call, /*allow_geojson=*/false));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+Outcome list_subscriptions(Services& s, Call& call) {
+  if (auto st = wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call, /*allow_geojson=*/false));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   const bool want_count = call.param("count") == "true";
-  if (limit == 0 && !want_count) return reply(problem_response(bad_request("limit=0 is only allowed with count=true")));
+  if (limit == 0 && !want_count) return bad_request("limit=0 is only allowed with count=true");
   const bool sys_attrs = has_option(call, "sysAttrs");
   std::size_t total = 0;
   json::array list;
@@ -61,49 +61,49 @@ void list_subscriptions(Services& s, Call& call, Reply reply) {
   Response response = json_response(200, std::move(list), type, ctx);
   if (want_count) response.set("NGSILD-Results-Count", std::to_string(total));
   response.prepare_payload();
-  reply(std::move(response));
+  return response;
 }
 
-void get_subscription(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call, /*allow_geojson=*/false));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(view, s.subscriptions->get(tenant, call.path_params[0]));
-  reply(json_response(200,
-                      notify::render_subscription(*view.subscription, view.report, *ctx.context, now_ms(),
-                                                  has_option(call, "sysAttrs")),
-                      type, ctx));
+Outcome get_subscription(Services& s, Call& call) {
+  if (auto st = wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call, /*allow_geojson=*/false));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(view, s.subscriptions->get(tenant, call.path_params[0]));
+  return json_response(200,
+                       notify::render_subscription(*view.subscription, view.report, *ctx.context, now_ms(),
+                                                   has_option(call, "sysAttrs")),
+                       type, ctx);
 }
 
-void update_subscription(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
-  CT_TRY_OR_REPLY(ctx, context_of(call, body));
-  CT_TRY_OR_REPLY(sequence, s.subscriptions->update(tenant, call.path_params[0], body.object, ctx));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+Outcome update_subscription(Services& s, Call& call) {
+  if (auto st = wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts, /*allow_merge_patch=*/true));
+  CT_TRY(ctx, context_of(call, body));
+  CT_TRY(sequence, s.subscriptions->update(tenant, call.path_params[0], body.object, ctx));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
-void delete_subscription(Services& s, Call& call, Reply reply) {
-  if (auto st = wired(s); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(sequence, s.subscriptions->remove(tenant, call.path_params[0]));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(204));
+Outcome delete_subscription(Services& s, Call& call) {
+  if (auto st = wired(s); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(sequence, s.subscriptions->remove(tenant, call.path_params[0]));
+  return answer_when_durable(call, s.store, sequence, make_response(204));
 }
 
 }  // namespace
 
 void add_subscription_routes(Router& router, Services& s) {
   const std::string base(kSubscriptions);
-  router.add(verb::post, base, [&s](Call& call, Reply reply) { create_subscription(s, call, std::move(reply)); });
-  router.add(verb::get, base, [&s](Call& call, Reply reply) { list_subscriptions(s, call, std::move(reply)); });
-  router.add(verb::get, base + "/{id}", [&s](Call& call, Reply reply) { get_subscription(s, call, std::move(reply)); });
-  router.add(verb::patch, base + "/{id}", [&s](Call& call, Reply reply) { update_subscription(s, call, std::move(reply)); });
-  router.add(verb::delete_, base + "/{id}", [&s](Call& call, Reply reply) { delete_subscription(s, call, std::move(reply)); });
+  router.add(verb::post, base, [&s](Call& call) -> Outcome { return create_subscription(s, call); });
+  router.add(verb::get, base, [&s](Call& call) -> Outcome { return list_subscriptions(s, call); });
+  router.add(verb::get, base + "/{id}", [&s](Call& call) -> Outcome { return get_subscription(s, call); });
+  router.add(verb::patch, base + "/{id}", [&s](Call& call) -> Outcome { return update_subscription(s, call); });
+  router.add(verb::delete_, base + "/{id}", [&s](Call& call) -> Outcome { return delete_subscription(s, call); });
   // Reached only without "Upgrade: websocket" (upgrades go to upgrade_subscription_stream).
-  router.add(verb::get, base + "/{id}/ws", [](Call&, Reply reply) {
-    reply(problem_response(bad_request("this is the WebSocket stream of the subscription: connect with Upgrade: websocket")));
+  router.add(verb::get, base + "/{id}/ws", [](Call&) -> Outcome {
+    return bad_request("this is the WebSocket stream of the subscription: connect with Upgrade: websocket");
   });
 }
 

@@ -434,50 +434,50 @@ Status check_temporal_entity_id(const std::string& id) {
   return {};
 }
 
-void get_temporal_entity(Services& s, Call& call, Reply reply) {
+Outcome get_temporal_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call, false));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(q, parse_temporal(call, *ctx.context));
+  if (auto st = check_temporal_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call, false));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(q, parse_temporal(call, *ctx.context));
   std::vector<model::Term> types;
   const auto current = s.twin.read(tenant, id, [&](const model::Entity& e) { types = e.types; });
   if (!current) {
     auto series = s.history->series_of(tenant, id);
-    if (!series) return reply(problem_response(series.problem()));
-    if (series->empty()) return reply(problem_response(not_found("entity " + id + " has no history")));
+    if (!series) return series.problem();
+    if (series->empty()) return not_found("entity " + id + " has no history");
   }
   std::optional<std::string> content_range;
-  CT_TRY_OR_REPLY(body, render_entity(s, tenant, id, types, q, *ctx.context, content_range));
-  reply(temporal_response(std::move(body), type, ctx, content_range));
+  CT_TRY(body, render_entity(s, tenant, id, types, q, *ctx.context, content_range));
+  return temporal_response(std::move(body), type, ctx, content_range);
 }
 
-void query_temporal(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(type, negotiate(call, false));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(q, parse_temporal(call, *ctx.context));
-  CT_TRY_OR_REPLY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
-  CT_TRY_OR_REPLY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
+Outcome query_temporal(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(type, negotiate(call, false));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(q, parse_temporal(call, *ctx.context));
+  CT_TRY(limit, page_param(call, "limit", s.limits.default_page, s.limits.max_page));
+  CT_TRY(offset, page_param(call, "offset", 0, std::numeric_limits<std::int32_t>::max()));
   Criteria c = criteria_from_parameters(call);
-  CT_TRY_OR_REPLY(query, build_query(c, *ctx.context, tenant, ctx.url));
+  CT_TRY(query, build_query(c, *ctx.context, tenant, ctx.url));
   std::vector<std::pair<std::string, std::vector<model::Term>>> selected;
   auto total = s.twin.query(tenant, query, offset, limit, [&](const model::Entity& e) { selected.emplace_back(e.id, e.types); });
   if (!total) {
-    if (total.problem().kind != ProblemKind::NonexistentTenant) return reply(problem_response(total.problem()));
+    if (total.problem().kind != ProblemKind::NonexistentTenant) return total.problem();
     total = std::size_t{0};  // a tenant with nothing current selects nothing
   }
   json::array body;
   std::optional<std::string> content_range;
   for (const auto& [id, types] : selected) {
-    CT_TRY_OR_REPLY(entity, render_entity(s, tenant, id, types, q, *ctx.context, content_range));
+    CT_TRY(entity, render_entity(s, tenant, id, types, q, *ctx.context, content_range));
     body.push_back(std::move(entity));
   }
   Response response = temporal_response(std::move(body), type, ctx, content_range);
   if (call.param("count") == "true") response.set("NGSILD-Results-Count", std::to_string(*total));
   response.prepare_payload();
-  reply(std::move(response));
+  return response;
 }
 
 // --- temporal provision ------------------------------------------------------------------------
@@ -516,9 +516,9 @@ std::string instance_key(const model::Attribute& a) {
 }
 
 // Records `instances` in the history with their own observedAt, and brings the entity's current
-// state up to the newest of them (creating the entity if needed). Replies once durable.
-void provision(Services& s, const std::string& tenant, const std::string& id, std::vector<model::Term> types,
-               std::vector<model::Attribute> instances, bool must_exist, Reply reply) {
+// state up to the newest of them (creating the entity if needed). Answers once durable.
+Outcome provision(Services& s, Call& call, const std::string& tenant, const std::string& id, std::vector<model::Term> types,
+                  std::vector<model::Attribute> instances, bool must_exist) {
   std::vector<model::Term> current_types;
   std::map<std::string, Timestamp> current_observed;  // by instance_key
   const auto current = s.twin.read(tenant, id, [&](const model::Entity& e) {
@@ -526,8 +526,8 @@ void provision(Services& s, const std::string& tenant, const std::string& id, st
     for (const auto& a : e.attributes) current_observed[instance_key(a)] = a.observed_at;
   });
   const bool exists = static_cast<bool>(current);
-  if (must_exist && !exists) return reply(problem_response(not_found("entity " + id + " was not found")));
-  if (!exists && types.empty()) return reply(problem_response(bad_request("an entity needs a \"type\"")));
+  if (must_exist && !exists) return not_found("entity " + id + " was not found");
+  if (!exists && types.empty()) return bad_request("an entity needs a \"type\"");
   const Timestamp now = now_ms();
   std::vector<storage::Write> writes;
   // The newest instance of each attribute becomes its current value, unless the current one is newer.
@@ -558,22 +558,22 @@ void provision(Services& s, const std::string& tenant, const std::string& id, st
     auto outcome = s.twin.batch_upsert(tenant, std::move(batch), twin::UpsertMode::Update,
                                        {twin::Origin::TemporalBackfill, {}}, std::move(writes));
     if (!outcome.items.empty() && outcome.items.front().error)
-      return reply(problem_response(*outcome.items.front().error));
+      return *outcome.items.front().error;
     sequence = outcome.sequence;
   } else if (!writes.empty()) {
     sequence = s.store.enqueue(std::move(writes));
   }
   Response response = make_response(exists ? 204 : 201);
   if (!exists) response.set(beast_http::field::location, std::string(kTemporal) + "/" + id);
-  reply_when_durable(s.store, sequence, std::move(reply), std::move(response));
+  return answer_when_durable(call, s.store, sequence, std::move(response));
 }
 
-void create_temporal(Services& s, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
+Outcome create_temporal(Services& s, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
   const auto* id = body.object.if_contains("id");
   if (!id || !id->is_string() || !model::is_uri(id->get_string()))
-    return reply(problem_response(bad_request("a temporal entity needs an \"id\" that is a URI")));
+    return bad_request("a temporal entity needs an \"id\" that is a URI");
   std::vector<model::Term> types;
   if (const auto* type = body.object.if_contains("type")) {
     std::vector<std::string> names;
@@ -581,39 +581,47 @@ void create_temporal(Services& s, Call& call, Reply reply) {
     else if (type->is_array())
       for (const auto& t : type->get_array())
         if (t.is_string()) names.emplace_back(t.get_string());
-    if (names.empty()) return reply(problem_response(bad_request("type must be a name or an array of names")));
+    if (names.empty()) return bad_request("type must be a name or an array of names");
     for (const auto& n : names) {
-      if (!model::is_valid_term(n)) return reply(problem_response(bad_request("\"" + n.substr(0, 80) + "\" is not a valid type")));
+      if (!model::is_valid_term(n)) return bad_request("\"" + n.substr(0, 80) + "\" is not a valid type");
       types.push_back(model::Term::intern(body.context.context->expand(n)));
     }
   }
-  CT_TRY_OR_REPLY(instances, decode_instances(body.object, *body.context.context));
-  provision(s, tenant, std::string(id->get_string()), std::move(types), std::move(instances), false, std::move(reply));
+  CT_TRY(instances, decode_instances(body.object, *body.context.context));
+  return provision(s, call, tenant, std::string(id->get_string()), std::move(types), std::move(instances), false);
 }
 
-void append_temporal(Services& s, Call& call, Reply reply) {
+Outcome append_temporal(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_body(call, s.contexts));
-  CT_TRY_OR_REPLY(instances, decode_instances(body.object, *body.context.context));
-  if (instances.empty()) return reply(problem_response(bad_request("no attribute instance to add")));
-  provision(s, tenant, id, {}, std::move(instances), true, std::move(reply));
+  if (auto st = check_temporal_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_body(call, s.contexts));
+  CT_TRY(instances, decode_instances(body.object, *body.context.context));
+  if (instances.empty()) return bad_request("no attribute instance to add");
+  return provision(s, call, tenant, id, {}, std::move(instances), true);
 }
 
-void delete_temporal_entity(Services& s, Call& call, Reply reply) {
+// The deletions of history run on the history's rewrite thread (they may scan and rewrite a long
+// history and wait for the disk): the worker returns at once, and the answer goes once durable.
+history::HistoryStore::Done answer_when_deleted(Later later) {
+  return [later = std::move(later)](const Status& status) {
+    if (status) later.answer(make_response(204));
+    else later.fail(status.problem());
+  };
+}
+
+Outcome delete_temporal_entity(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(series, s.history->series_of(tenant, id));
+  if (auto st = check_temporal_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(series, s.history->series_of(tenant, id));
   storage::Sequence sequence = 0;
-  // The deletion record history makes of this change goes with the whole history below.
+  // The deletion record history makes of this change goes with the whole history, once durable.
   auto removed = s.twin.remove(tenant, id);
-  if (!removed && series.empty()) return reply(problem_response(removed.problem()));
+  if (!removed && series.empty()) return removed.problem();
   if (removed) sequence = removed->sequence;
-  if (auto st = s.store.wait_durable(sequence); !st) return reply(problem_response(st.problem()));
-  if (auto st = s.history->delete_entity(tenant, id); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  s.history->delete_entity(tenant, id, sequence, answer_when_deleted(call.later()));
+  return Deferred{};
 }
 
 Result<std::string> attribute_param(const Call& call, const jsonld::Context& ctx) {
@@ -622,43 +630,42 @@ Result<std::string> attribute_param(const Call& call, const jsonld::Context& ctx
   return ctx.expand(short_name);
 }
 
-void delete_temporal_attribute(Services& s, Call& call, Reply reply) {
+Outcome delete_temporal_attribute(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(attribute, attribute_param(call, *ctx.context));
+  if (auto st = check_temporal_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(attribute, attribute_param(call, *ctx.context));
   std::optional<std::string> dataset;
   if (call.param("deleteAll") != "true") dataset = call.param("datasetId");
   if (dataset && !dataset->empty() && !model::is_uri(*dataset))
-    return reply(problem_response(bad_request("datasetId must be a URI")));
-  CT_TRY_OR_REPLY(series, s.history->series_of(tenant, id));
+    return bad_request("datasetId must be a URI");
+  CT_TRY(series, s.history->series_of(tenant, id));
   const bool found = std::any_of(series.begin(), series.end(), [&](const auto& x) {
     return x.attribute == attribute && (!dataset || x.dataset_id == *dataset);
   });
-  if (!found) return reply(problem_response(not_found("attribute " + call.path_params[1] + " has no history")));
-  if (auto st = s.history->delete_attribute(tenant, id, attribute, dataset); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  if (!found) return not_found("attribute " + call.path_params[1] + " has no history");
+  s.history->delete_attribute(tenant, id, attribute, dataset, answer_when_deleted(call.later()));
+  return Deferred{};
 }
 
-void delete_temporal_instance(Services& s, Call& call, Reply reply) {
+Outcome delete_temporal_instance(Services& s, Call& call) {
   const std::string& id = call.path_params[0];
-  if (auto st = check_temporal_entity_id(id); !st) return reply(problem_response(st.problem()));
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(ctx, link_context(call, s.contexts));
-  CT_TRY_OR_REPLY(attribute, attribute_param(call, *ctx.context));
-  if (auto st = s.history->delete_instance(tenant, id, attribute, call.path_params[2]); !st)
-    return reply(problem_response(st.problem()));
-  reply(make_response(204));
+  if (auto st = check_temporal_entity_id(id); !st) return st.problem();
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(ctx, link_context(call, s.contexts));
+  CT_TRY(attribute, attribute_param(call, *ctx.context));
+  s.history->delete_instance(tenant, id, attribute, call.path_params[2], answer_when_deleted(call.later()));
+  return Deferred{};
 }
 
 }  // namespace
 
 void add_temporal_routes(Router& router, Services& s) {
-  auto bind = [&s](void (*fn)(Services&, Call&, Reply)) {
-    return [&s, fn](Call& call, Reply reply) {
-      if (!s.history) return reply(problem_response({ProblemKind::OperationNotSupported, "history is not kept"}));
-      fn(s, call, std::move(reply));
+  auto bind = [&s](Outcome (*fn)(Services&, Call&)) {
+    return [&s, fn](Call& call) -> Outcome {
+      if (!s.history) return Problem{ProblemKind::OperationNotSupported, "history is not kept"};
+      return fn(s, call);
     };
   };
   const std::string base(kTemporal);

@@ -1,18 +1,19 @@
 #pragma once
 // How the dispatcher (delivery.hpp) reaches a receiver: one connection carries one notification at
-// a time. transmit() calls `done` exactly once, later (never from inside transmit), on the thread
-// that runs the io_context.
+// a time. Connections come from the Channel of their endpoint's scheme (scheme.hpp). transmit()
+// calls `done` exactly once, later (never from inside transmit), on the delivery thread (the thread
+// that runs the io_context of the ChannelContext).
 //
-// - HTTP(S): a kept-alive HTTP/1.1 connection, opened on the first transmit and again after the
-//   receiver closed it (a kept-alive connection closed while idle is retried once on a new one).
-//   Each step (resolve and connect, TLS handshake with the certificate checked against the host,
-//   write, read) has `timeout`. 2xx delivers, 408/429/5xx and transport errors fail, the rest refuses.
-// - MQTT: publishes through the broker's shared MqttClient; delivered once the client library took
-//   the message, failed at once while the broker is not connected (a new client's first connection
-//   is waited for).
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <chrono>
+// An attempt is Delivered, Failed (retried after a backoff: the receiver may come back) or Refused
+// (dropped: retrying would not change the receiver's mind). The built-in schemes:
+// - http, https (http_scheme.cpp): a kept-alive HTTP/1.1 connection, opened on the first transmit
+//   and again after the receiver closed it (a kept-alive connection closed while idle is retried
+//   once on a new one). Each step (resolve and connect, TLS handshake with the certificate checked
+//   against the host, write, read) has the request timeout. 2xx delivers, 408/429/5xx and transport
+//   errors fail, the rest refuses.
+// - mqtt (mqtt_scheme.cpp): publishes through the broker's shared MqttClient; delivered once the
+//   client library took the message, failed at once while the broker is not connected (a new
+//   client's first connection is waited for).
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,8 +21,6 @@
 #include "notify/delivery.hpp"
 
 namespace ct::notify {
-
-class MqttClient;
 
 enum class Attempt { Delivered, Failed, Refused };
 using Done = std::function<void(Attempt, std::string why)>;
@@ -31,9 +30,5 @@ class Connection {
   virtual ~Connection() = default;
   virtual void transmit(const Outgoing& notification, Done done) = 0;  // `notification` lives until done
 };
-
-std::unique_ptr<Connection> make_http_connection(boost::asio::io_context& io, boost::asio::ssl::context& tls,
-                                                 const EndpointAddress& address, std::chrono::milliseconds timeout);
-std::unique_ptr<Connection> make_mqtt_connection(boost::asio::io_context& io, std::shared_ptr<MqttClient> client);
 
 }  // namespace ct::notify

@@ -10,8 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "notify/connection.hpp"
-#include "notify/mqtt.hpp"
+#include "notify/scheme.hpp"
 
 namespace ct::notify {
 namespace {
@@ -20,7 +19,7 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using error_code = boost::system::error_code;
 
-constexpr std::chrono::milliseconds kBrokerWatch{25};
+constexpr std::chrono::milliseconds kReachabilityWatch{25};
 
 // What a queued notification weighs against the memory bounds: its body and headers, roughly.
 std::size_t weight(const Outgoing& n) { return n.body.size() + n.link.size() + n.content_type.size() + 256; }
@@ -65,9 +64,9 @@ struct Dispatcher::Impl {
     unsigned failures = 0;        // in a row: the backoff
     bool logged_drop = false;     // one warning per episode of abandoned notifications
     asio::steady_timer retry_timer;
-    asio::steady_timer broker_watch;  // MQTT: ends the wait for a retry once the broker is back
+    asio::steady_timer reachability_watch;  // ends the wait for a retry once the endpoint is back (MQTT)
     Path(Endpoint& e, std::string t, asio::io_context& io)
-        : endpoint(e), target(std::move(t)), retry_timer(io), broker_watch(io) {}
+        : endpoint(e), target(std::move(t)), retry_timer(io), reachability_watch(io) {}
     bool healthy() const { return !failing && !stalled; }
   };
 
@@ -85,7 +84,7 @@ struct Dispatcher::Impl {
     std::vector<Slot*> idle;
     std::unordered_map<std::string, std::unique_ptr<Path>> paths;
     std::deque<Path*> ring;  // paths with feeds ready: round-robin
-    std::shared_ptr<MqttClient> mqtt;
+    std::unique_ptr<Channel> channel;  // from the endpoint's scheme
     std::size_t available() const { return idle.size() + (pool - slots.size()); }
   };
 
@@ -133,8 +132,9 @@ struct Dispatcher::Impl {
     if (slot) return *slot;
     slot = std::make_unique<Endpoint>();
     slot->address = address;
-    slot->pool = address.transport == Transport::Mqtt ? 1 : std::max(1u, options.connections_per_endpoint);
-    if (address.transport == Transport::Mqtt) slot->mqtt = std::make_shared<MqttClient>(address);
+    slot->channel = address.handler->open(address, ChannelContext{io, tls, options.request_timeout});
+    const unsigned most = slot->channel->max_connections();
+    slot->pool = std::max(1u, most == 0 ? options.connections_per_endpoint : most);
     return *slot;
   }
 
@@ -147,7 +147,7 @@ struct Dispatcher::Impl {
   void enqueue(Outgoing n, std::size_t bytes) {
     Item item{std::move(n), bytes, true};
     const Registration& r = *item.notification.registration;
-    if (r.subscription->address.transport == Transport::WebSocketOnly) {
+    if (r.subscription->address.websocket_only()) {
       release(item);
       return;
     }
@@ -243,11 +243,7 @@ struct Dispatcher::Impl {
       return *s;
     }
     auto slot = std::make_unique<Slot>();
-    switch (e.address.transport) {
-      case Transport::Http:
-      case Transport::Https: slot->connection = make_http_connection(io, tls, e.address, options.request_timeout); break;
-      default: slot->connection = make_mqtt_connection(io, e.mqtt); break;
-    }
+    slot->connection = e.channel->connect();
     e.slots.push_back(std::move(slot));
     return *e.slots.back();
   }
@@ -284,11 +280,11 @@ struct Dispatcher::Impl {
         p.waiting = true;
         p.retry_timer.expires_after(backoff);
         p.retry_timer.async_wait([this, &e, &p](error_code ec) {
-          if (ec) return;  // cancelled by watch_broker, which retried already
+          if (ec) return;  // cancelled by watch_reachability, which retried already
           p.waiting = false;
           pump(e);
         });
-        if (e.mqtt) watch_broker(e, p);
+        if (e.channel->tells_reachability()) watch_reachability(e, p);
       }
       make_ready(f);  // the same notification again, after the backoff
       pump(e);
@@ -322,13 +318,14 @@ struct Dispatcher::Impl {
     pump(e);
   }
 
-  // While an MQTT path waits for its retry: retries as soon as the client is connected again, so
-  // that a broker that comes back gets the notifications at once, not after the backoff.
-  void watch_broker(Endpoint& e, Path& p) {
-    p.broker_watch.expires_after(kBrokerWatch);
-    p.broker_watch.async_wait([this, &e, &p](error_code ec) {
+  // While a path waits for its retry, on a channel that tells reachability (MQTT): retries as soon
+  // as the endpoint is reachable again, so that a broker that comes back gets the notifications at
+  // once, not after the backoff.
+  void watch_reachability(Endpoint& e, Path& p) {
+    p.reachability_watch.expires_after(kReachabilityWatch);
+    p.reachability_watch.async_wait([this, &e, &p](error_code ec) {
       if (ec || !p.waiting) return;
-      if (!e.mqtt->connected()) return watch_broker(e, p);
+      if (!e.channel->reachable()) return watch_reachability(e, p);
       p.waiting = false;
       p.retry_timer.cancel();
       pump(e);

@@ -236,7 +236,7 @@ struct Subscriptions::Impl {
     const std::string key = storage::tenant_key(r->tenant, s.id);
     json::object notification = make_notification(s.id, std::move(data), now);
     notifications.fetch_add(1, std::memory_order_relaxed);
-    const bool to_endpoint = s.address.transport != Transport::WebSocketOnly;
+    const bool to_endpoint = !s.address.websocket_only();
     if (to_endpoint) {
       Outgoing out;
       out.registration = r;

@@ -20,6 +20,7 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
+from testkit import kill9_rounds  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 ABSENT = None
@@ -202,29 +203,22 @@ def main():
         if probe.status in (404, 405):
             t.fail("batch upsert is not implemented by this binary", "400 for an empty batch", probe.status)
             return t.finish()
-        for round_no in range(1, args.rounds + 1):
-            started = time.monotonic()
-            stop = threading.Event()
-            errors = []
-            writers = [Writer(server.port, round_no, i, records, stop, errors, rng.randrange(1 << 30))
-                       for i in range(args.threads)]
-            for w in writers:
-                w.start()
-            time.sleep(rng.uniform(0.5, 1.5))
-            acked = sum(w.acked_batches for w in writers)
-            server.kill9()
-            stop.set()
-            for w in writers:
-                w.join(15)
-                t.expect(not w.is_alive(), "round %d: writer thread ended after the kill" % round_no)
-            for e in errors[:5]:
+        current = {}  # the round's start time and errors
+
+        def make_writers(round_no, stop):
+            current.update(started=time.monotonic(), errors=[])
+            return [Writer(server.port, round_no, i, records, stop, current["errors"], rng.randrange(1 << 30))
+                    for i in range(args.threads)]
+
+        def after_restart(round_no, writers):
+            acked = sum(w.acked_batches for w in writers)  # none come after the kill
+            for e in current["errors"][:5]:
                 t.fail("round %d: %s" % (round_no, e))
             in_flight = sum(1 for r in records.values() if r.pending)
-            server.start(port=server.port)
             bad = verify(t, server, records, "round %d" % round_no)
             t.step("round %d: %d batches acknowledged before kill -9 (%d entities in flight), %d entities "
                    "checked, %d wrong, %.1f s" % (round_no, acked, in_flight, len(records), bad,
-                                                  time.monotonic() - started))
+                                                  time.monotonic() - current["started"]))
             t.expect(acked > 0, "round %d: some batches were acknowledged before the kill" % round_no)
             # settle what was in flight as the restarted server holds it
             for rec in records.values():
@@ -232,6 +226,8 @@ def main():
                     actual, _ = state_of(server, rec.eid)
                     rec.acked = actual if actual in rec.allowed() else rec.acked
                     rec.pending = []
+
+        kill9_rounds(t, server, args.rounds, rng, make_writers, after_restart)
         t.step("final clean restart")
         server.restart()
         verify(t, server, records, "after a clean restart")

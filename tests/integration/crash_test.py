@@ -20,6 +20,7 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
+from testkit import kill9_rounds  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 ABSENT = None  # the state of an entity that does not exist
@@ -162,30 +163,23 @@ def main():
     records = {}
     try:
         server.start()
-        for round_no in range(1, args.rounds + 1):
-            started = time.monotonic()
-            stop = threading.Event()
+        current = {}  # the round's start time and errors
+
+        def make_writers(round_no, stop):
+            current.update(started=time.monotonic(), errors=[])
             lock = threading.Lock()
-            errors = []
-            writers = [Writer(server.port, round_no, i, records, lock, stop, errors, rng.randrange(1 << 30))
-                       for i in range(args.threads)]
-            for w in writers:
-                w.start()
-            time.sleep(rng.uniform(0.4, 1.5))
-            acks_at_kill = sum(w.acks for w in writers)
-            server.kill9()
-            stop.set()
-            for w in writers:
-                w.join(15)
-                t.expect(not w.is_alive(), "round %d: writer thread ended after the kill" % round_no)
-            for e in errors[:5]:
+            return [Writer(server.port, round_no, i, records, lock, stop, current["errors"], rng.randrange(1 << 30))
+                    for i in range(args.threads)]
+
+        def after_restart(round_no, writers):
+            acks_at_kill = sum(w.acks for w in writers)  # none come after the kill
+            for e in current["errors"][:5]:
                 t.fail("round %d: %s" % (round_no, e))
             in_flight = sum(1 for r in records.values() if r.pending)
-            server.start(port=server.port)
             bad = verify(t, server, records, "round %d" % round_no)
             t.step("round %d: %d writes acknowledged before kill -9 (%d in flight), %d entities checked, "
                    "%d wrong, %.1f s" % (round_no, acks_at_kill, in_flight, len(records), bad,
-                                         time.monotonic() - started))
+                                         time.monotonic() - current["started"]))
             t.expect(acks_at_kill > 0, "round %d: some writes were acknowledged before the kill" % round_no)
             # what was in flight is now settled, as the restarted server holds it
             for rec in records.values():
@@ -193,6 +187,8 @@ def main():
                     r = server.request("GET", "/ngsi-ld/v1/entities/%s?options=keyValues&attrs=counter" % rec.eid)
                     rec.acked = r.json().get("counter") if r.status == 200 else ABSENT
                     rec.pending = []
+
+        kill9_rounds(t, server, args.rounds, rng, make_writers, after_restart, write_for=(0.4, 1.5))
         t.step("final clean restart")
         server.restart()
         verify(t, server, records, "after a clean restart")

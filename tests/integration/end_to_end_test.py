@@ -8,19 +8,16 @@ their observation times.
     python3 end_to_end_test.py --binary build/release/citytwin
 """
 
-import http.server
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ngsi_session import Checker, Server, free_port, stop_and_check, test_arguments  # noqa: E402
-from subscription_mqtt_test import Broker  # noqa: E402
+from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
+from testkit import Broker, Receiver, publish, wait_until  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 ALERT_LINK = {"Link": '<https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld>; '
@@ -29,37 +26,6 @@ STATION = "urn:ngsi-ld:AirQualityObserved:dongsi"
 READINGS = [  # (observedAt, PM2.5): heavy (>150) at 03:00 and 04:00, clean again at 05:00
     ("2017-02-01T01:00:00Z", 40), ("2017-02-01T02:00:00Z", 90), ("2017-02-01T03:00:00Z", 180),
     ("2017-02-01T04:00:00Z", 210), ("2017-02-01T05:00:00Z", 60)]
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", free_port()), ReceiverHandler)
-        self.notifications = []
-        self.lock = threading.Lock()
-
-
-class ReceiverHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with self.server.lock:
-            self.server.notifications.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    return condition()
 
 
 def get(server, path, headers=None):
@@ -90,13 +56,12 @@ def run(t, server, broker, receiver):
     t.expect_status(r, 201, "rule")
     r = server.request("POST", "/ngsi-ld/v1/subscriptions", dict(JSON, **ALERT_LINK), json.dumps({
         "type": "Subscription", "entities": [{"type": "Alert"}],
-        "notification": {"format": "keyValues", "endpoint": {"uri": "http://127.0.0.1:%d/" % receiver.server_port}}}))
+        "notification": {"format": "keyValues", "endpoint": {"uri": receiver.url("/")}}}))
     t.expect_status(r, 201, "subscription to alerts")
 
     t.step("the station publishes five hourly readings over MQTT (UltraLight, with TimeInstant)")
     for at, pm25 in READINGS:
-        subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-t", "/air/dongsi/attrs",
-                        "-m", "TimeInstant|%s|p|%d" % (at, pm25)], check=True, timeout=10)
+        publish(broker, "/air/dongsi/attrs", "TimeInstant|%s|p|%d" % (at, pm25))
         expected = (at, pm25)
         seen = wait_until(lambda: (lambda e: e and (e.get("pm25", {}).get("observedAt"), e.get("pm25", {}).get("value")))(
             get(server, "/ngsi-ld/v1/entities/" + STATION)) == (at.replace("Z", ".000Z"), pm25))
@@ -116,9 +81,9 @@ def run(t, server, broker, receiver):
         t.expect("validTo" in alert, "a cleared alert has validTo", "validTo", alert)
 
     t.step("the subscriber heard of the alert")
-    heard = wait_until(lambda: [e for n in receiver.notifications for e in n.get("data", [])
+    heard = wait_until(lambda: [e for n in receiver.notifications() for e in n["body"].get("data", [])
                                 if e.get("alertSource") == STATION])
-    t.expect(heard, "a notification carried the alert", "an Alert", receiver.notifications)
+    t.expect(heard, "a notification carried the alert", "an Alert", receiver.notifications())
 
     t.step("the history has every reading at its observation time")
     query = urllib.parse.urlencode({"attrs": "pm25", "options": "temporalValues", "timerel": "between",
@@ -139,15 +104,14 @@ def main():
     args = test_arguments(__doc__.split("\n\n")[0]).parse_args()
     t = Checker("end_to_end_test")
     broker = Broker().start()
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    receiver = Receiver().start()
     server = Server(args.binary, keep=args.keep, extra_args=["--mqtt", "mqtt://127.0.0.1:%d" % broker.port])
     try:
         server.start()
         run(t, server, broker, receiver)
     finally:
         stop_and_check(t, server)
-        receiver.shutdown()
+        receiver.stop()
         broker.cleanup()
     return t.finish()
 

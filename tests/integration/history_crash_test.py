@@ -23,6 +23,7 @@ import urllib.parse
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
+from testkit import kill9_rounds, wait_until  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 BASE = 1704067200000  # 2024-01-01T00:00:00Z
@@ -110,8 +111,8 @@ def main():
                 "id": "urn:ngsi-ld:Counter:%d" % i, "type": "Counter", "n": {"type": "Property", "value": -1}})
             t.expect(r.status == 201, "create counter %d" % i, 201, r)
         state = {}  # eid -> (next value, acked values, values that may be there)
-        for round_no in range(1, args.rounds + 1):
-            stop = threading.Event()
+
+        def make_writers(round_no, stop):
             writers = []
             for i in range(args.threads):
                 eid = "urn:ngsi-ld:Counter:%d" % i
@@ -119,18 +120,14 @@ def main():
                 w = Writer(server.port, eid, next_value, stop, rng.randrange(1 << 30))
                 w.acked, w.settled = set(acked), set(settled)
                 writers.append(w)
+            return writers
+
+        def after_restart(round_no, round_writers):
+            writers[:] = round_writers
             for w in writers:
-                w.start()
-            time.sleep(rng.uniform(0.5, 1.2))
-            server.kill9()
-            stop.set()
-            for w in writers:
-                w.join(15)
-                t.expect(not w.is_alive(), "round %d: writer ended after the kill" % round_no)
                 for e in w.errors[:3]:
                     t.fail("round %d: %s" % (round_no, e))
                 w.settled |= w.in_flight
-            server.start(port=server.port)
             verify(t, server, writers, "round %d" % round_no)
             t.step("round %d: %d values acknowledged, %d in flight at the kill" %
                    (round_no, sum(len(w.acked) for w in writers), sum(len(w.in_flight) for w in writers)))
@@ -140,12 +137,16 @@ def main():
                 w.acked |= w.in_flight & there
                 w.settled = {-1}
                 state[w.eid] = (w.next_value, w.acked, w.settled)
-        time.sleep(0.5)  # the restarted server compacts what the last round wrote
+
+        kill9_rounds(t, server, args.rounds, rng, make_writers, after_restart, write_for=(0.5, 1.2))
+
+        def first_day_compacted():  # by the restarted server, from what the last round wrote
+            r = server.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Counter:0?attrs=n&lastN=1&timerel=before"
+                               "&timeAt=" + iso(BASE + 1440 * MINUTE))
+            return r.status == 200 and "-" in r.json()["n"][0]["instanceId"]
+
+        t.expect(wait_until(first_day_compacted), "the first day was compacted into a block", "a block instance")
         verify(t, server, writers, "after compaction")
-        r = server.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Counter:0?attrs=n&lastN=1&timerel=before&timeAt="
-                           + iso(BASE + 1440 * MINUTE))
-        t.expect(r.status == 200 and "-" in r.json()["n"][0]["instanceId"], "the first day was compacted into a block",
-                 "a block instance", r)
         server.restart()
         verify(t, server, writers, "after a clean restart")
     finally:

@@ -30,17 +30,13 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
-from subscription_mqtt_test import Broker  # noqa: E402
+from testkit import Broker, publish  # noqa: E402
 
 TENANT = "haidian"
 PROVISION = {"fiware-service": TENANT, "fiware-servicepath": "/air", "Content-Type": "application/json"}
 READ = {"NGSILD-Tenant": TENANT}
 STATION = "urn:ngsi-ld:AirQualityObserved:dongsi"
 OTHER = "urn:ngsi-ld:AirQualityObserved:tiantan"
-
-
-def publish(broker, topic, payload):
-    subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-t", topic, "-m", payload], check=True, timeout=10)
 
 
 def key_values(server, entity_id):

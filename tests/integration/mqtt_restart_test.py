@@ -22,7 +22,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
-from subscription_mqtt_test import Broker, subscriber_when_up  # noqa: E402
+from testkit import Broker, publish, subscriber_when_up  # noqa: E402
 from subscription_test import entity, get_subscription, patch, prop, subscribe  # noqa: E402
 
 TENANT = "harbour"
@@ -32,10 +32,6 @@ GAUGE = "urn:ngsi-ld:WaterLevel:pier1"
 BEACON = "urn:ngsi-ld:Beacon:1"
 OUTAGE = 6.0
 RESUME_WITHIN = 2.0
-
-
-def publish(broker, topic, payload):
-    subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-t", topic, "-m", payload], check=True, timeout=10)
 
 
 def level(server):

@@ -19,7 +19,7 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, test_arguments  # noqa: E402
-from subscription_mqtt_test import Broker  # noqa: E402
+from testkit import Broker  # noqa: E402
 
 DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "beijing-air"))
 READINGS = os.path.join(DATA, "air-quality-2017-02-01_03.csv")

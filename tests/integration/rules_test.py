@@ -23,7 +23,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
-from subscription_test import Receiver  # noqa: E402
+from testkit import Receiver  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 ALERT_CONTEXT = "https://raw.githubusercontent.com/smart-data-models/dataModel.Alert/master/context.jsonld"

@@ -21,7 +21,8 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, test_arguments  # noqa: E402
-from subscription_test import Receiver, entity, get_subscription, patch, prop, subscribe  # noqa: E402
+from subscription_test import entity, get_subscription, patch, prop, subscribe  # noqa: E402
+from testkit import Receiver  # noqa: E402
 
 
 def make_certificate(folder, name, san):

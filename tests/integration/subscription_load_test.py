@@ -24,7 +24,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, stop_and_check, test_arguments  # noqa: E402
-from subscription_test import Receiver, entity, get_subscription, prop, subscribe  # noqa: E402
+from subscription_test import entity, get_subscription, prop, subscribe  # noqa: E402
+from testkit import Receiver  # noqa: E402
 
 UPDATES = 10_000
 WRITERS = 8

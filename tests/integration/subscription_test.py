@@ -13,135 +13,25 @@
 
     python3 subscription_test.py --binary build/release/citytwin
 
-Receiver is imported by the other subscription*_test.py scripts.
+The receiver is testkit.Receiver; the helpers here (subscribe, entity, patch...) are imported by
+the other subscription*_test.py scripts.
 """
 
-import http.server
-import json
 import os
-import socket
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ngsi_session import Checker, Server, free_port, test_arguments  # noqa: E402
+from testkit import WAIT, Receiver  # noqa: E402
 
 CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 ENVIRONMENT = "https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld"
-WAIT = 10.0  # seconds a notification may take in these tests (it takes milliseconds)
 
 
 def link(url):
     return '<%s>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"' % url
-
-
-# --------------------------------------------------------------------------------------------
-# The receiver
-# --------------------------------------------------------------------------------------------
-
-class Receiver:
-    """An HTTP server on a loopback port that records every request POSTed to it.
-
-    stop() closes the listening socket and every open connection (a receiver that went down);
-    start() again serves on the same port. `status` is what it answers. A POST to a path in
-    `hang_paths` gets no answer until stop() (a receiver that hangs)."""
-
-    def __init__(self, port=None):
-        self.port = port or free_port()
-        self.status = 200
-        self.received = []  # dicts: path, headers (lower-case names), body (parsed JSON), at (time.time())
-        self.cond = threading.Condition()
-        self.server = None
-        self.connections = set()
-        self.hang_paths = set()
-        self.hung = 0  # requests that got no answer
-        self.release = threading.Event()
-
-    def url(self, path="/notify"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def start(self):
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self):
-                super().setup()
-                with receiver.cond:
-                    receiver.connections.add(self.connection)
-
-            def finish(self):
-                with receiver.cond:
-                    receiver.connections.discard(self.connection)
-                super().finish()
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path in receiver.hang_paths:
-                    with receiver.cond:
-                        receiver.hung += 1
-                    receiver.release.wait()
-                    self.close_connection = True
-                    return
-                try:
-                    body = json.loads(data.decode("utf-8"))
-                except ValueError:
-                    body = data
-                status = receiver.status
-                if status < 300:
-                    with receiver.cond:
-                        receiver.received.append({"path": self.path, "at": time.time(), "body": body,
-                                                  "headers": {k.lower(): v for k, v in self.headers.items()}})
-                        receiver.cond.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        class Threading(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-            request_queue_size = 128  # not 5: a burst of new connections would wait for SYN retries (1 s)
-
-        self.release.clear()
-        self.server = Threading(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server is None:
-            return
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        with self.cond:
-            for c in list(self.connections):
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self.connections.clear()
-        self.server = None
-
-    def notifications(self, subscription_id=None):
-        with self.cond:
-            return [r for r in self.received
-                    if subscription_id is None or (isinstance(r["body"], dict) and r["body"].get("subscriptionId") == subscription_id)]
-
-    def wait_for(self, subscription_id, count, timeout=WAIT):
-        """Waits until `count` notifications of the subscription arrived; returns them (maybe fewer)."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = [r for r in self.received if isinstance(r["body"], dict) and r["body"].get("subscriptionId") == subscription_id]
-                if len(got) >= count or time.monotonic() >= deadline:
-                    return got
-                self.cond.wait(max(0.01, deadline - time.monotonic()))
 
 
 # --------------------------------------------------------------------------------------------

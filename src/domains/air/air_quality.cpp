@@ -278,7 +278,8 @@ class AirQualityApp final : public AirQuality {
       skip(*cause);
       // The reading stays stored; its AQI is left out, and the station says why.
       body[std::string(v.problem.str())] = property(
-          json::object{{"type", std::string(problem->type_uri())}, {"title", "AQI not computed"},
+          json::object{{"type", "https://uri.etsi.org/ngsi-ld/errors/" + std::string(kind_name(problem->kind))},
+                       {"title", "AQI not computed"},
                        {"detail", problem->detail}},
           reading_time);
     }

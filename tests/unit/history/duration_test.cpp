@@ -28,7 +28,6 @@ TEST(IsoDuration, RefusesCalendarUnitsWithAClearMessage) {
     auto r = parse_duration_ms(calendar);
     ASSERT_FALSE(r.ok()) << calendar;
     EXPECT_EQ(r.problem().kind, ProblemKind::BadRequestData);
-    EXPECT_EQ(r.problem().status(), 400);
     EXPECT_NE(r.problem().detail.find("years and months"), std::string::npos) << r.problem().detail;
     EXPECT_NE(r.problem().detail.find(calendar), std::string::npos) << "quotes the input";
   }
@@ -73,7 +72,7 @@ TEST(IsoDuration, QuotesHostileInputSafely) {
   auto r = parse_duration_ms(std::string("P\xff\xfe") + std::string(200, 'D'));
   ASSERT_FALSE(r.ok());
   EXPECT_LT(r.problem().detail.size(), 200u);
-  EXPECT_NE(r.problem().to_json().find("invalid duration"), std::string::npos);
+  EXPECT_NE(r.problem().detail.find("invalid duration"), std::string::npos);
 }
 
 }  // namespace ct::history

@@ -1,13 +1,14 @@
 #include "history/history_store.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <bit>
-#include <filesystem>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "history/series_codec.hpp"
-#include "storage/rocksdb/rocksdb_store.hpp"
+#include "storage/memory_store.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::history {
@@ -16,24 +17,25 @@ namespace {
 constexpr Timestamp kDay0 = 1'709'251'200'000;  // 2024-03-01T00:00:00Z
 const std::string kTemp = "https://example.org/temperature";
 
+// The outcome of a deletion, which runs on the history's rewrite thread.
+template <class Delete>
+Status finished(Delete&& start) {
+  auto outcome = std::make_shared<std::promise<Status>>();
+  auto done = outcome->get_future();
+  start([outcome](const Status& status) { outcome->set_value(status); });
+  return done.get();
+}
+
 class HistoryStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("citytwin-history-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    open();
-  }
-  void TearDown() override {
-    history_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { open(); }
+  // A restart: a new history over what the store holds.
   void open() {
     history_.reset();
-    store_.reset();
-    store_ = std::move(storage::open_rocksdb_store({dir_}).value());
     history_ = std::make_unique<HistoryStore>(*store_);
+  }
+  Status delete_instance(const std::string& attribute, const std::string& id) {
+    return finished([&](auto done) { history_->delete_instance("", "urn:e:1", attribute, id, std::move(done)); });
   }
   // Records `value` of `attribute` observed at `time` (a raw record), durably.
   void record(const std::string& attribute, Timestamp time, json::value value, const std::string& dataset = {},
@@ -64,8 +66,7 @@ class HistoryStoreTest : public ::testing::Test {
     return n;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::MemoryStore> store_ = std::make_unique<storage::MemoryStore>();
   std::unique_ptr<HistoryStore> history_;
 };
 
@@ -143,13 +144,64 @@ TEST_F(HistoryStoreTest, DeleteInstanceFromRawAndFromBlock) {
     ids.push_back(i.instance_id);
   }).ok());
   ASSERT_EQ(ids.size(), 6u);
-  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kTemp, ids[2]).ok());
-  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kTemp, ids[5]).ok());
-  EXPECT_EQ(history_->delete_instance("", "urn:e:1", kTemp, ids[5]).problem().kind, ProblemKind::ResourceNotFound);
-  EXPECT_EQ(history_->delete_instance("", "urn:e:1", kTemp, "urn:ngsi-ld:history:zz").problem().kind,
+  EXPECT_TRUE(delete_instance(kTemp, ids[2]).ok());
+  EXPECT_TRUE(delete_instance(kTemp, ids[5]).ok());
+  EXPECT_EQ(delete_instance(kTemp, ids[5]).problem().kind, ProblemKind::ResourceNotFound);
+  EXPECT_EQ(delete_instance(kTemp, "urn:ngsi-ld:history:zz").problem().kind,
             ProblemKind::ResourceNotFound);
   EXPECT_EQ(points(kDay0, kDay0 + 2 * kBucketMs),
             (std::vector<SeriesPoint>{{kDay0, 0}, {kDay0 + 1000, 1}, {kDay0 + 3000, 3}, {kDay0 + 4000, 4}}));
+}
+
+// Waits (with a deadline) until `condition` holds: for what another thread does.
+template <class Condition>
+bool eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST_F(HistoryStoreTest, ADeletionRunsOffTheCallersThreadAndAnswersOnceDurable) {
+  for (int i = 0; i < 3; ++i) record(kTemp, kDay0 + i * 1000, i);
+  store_->hold(true);
+  std::promise<Status> outcome;
+  auto answer = outcome.get_future();
+  std::thread::id answered_on;
+  history_->delete_attribute("", "urn:e:1", kTemp, std::nullopt, [&](const Status& status) {
+    answered_on = std::this_thread::get_id();
+    outcome.set_value(status);
+  });
+  // The call returned at once; the rewrite thread has queued the deletion and waits for the store.
+  ASSERT_TRUE(eventually([&] { return store_->queued() == 1; }));
+  EXPECT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  // Meanwhile a reader does not wait for it, and still sees the history.
+  EXPECT_EQ(points(kDay0, kDay0 + kBucketMs).size(), 3u);
+  store_->settle();
+  EXPECT_TRUE(answer.get().ok());
+  EXPECT_NE(answered_on, std::this_thread::get_id());
+  EXPECT_TRUE(points(kDay0, kDay0 + kBucketMs).empty());
+}
+
+TEST_F(HistoryStoreTest, ARetentionPolicyTakesEffectOnceDurableAndNotIfItsWriteFails) {
+  store_->hold(true);
+  auto set = history_->set_retention("", std::string(kAnyType), RetentionPolicy{kBucketMs, 0, 0});
+  ASSERT_TRUE(set.ok());
+  EXPECT_TRUE(history_->retention("").empty());
+  bool replied_after = false;
+  store_->when_durable(*set, [&](const Status&) { replied_after = history_->retention("").size() == 1; });
+  store_->settle();
+  EXPECT_TRUE(replied_after);  // a reply sent once durable sees the policy
+  ASSERT_TRUE(history_->set_retention("", std::string(kAnyType), std::nullopt).ok());
+  store_->settle(false);
+  EXPECT_EQ(history_->retention("").size(), 1u);
+  store_->hold(false);
+  EXPECT_EQ(history_->set_retention("", "x", RetentionPolicy{0, 0, 0}).problem().kind, ProblemKind::BadRequestData);
+  open();  // what is kept is what was durable
+  ASSERT_TRUE(history_->load_retention().ok());
+  EXPECT_EQ(history_->retention("").size(), 1u);
 }
 
 TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
@@ -181,7 +233,7 @@ TEST_F(HistoryStoreTest, RecordsTwinChangesAndDeletionsAtomicallyWithThem) {
   // A change of origin TemporalBackfill (the temporal API's own) is not recorded twice.
   ASSERT_TRUE(twin.remove("", "urn:e:1", {twin::Origin::TemporalBackfill, {}}).ok());
   EXPECT_EQ(history_->series_of("", "urn:e:1").value().size(), 1u);
-  EXPECT_TRUE(history_->delete_entity("", "urn:e:1").ok());
+  EXPECT_TRUE(finished([&](auto done) { history_->delete_entity("", "urn:e:1", 0, std::move(done)); }).ok());
   EXPECT_TRUE(history_->series_of("", "urn:e:1").value().empty());
 }
 
@@ -270,7 +322,7 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   auto again = instances(kNote);
   ASSERT_EQ(again.size(), 3u);
   EXPECT_EQ(again[2].instance_id, first[2].instance_id);
-  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, first[2].instance_id).ok());
+  EXPECT_TRUE(delete_instance(kNote, first[2].instance_id).ok());
   EXPECT_EQ(instances(kNote).size(), 2u);
   EXPECT_EQ(instances(kTemp).size(), 6u);
   // An instance still in an unsplit event can be deleted by the id a read gave.
@@ -283,7 +335,7 @@ TEST_F(HistoryStoreTest, OneEventRecordPerChangeIsReadUnsplitAndSplitOnce) {
   auto latest = instances(kNote);
   ASSERT_EQ(latest.size(), 3u);
   EXPECT_EQ(count('E'), 1u);
-  EXPECT_TRUE(history_->delete_instance("", "urn:e:1", kNote, latest[2].instance_id).ok());
+  EXPECT_TRUE(delete_instance(kNote, latest[2].instance_id).ok());
   EXPECT_EQ(instances(kNote).size(), 2u);
   EXPECT_EQ(instances(kTemp).size(), 8u);
 }

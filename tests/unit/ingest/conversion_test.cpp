@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/text.hpp"
 #include "json_printer.hpp"
 
 namespace ct::ingest {
@@ -197,7 +198,7 @@ TEST(Conversion, ProblemsAreValidUtf8EvenWhenCutInsideACharacter) {
   for (const std::string& value : {accents, mixed}) {
     auto r = convert(text(value), ValueType::Number, "k");
     ASSERT_FALSE(r);
-    EXPECT_TRUE(parse_json(r.problem().to_json()).ok());
+    EXPECT_TRUE(is_valid_utf8(r.problem().detail));
     EXPECT_EQ(r.problem().detail.find('?'), std::string::npos) << r.problem().detail;
   }
 }

@@ -46,7 +46,7 @@ TEST_F(SubscriptionTest, ParsesEveryMember) {
   EXPECT_TRUE(s.show_changes);
   EXPECT_TRUE(s.sys_attrs);
   EXPECT_EQ(s.endpoint.accept, "application/ld+json");
-  EXPECT_EQ(s.address.transport, Transport::Http);
+  EXPECT_EQ(s.address.scheme, "http");
   EXPECT_EQ(s.address.target, "/notify?x=1");
   EXPECT_EQ(s.throttling, 2.5);
   EXPECT_EQ(s.expires_at, parse_datetime("2100-01-01T00:00:00Z"));
@@ -140,12 +140,12 @@ TEST_F(SubscriptionTest, EndpointSchemes) {
   EXPECT_EQ(https->target, "/");
   auto mqtt = parse_endpoint_uri("mqtt://user:pw@broker/city/notifications");
   ASSERT_TRUE(mqtt.ok());
-  EXPECT_EQ(mqtt->transport, Transport::Mqtt);
+  EXPECT_EQ(mqtt->scheme, "mqtt");
   EXPECT_EQ(mqtt->port, 1883);
   EXPECT_EQ(mqtt->target, "city/notifications");
   EXPECT_EQ(mqtt->user, "user");
   EXPECT_EQ(mqtt->password, "pw");
-  EXPECT_EQ(parse_endpoint_uri("urn:citytwin:websocket")->transport, Transport::WebSocketOnly);
+  EXPECT_TRUE(parse_endpoint_uri("urn:citytwin:websocket")->websocket_only());
   EXPECT_FALSE(parse_endpoint_uri("http://h:99999/").ok());
   EXPECT_FALSE(parse_endpoint_uri("mqtt://h/a/#").ok());
   EXPECT_FALSE(parse_endpoint_uri("urn:other:thing").ok());

@@ -1,4 +1,6 @@
-#include "notify/connection.hpp"
+// The http and https notification schemes (scheme.hpp): webhooks, POSTed over kept-alive
+// HTTP/1.1 connections (connection.hpp says how an attempt is classified).
+#include "notify/scheme.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -6,8 +8,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
-
-#include "notify/mqtt.hpp"
 
 namespace ct::notify {
 namespace {
@@ -29,7 +29,7 @@ Attempt classify(unsigned status) {
 std::string host_header(const EndpointAddress& a) {
   std::string host = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
   const bool default_port =
-      (a.transport == Transport::Http && a.port == 80) || (a.transport == Transport::Https && a.port == 443);
+      (a.scheme == "http" && a.port == 80) || (a.scheme == "https" && a.port == 443);
   if (!default_port) host += ":" + std::to_string(a.port);
   return host;
 }
@@ -167,53 +167,36 @@ class HttpConnection final : public Connection {
   Done done_;
 };
 
-// Publishes through the broker's shared client (which does its own connecting and queueing).
-class MqttConnection final : public Connection {
+template <bool Tls>
+class HttpChannel final : public Channel {
  public:
-  MqttConnection(asio::io_context& io, std::shared_ptr<MqttClient> client)
-      : io_(io), client_(std::move(client)), wait_(io) {}
-
-  void transmit(const Outgoing& n, Done done) override {
-    if (!client_->connected() && client_->first_connecting()) {
-      // A new client is still connecting: not an attempt yet, look again shortly.
-      wait_.expires_after(std::chrono::milliseconds(20));
-      wait_.async_wait([this, &n, done = std::move(done)](beast::error_code ec) mutable {
-        if (!ec) transmit(n, std::move(done));
-      });
-      return;
-    }
-    const Registration& r = *n.registration;
-    int qos = 0;
-    json::object metadata;
-    metadata["Content-Type"] = n.content_type;
-    if (!n.link.empty()) metadata["Link"] = n.link;
-    if (!r.tenant.empty()) metadata["NGSILD-Tenant"] = r.tenant;
-    for (const auto& kv : r.subscription->endpoint.receiver_info) metadata[kv.key] = kv.value;
-    for (const auto& kv : r.subscription->endpoint.notifier_info)
-      if (kv.key == "MQTT-QoS") qos = kv.value.empty() ? 0 : kv.value[0] - '0';
-    const bool published = client_->publish(r.subscription->address.target, mqtt_payload(to_text(metadata), n.body), qos);
-    // Reported later, never from inside transmit: the dispatcher must not recurse.
-    asio::post(io_, [done = std::move(done), published] {
-      done(published ? Attempt::Delivered : Attempt::Failed, published ? "" : "the MQTT broker is not connected");
-    });
+  HttpChannel(EndpointAddress address, const ChannelContext& context) : address_(std::move(address)), context_(context) {}
+  std::unique_ptr<Connection> connect() override {
+    return std::make_unique<HttpConnection<Tls>>(context_.io, context_.tls, address_, context_.request_timeout);
   }
 
  private:
-  asio::io_context& io_;
-  std::shared_ptr<MqttClient> client_;
-  asio::steady_timer wait_;
+  EndpointAddress address_;
+  ChannelContext context_;
+};
+
+template <bool Tls>
+class HttpScheme final : public NotificationScheme {
+ public:
+  Status complete(boost::urls::url_view uri, EndpointAddress& address) const override {
+    if (address.port == 0) address.port = Tls ? 443 : 80;
+    address.target = uri.encoded_path().empty() ? std::string("/") : std::string(uri.encoded_path());
+    if (uri.has_query()) address.target += "?" + std::string(uri.encoded_query());
+    return {};
+  }
+  std::unique_ptr<Channel> open(const EndpointAddress& address, const ChannelContext& context) const override {
+    return std::make_unique<HttpChannel<Tls>>(address, context);
+  }
 };
 
 }  // namespace
 
-std::unique_ptr<Connection> make_http_connection(asio::io_context& io, ssl::context& tls, const EndpointAddress& address,
-                                                 std::chrono::milliseconds timeout) {
-  if (address.transport == Transport::Https) return std::make_unique<HttpConnection<true>>(io, tls, address, timeout);
-  return std::make_unique<HttpConnection<false>>(io, tls, address, timeout);
-}
-
-std::unique_ptr<Connection> make_mqtt_connection(asio::io_context& io, std::shared_ptr<MqttClient> client) {
-  return std::make_unique<MqttConnection>(io, std::move(client));
-}
+std::unique_ptr<NotificationScheme> make_http_scheme() { return std::make_unique<HttpScheme<false>>(); }
+std::unique_ptr<NotificationScheme> make_https_scheme() { return std::make_unique<HttpScheme<true>>(); }
 
 }  // namespace ct::notify
