@@ -73,9 +73,10 @@ bool WriteBack::merge(const std::string& tenant, const std::string& id, const js
 
 bool WriteBack::report_problem(const std::string& tenant, const std::string& id, const Problem& problem,
                                Timestamp at) {
-  json::object detail{{"type", json::string(problem.type_uri())},
-                      {"title", json::string(problem.title())},
-                      {"status", problem.status()},
+  // The fault's kind and detail, as the air application's aqiProblem states them: an entity attribute is
+  // no HTTP answer, so it carries no status (the kind → HTTP mapping belongs to http/).
+  json::object detail{{"type", "https://uri.etsi.org/ngsi-ld/errors/" + std::string(kind_name(problem.kind))},
+                      {"title", json::string(kind_name(problem.kind))},
                       {"detail", problem.detail}};
   return merge(tenant, id, {{"problemDetail", property(std::move(detail), at)}});
 }
