@@ -15,7 +15,7 @@ demo-build: web
 	cmake --build --preset release -j $(JOBS) --target citytwin
 
 # In CI (.ci/run) on a clean clone of a 2-core machine; docs/benchmarks.md ("CI time") has what each step costs.
-test: deps test-release tidy test-asan test-tsan test-fuzz test-browser
+test: deps test-release tidy test-asan test-fuzz test-browser
 
 deps:
 	@bash scripts/install-deps.sh
