@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # clang-tidy with the checks of .clang-tidy (any finding fails) on the C++ files a change touches:
 # those that differ from the commit named in .ci/tidy-base (committed, staged, unstaged or untracked).
-# That commit is one at which the whole tree passed; move it forward after a whole-tree run:
+# That commit is the accepted baseline: files changed after it must pass. (Session 6 set it to the merge of
+# its branches without a whole-tree run, so older files may still have findings: `--all` lists them.)
 #   scripts/tidy.sh            the files changed since .ci/tidy-base
 #   scripts/tidy.sh --all      every source file (slow: ~10 CPU-s a file)
 #   scripts/tidy.sh FILE...    these files
