@@ -102,6 +102,26 @@ def compare(t, got, want, what):
     t.expect(ok, what, want, got)
 
 
+def import_station_rows(t, server, header, rows):
+    """Back-fills CSV rows of the Beijing data set (the columns of COLUMNS, Beijing local hours) as the
+    history of STATION with `citytwin import`, into the server's data dir before it starts."""
+    subset = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
+    try:
+        writer = csv.DictWriter(subset, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+        subset.close()
+        os.makedirs(server.data_dir, exist_ok=True)
+        cmd = [server.binary, "import", "--data-dir", server.data_dir, "--file", subset.name, "--entity-id", STATION,
+               "--entity-type", "AirQualityObserved", "--time-columns", "year,month,day,hour", "--utc-offset", "+08:00"]
+        for col, p in COLUMNS.items():
+            cmd += ["--column", "%s=%s" % (col, p)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        t.expect(done.returncode == 0, "import exits 0", 0, done.stdout + done.stderr)
+    finally:
+        os.unlink(subset.name)
+
+
 def main():
     args = test_arguments(__doc__).parse_args()
     t = Checker("air quality (Beijing Dongsi, %04d-%02d)" % (YEAR, MONTH))
@@ -121,19 +141,8 @@ def main():
                 day[p][int(r["hour"])] = float(r[col])
 
     server = Server(args.binary, keep=args.keep, extra_args=["--applications", "air"])
-    subset = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
     try:
-        writer = csv.DictWriter(subset, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-        subset.close()
-        os.makedirs(server.data_dir, exist_ok=True)
-        cmd = [server.binary, "import", "--data-dir", server.data_dir, "--file", subset.name, "--entity-id", STATION,
-               "--entity-type", "AirQualityObserved", "--time-columns", "year,month,day,hour", "--utc-offset", "+08:00"]
-        for col, p in COLUMNS.items():
-            cmd += ["--column", "%s=%s" % (col, p)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        t.expect(done.returncode == 0, "import exits 0", 0, done.stdout + done.stderr)
+        import_station_rows(t, server, header, rows)
         server.start()
 
         t.step("every daily report of the month against the CSV")
@@ -263,7 +272,6 @@ def main():
         t.expect(any(k["id"].endswith(":meanAqi:hourly:city") for k in kpis), "the city's hourly mean AQI KPI",
                  "meanAqi", [k["id"] for k in kpis])
     finally:
-        os.unlink(subset.name)
         stop_and_check(t, server)
     return t.finish()
 
