@@ -50,19 +50,19 @@ Result<evaluation::Panel> parse_panel(const json::object& body) {
   return panel;
 }
 
-void compare(Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(body, read_json_value(call));
-  if (!body.is_object()) return reply(problem_response(bad_request("the body must be a JSON object")));
+Outcome compare(Call& call) {
+  CT_TRY(body, read_json_value(call));
+  if (!body.is_object()) return bad_request("the body must be a JSON object");
   const auto* method = body.get_object().if_contains("method");
   const std::string_view name = method && method->is_string() ? std::string_view(method->get_string()) : "";
   if (name != "entropy" && name != "entropy-topsis")
-    return reply(problem_response(bad_request("\"method\" must be \"entropy\" or \"entropy-topsis\"")));
-  CT_TRY_OR_REPLY(panel, parse_panel(body.get_object()));
-  CT_TRY_OR_REPLY(result, name == "entropy" ? evaluation::entropy(panel) : evaluation::entropy_topsis(panel));
+    return bad_request("\"method\" must be \"entropy\" or \"entropy-topsis\"");
+  CT_TRY(panel, parse_panel(body.get_object()));
+  CT_TRY(result, name == "entropy" ? evaluation::entropy(panel) : evaluation::entropy_topsis(panel));
   json::object weights, scores;
   for (const auto& [code, w] : result.weights) weights[code] = w;
   for (const auto& [alt, c] : result.scores) scores[alt] = c;
-  reply(evaluation_json_reply(200, json::object{{"weights", std::move(weights)}, {"scores", std::move(scores)}}));
+  return evaluation_json_reply(200, json::object{{"weights", std::move(weights)}, {"scores", std::move(scores)}});
 }
 
 json::object definition_json(const evaluation::EvaluationDefinition& d) {
@@ -78,44 +78,44 @@ json::object run_json(const evaluation::Run& run) {
   return out;
 }
 
-void define_and_run(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_value(call));
-  CT_TRY_OR_REPLY(definition, e.define(tenant, body));
-  CT_TRY_OR_REPLY(run, e.run(tenant, definition));
+Outcome define_and_run(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_value(call));
+  CT_TRY(definition, e.define(tenant, body));
+  CT_TRY(run, e.run(tenant, definition));
   Response response = evaluation_json_reply(201, run_json(run));
   response.set(beast_http::field::location, std::string(kEvaluations) + "/" + definition.id);
-  reply(std::move(response));
+  return response;
 }
 
-void get_evaluation(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(definition, e.definition(tenant, call.path_params[0]));
-  CT_TRY_OR_REPLY(run, e.run(tenant, definition));
-  reply(evaluation_json_reply(200, run_json(run)));
+Outcome get_evaluation(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(definition, e.definition(tenant, call.path_params[0]));
+  CT_TRY(run, e.run(tenant, definition));
+  return evaluation_json_reply(200, run_json(run));
 }
 
-void evaluation_report_csv(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(definition, e.definition(tenant, call.path_params[0]));
-  CT_TRY_OR_REPLY(run, e.run(tenant, definition));
-  reply(make_response(200, evaluation::evaluation_csv(*run.framework, run.result), "text/csv; charset=utf-8"));
+Outcome evaluation_report_csv(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(definition, e.definition(tenant, call.path_params[0]));
+  CT_TRY(run, e.run(tenant, definition));
+  return make_response(200, evaluation::evaluation_csv(*run.framework, run.result), "text/csv; charset=utf-8");
 }
 
-void list_evaluations(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
+Outcome list_evaluations(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
   json::array list;
   for (const auto& d : e.definitions(tenant)) list.push_back(definition_json(d));
-  reply(evaluation_json_reply(200, list));
+  return evaluation_json_reply(200, list);
 }
 
-void delete_evaluation(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  if (auto st = e.remove(tenant, call.path_params[0]); !st) return reply(problem_response(st.problem()));
-  reply(make_response(204));
+Outcome delete_evaluation(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  if (auto st = e.remove(tenant, call.path_params[0]); !st) return st.problem();
+  return make_response(204);
 }
 
-void list_frameworks(Evaluations& e, Reply reply) {
+Outcome list_frameworks(Evaluations& e, Call&) {
   json::array list;
   for (const auto& f : e.frameworks())
     list.push_back(json::object{{"id", f.id},
@@ -125,46 +125,45 @@ void list_frameworks(Evaluations& e, Reply reply) {
                                 {"verified", f.verified},
                                 {"indicators", f.indicators.size()},
                                 {"note", f.note}});
-  reply(evaluation_json_reply(200, list));
+  return evaluation_json_reply(200, list);
 }
 
-void get_framework(Evaluations& e, Call& call, Reply reply) {
+Outcome get_framework(Evaluations& e, Call& call) {
   const auto* f = e.framework(call.path_params[0]);
-  if (!f) return reply(problem_response(not_found("framework " + call.path_params[0] + " is not loaded")));
-  reply(evaluation_json_reply(200, evaluation::framework_json(*f)));
+  if (!f) return not_found("framework " + call.path_params[0] + " is not loaded");
+  return evaluation_json_reply(200, evaluation::framework_json(*f));
 }
 
-void put_manual_value(Services& s, Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(body, read_json_value(call));
-  CT_TRY_OR_REPLY(entry, Evaluations::parse_manual(body));
-  CT_TRY_OR_REPLY(sequence, e.set_manual(tenant, call.path_params[0], entry));
-  reply_when_durable(s.store, sequence, std::move(reply), make_response(201));
+Outcome put_manual_value(Services& s, Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(body, read_json_value(call));
+  CT_TRY(entry, Evaluations::parse_manual(body));
+  CT_TRY(sequence, e.set_manual(tenant, call.path_params[0], entry));
+  return answer_when_durable(call, s.store, sequence, make_response(201));
 }
 
-void get_manual_values(Evaluations& e, Call& call, Reply reply) {
-  CT_TRY_OR_REPLY(tenant, tenant_of(call));
-  CT_TRY_OR_REPLY(values, e.manual_values(tenant, call.path_params[0]));
-  reply(evaluation_json_reply(200, values));
+Outcome get_manual_values(Evaluations& e, Call& call) {
+  CT_TRY(tenant, tenant_of(call));
+  CT_TRY(values, e.manual_values(tenant, call.path_params[0]));
+  return evaluation_json_reply(200, values);
 }
 
 }  // namespace
 
 void add_evaluation_routes(Router& router, Services& s, Evaluations& e) {
   const std::string evaluations(kEvaluations);
-  router.add(verb::post, evaluations + "/compare", [](Call& call, Reply reply) { compare(call, std::move(reply)); });
-  router.add(verb::post, evaluations, [&e](Call& call, Reply reply) { define_and_run(e, call, std::move(reply)); });
-  router.add(verb::get, evaluations, [&e](Call& call, Reply reply) { list_evaluations(e, call, std::move(reply)); });
-  router.add(verb::get, evaluations + "/{id}", [&e](Call& call, Reply reply) { get_evaluation(e, call, std::move(reply)); });
-  router.add(verb::get, evaluations + "/{id}/report.csv",
-             [&e](Call& call, Reply reply) { evaluation_report_csv(e, call, std::move(reply)); });
-  router.add(verb::delete_, evaluations + "/{id}", [&e](Call& call, Reply reply) { delete_evaluation(e, call, std::move(reply)); });
-  router.add(verb::get, "/admin/v1/frameworks", [&e](Call&, Reply reply) { list_frameworks(e, std::move(reply)); });
-  router.add(verb::get, "/admin/v1/frameworks/{id}", [&e](Call& call, Reply reply) { get_framework(e, call, std::move(reply)); });
+  auto bind = [&e](Outcome (*fn)(Evaluations&, Call&)) { return [&e, fn](Call& call) { return fn(e, call); }; };
+  router.add(verb::post, evaluations + "/compare", [](Call& call) { return compare(call); });
+  router.add(verb::post, evaluations, bind(define_and_run));
+  router.add(verb::get, evaluations, bind(list_evaluations));
+  router.add(verb::get, evaluations + "/{id}", bind(get_evaluation));
+  router.add(verb::get, evaluations + "/{id}/report.csv", bind(evaluation_report_csv));
+  router.add(verb::delete_, evaluations + "/{id}", bind(delete_evaluation));
+  router.add(verb::get, "/admin/v1/frameworks", bind(list_frameworks));
+  router.add(verb::get, "/admin/v1/frameworks/{id}", bind(get_framework));
   router.add(verb::post, "/admin/v1/indicators/{code}/values",
-             [&s, &e](Call& call, Reply reply) { put_manual_value(s, e, call, std::move(reply)); });
-  router.add(verb::get, "/admin/v1/indicators/{code}/values",
-             [&e](Call& call, Reply reply) { get_manual_values(e, call, std::move(reply)); });
+             [&s, &e](Call& call) { return put_manual_value(s, e, call); });
+  router.add(verb::get, "/admin/v1/indicators/{code}/values", bind(get_manual_values));
 }
 
 }  // namespace ct::http

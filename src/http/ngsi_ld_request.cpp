@@ -252,10 +252,4 @@ void answer_when_durable(Later later, storage::Store& store, storage::Sequence s
   });
 }
 
-void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response) {
-  store.when_durable(sequence, [reply = std::move(reply), response = std::move(response)](const Status& status) mutable {
-    reply(status.ok() ? std::move(response) : problem_response(status.problem()));
-  });
-}
-
 }  // namespace ct::http

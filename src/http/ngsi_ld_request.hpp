@@ -68,15 +68,4 @@ Outcome answer_when_durable(Call& call, storage::Store& store, storage::Sequence
 // The same through a Later already taken (an answer that waits for something else first).
 void answer_when_durable(Later later, storage::Store& store, storage::Sequence sequence, Response response);
 
-// Transitional (issue #14), for the handlers that still answer through a Reply (router.hpp,
-// ReplyingHandler); to be removed with them. New code returns an Outcome and uses CT_TRY.
-#define CT_TRY_OR_REPLY(var, expr)                   \
-  auto var##_result = (expr);                        \
-  if (!var##_result) {                               \
-    reply(problem_response(var##_result.problem())); \
-    return;                                          \
-  }                                                  \
-  auto& var = *var##_result
-void reply_when_durable(storage::Store& store, storage::Sequence sequence, Reply reply, Response response);
-
 }  // namespace ct::http

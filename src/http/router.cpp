@@ -104,13 +104,6 @@ void Router::add(beast_http::verb method, std::string pattern, RouteHandler hand
   routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
 }
 
-void Router::add(beast_http::verb method, std::string pattern, ReplyingHandler handler) {
-  add(method, std::move(pattern), [handler = std::move(handler)](Call& call) -> Outcome {
-    handler(call, [later = call.later()](Response&& response) { later.answer(std::move(response)); });
-    return Deferred{};
-  });
-}
-
 void Router::handle(Request&& request, Reply reply) const {
   Call call;
   call.reply_ = std::move(reply);

@@ -39,14 +39,10 @@ struct Call {
 };
 
 using RouteHandler = std::function<Outcome(Call& call)>;
-// Transitional (issue #14): a handler that still sends its answer through a Reply. Its answers go
-// through the same exchange (once, problems mapped alike). To be removed with the last such handler.
-using ReplyingHandler = std::function<void(Call& call, Reply reply)>;
 
 class Router {
  public:
   void add(beast_http::verb method, std::string pattern, RouteHandler handler);
-  void add(beast_http::verb method, std::string pattern, ReplyingHandler handler);  // transitional
   // Answers `request` through `reply`, exactly once (perhaps later, from another thread).
   void handle(Request&& request, Reply reply) const;
 

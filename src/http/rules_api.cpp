@@ -20,14 +20,6 @@ Status rules_engine_wired(const Services& s) {
   return {};
 }
 
-// Incidents report a step that does not fit the lifecycle as AlreadyExists; it is a Conflict.
-// TODO(rules): return ProblemKind::Conflict from rules/incidents.cpp and drop this.
-template <class T>
-Result<T> as_conflict(Result<T> result) {
-  if (result || result.problem().kind != ProblemKind::AlreadyExists) return result;
-  return conflict(std::move(result).problem().detail);
-}
-
 Response json_reply(unsigned status, json::value body) {
   Response response = make_response(status);
   response.set(beast_http::field::content_type, "application/json");
@@ -113,7 +105,7 @@ Outcome step_incident(Services& s, Call& call, rules::IncidentStep step) {
   CT_TRY(tenant, tenant_of(call));
   CT_TRY(body, plain_body(call));
   CT_TRY(request, rules::Incidents::parse_step(step, body));
-  CT_TRY(written, as_conflict(s.incidents->advance(tenant, call.path_params[0], request)));
+  CT_TRY(written, s.incidents->advance(tenant, call.path_params[0], request));
   json::object answer = written.detail;
   answer["id"] = written.id;
   return answer_when_durable(call, s.store, written.sequence, json_reply(200, std::move(answer)));
@@ -133,7 +125,7 @@ Outcome proposals(Services& s, Call& call) {
   if (!rank_text.empty() && rank_text != "distance" && rank_text != "travelTime")
     return bad_request("rankBy: must be distance or travelTime");
   const auto rank = rank_text == "travelTime" ? rules::RankBy::TravelTime : rules::RankBy::Distance;
-  CT_TRY(ranked, as_conflict(s.incidents->proposals(tenant, call.path_params[0], call.param("kind"), rank, limit)));
+  CT_TRY(ranked, s.incidents->proposals(tenant, call.path_params[0], call.param("kind"), rank, limit));
   json::array list;
   for (const auto& c : ranked) list.push_back(render_candidate(c));
   return json_reply(200, std::move(list));
@@ -151,7 +143,7 @@ Outcome dispatch_many(Services& s, Call& call) {
     list.emplace_back(id.get_string());
   }
   CT_TRY(request, rules::Incidents::parse_step(rules::IncidentStep::Dispatch, body));
-  CT_TRY(written, as_conflict(s.incidents->dispatch_many(tenant, list, request.kind, request.rank, request.by)));
+  CT_TRY(written, s.incidents->dispatch_many(tenant, list, request.kind, request.rank, request.by));
   json::array out;
   storage::Sequence last = 0;
   for (auto& w : written) {

@@ -77,4 +77,13 @@ void stamp_write(Attribute& incoming, const Attribute* replaced, const WriteStam
     stamp_write(sub, replaced ? replaced->find_sub(sub.name) : nullptr, stamp);
 }
 
+void put_instance(Entity& entity, Attribute&& incoming, const WriteStamp& stamp) {
+  Attribute* existing = entity.find(incoming.name, incoming.dataset_id);
+  stamp_write(incoming, existing, stamp);
+  if (existing)
+    *existing = std::move(incoming);
+  else
+    entity.attributes.push_back(std::move(incoming));
+}
+
 }  // namespace ct::model

@@ -69,5 +69,8 @@ struct WriteStamp {
 // Stamps createdAt/modifiedAt and the revision on `incoming` as written by `stamp`, keeping the
 // creation time of the instance it replaces, if any (sub-attributes included).
 void stamp_write(Attribute& incoming, const Attribute* replaced, const WriteStamp& stamp);
+// Puts `incoming` in place of the instance of `entity` with its name and datasetId, or adds it, stamped
+// as written by `stamp`.
+void put_instance(Entity& entity, Attribute&& incoming, const WriteStamp& stamp);
 
 }  // namespace ct::model

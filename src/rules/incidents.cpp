@@ -185,7 +185,7 @@ Result<std::vector<Candidate>> Incidents::proposals(const std::string& tenant, c
   if (!incident) return incident.problem();
   const std::string wanted = kind.empty() ? incident->unit_kind : kind;
   if (wanted.empty()) return bad_request("kind: say which kind of unit (the incident has no unitKind)");
-  if (!incident->at) return Problem{ProblemKind::AlreadyExists, "incident " + id + " has no location"};
+  if (!incident->at) return Problem{ProblemKind::Conflict, "incident " + id + " has no location"};
   auto roads = roads_.find(tenant);
   auto ranked = rank_units(*incident->at, available_units(tenant, wanted), rank, roads.get());
   if (ranked.size() > limit) ranked.resize(limit);
@@ -225,7 +225,7 @@ Result<Written> Incidents::advance(const std::string& tenant, const std::string&
   auto incident = load(tenant, id);
   if (!incident) return incident.problem();
   if (!allowed(incident->status, request.step))
-    return Problem{ProblemKind::AlreadyExists, std::string(kIllegalTransition) + ": incident " + id + " is " +
+    return Problem{ProblemKind::Conflict, std::string(kIllegalTransition) + ": incident " + id + " is " +
                                               incident->status + ", it cannot be " + std::string(step_name(request.step))};
   if (request.step == IncidentStep::Dispatch) {
     const std::string kind = request.kind.empty() ? incident->unit_kind : request.kind;
@@ -235,14 +235,14 @@ Result<Written> Incidents::advance(const std::string& tenant, const std::string&
       const auto units = available_units(tenant, kind);
       const auto named = std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.id == request.unit; });
       if (kind.empty() || named == units.end())
-        return Problem{ProblemKind::AlreadyExists, "unit " + request.unit + " is not an available unit of kind " + kind};
+        return Problem{ProblemKind::Conflict, "unit " + request.unit + " is not an available unit of kind " + kind};
       ranked = rank_units(incident->at.value_or(named->at), {*named}, request.rank, roads_.find(tenant).get());
     } else {
       if (kind.empty()) return bad_request("kind: say which kind of unit to dispatch (the incident has no unitKind)");
-      if (!incident->at) return Problem{ProblemKind::AlreadyExists, "incident " + id + " has no location: name the unit"};
+      if (!incident->at) return Problem{ProblemKind::Conflict, "incident " + id + " has no location: name the unit"};
       auto roads = roads_.find(tenant);
       ranked = rank_units(*incident->at, available_units(tenant, kind), request.rank, roads.get());
-      if (ranked.empty()) return Problem{ProblemKind::AlreadyExists, "no available unit of kind " + kind};
+      if (ranked.empty()) return Problem{ProblemKind::Conflict, "no available unit of kind " + kind};
     }
     return assign(tenant, *incident, ranked.front(), request.by, request.note);
   }
@@ -285,8 +285,8 @@ Result<std::vector<Written>> Incidents::dispatch_many(const std::string& tenant,
     auto s = load(tenant, id);
     if (!s) return s.problem();
     if (!allowed(s->status, IncidentStep::Dispatch))
-      return Problem{ProblemKind::AlreadyExists, std::string(kIllegalTransition) + ": incident " + id + " is " + s->status};
-    if (!s->at) return Problem{ProblemKind::AlreadyExists, "incident " + id + " has no location"};
+      return Problem{ProblemKind::Conflict, std::string(kIllegalTransition) + ": incident " + id + " is " + s->status};
+    if (!s->at) return Problem{ProblemKind::Conflict, "incident " + id + " has no location"};
     incidents.push_back(std::move(s).value());
   }
   const auto units = available_units(tenant, kind);

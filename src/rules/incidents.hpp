@@ -64,8 +64,8 @@ class Incidents {
   static Result<IncidentSpec> parse_spec(const json::object& body);
   static Result<StepRequest> parse_step(IncidentStep step, const json::object& body);
 
-  // ResourceNotFound if there is no such incident; on an illegal step (or no unit to send) a problem of
-  // kind AlreadyExists, the one kind common/ has for 409, which the HTTP layer answers as a 409 Conflict.
+  // ResourceNotFound if there is no such incident; Conflict on a step its state does not allow (or no
+  // unit to send).
   Result<Written> advance(const std::string& tenant, const std::string& id, const StepRequest& request);
 
   // The available units of `kind` nearest to the incident, best first.

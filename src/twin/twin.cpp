@@ -16,6 +16,7 @@ namespace ct::twin {
 
 using model::Attribute;
 using model::Entity;
+using model::put_instance;
 using model::Term;
 
 namespace {
@@ -58,16 +59,6 @@ void merge_instance(Attribute& target, Attribute&& patch, const model::WriteStam
   }
   target.modified_at = stamp.at;
   target.revision = stamp.revision;
-}
-
-// Puts `incoming` in place of the instance with its name and datasetId, or adds it.
-void put_instance(Entity& entity, Attribute&& incoming, const model::WriteStamp& stamp) {
-  Attribute* existing = entity.find(incoming.name, incoming.dataset_id);
-  model::stamp_write(incoming, existing, stamp);
-  if (existing)
-    *existing = std::move(incoming);
-  else
-    entity.attributes.push_back(std::move(incoming));
 }
 
 // The changes behind PUT, PATCH and POST /attrs, PATCH /attrs: shared by the single and batch forms.
@@ -302,6 +293,7 @@ Status Twin::create_locked(Tenant& t, const std::string& tenant, jsonld::Decoded
   entity.scopes = std::move(decoded.header.scopes);
   entity.created_at = entity.modified_at = stamp.at;
   for (auto& a : decoded.attributes) put_instance(entity, std::move(a), stamp);
+  enrich(tenant, entity, stamp, pending.origin);
   pending.writes.push_back(document_write(tenant, entity));
   pending.undos.push_back(Undo{entity.id, nullptr});
   const Entity& stored = t.insert(std::move(entity));
@@ -329,6 +321,7 @@ Status Twin::modify_locked(Tenant& t, const std::string& tenant, const std::stri
   const auto instances_before = instances_of(entity);
   const model::WriteStamp stamp{now_ms(), entity.revision + 1};
   if (auto st = change(entity, stamp, outcome); !st) return st;
+  enrich(tenant, entity, stamp, pending.origin);
   entity.revision = stamp.revision;
   entity.modified_at = stamp.at;
   t.indexes.update(&entity, keys_before, t.indexes.keys_of(entity));
@@ -399,6 +392,25 @@ void Twin::roll_back(storage::Sequence durable) {
 }
 
 void Twin::add_contributor(ChangeContributor* contributor) { contributors_.push_back(contributor); }
+
+void Twin::add_enricher(Enricher* enricher) {
+  std::unique_lock lock(enrichers_mutex_);
+  enrichers_.push_back(enricher);
+  enricher_count_.store(enrichers_.size());
+}
+
+void Twin::remove_enricher(Enricher* enricher) {
+  std::unique_lock lock(enrichers_mutex_);  // waits for every write inside enrich()
+  std::erase(enrichers_, enricher);
+  enricher_count_.store(enrichers_.size());
+}
+
+void Twin::enrich(const std::string& tenant, Entity& entity, const model::WriteStamp& stamp, const WriteOrigin& origin) {
+  if (enricher_count_.load(std::memory_order_relaxed) == 0) return;
+  std::shared_lock lock(enrichers_mutex_);
+  const Enrichment write{tenant, origin, entity, stamp};
+  for (auto* enricher : enrichers_) enricher->enrich(write);
+}
 
 // ---- single writes ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 // whose queue is full (back-pressure, see change_stream.hpp).
 // A write refused by the store (a full volume) changes nothing: it is refused before it is applied
 // when the store says so (Store::admit), and rolled back if its group fails (twin/rollback.hpp).
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -34,6 +35,7 @@
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
 #include "twin/change_stream.hpp"
+#include "twin/enricher.hpp"
 #include "twin/rollback.hpp"
 
 namespace ct::twin {
@@ -106,6 +108,10 @@ class Twin {
   void add_contributor(ChangeContributor* contributor);
   // The stream through which consumers receive every durable change (change_stream.hpp).
   ChangeStream& changes() { return stream_; }
+  // Enrichers derive attributes inside each write (enricher.hpp). From any thread, at any time; the
+  // twin does not own them. remove_enricher returns once no write is inside its enrich().
+  void add_enricher(Enricher* enricher);
+  void remove_enricher(Enricher* enricher);
 
   // The default tenant is the empty string; a named tenant exists once something was written to it.
   bool tenant_exists(const std::string& tenant) const;
@@ -176,6 +182,9 @@ class Twin {
   Status modify_locked(Tenant& t, const std::string& tenant, const std::string& id, const Change& change,
                        WriteOutcome& outcome, Pending& pending);
   Status remove_locked(Tenant& t, const std::string& tenant, const std::string& id, Pending& pending);
+  // Lets the enrichers add their derived attributes to a write of one entity, lock held.
+  void enrich(const std::string& tenant, model::Entity& entity, const model::WriteStamp& stamp,
+              const WriteOrigin& origin);
   // Lets contributors add their writes, queues everything as one group, journals the undos, then
   // publishes the events. With the tenant's write lock held.
   storage::Sequence commit(Tenant& t, Pending& pending);
@@ -207,6 +216,9 @@ class Twin {
 
   storage::Store& store_;
   std::vector<ChangeContributor*> contributors_;
+  std::shared_mutex enrichers_mutex_;  // shared while enriching, exclusive to change the list
+  std::vector<Enricher*> enrichers_;
+  std::atomic<std::size_t> enricher_count_{0};  // lets writes skip the lock when there is none
   ChangeStream stream_;  // after store_: constructed with it
   std::shared_ptr<const jsonld::Context> identity_context_;
   mutable std::shared_mutex tenants_mutex_;

@@ -92,14 +92,18 @@ class Receiver:
                 except ValueError:
                     body = data
                 status = receiver.status
-                if status < 300:
-                    with receiver.cond:
-                        receiver.received.append({"path": self.path, "at": time.time(), "body": body,
-                                                  "headers": {k.lower(): v for k, v in self.headers.items()}})
-                        receiver.cond.notify_all()
+                at = time.time()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.wfile.flush()
+                # Recorded only once answered: a test that stops the receiver as soon as it has seen a
+                # notification must not cut the answer off (the server would rightly deliver it again).
+                if status < 300:
+                    with receiver.cond:
+                        receiver.received.append({"path": self.path, "at": at, "body": body,
+                                                  "headers": {k.lower(): v for k, v in self.headers.items()}})
+                        receiver.cond.notify_all()
 
         class Threading(http.server.ThreadingHTTPServer):
             daemon_threads = True

@@ -8,77 +8,28 @@
 #include <spdlog/spdlog.h>
 
 #include "domains/air/kpis.hpp"
+#include "domains/air/realtime_aqi.hpp"
 #include "domains/air/units.hpp"
+#include "domains/air/vocabulary.hpp"
 #include "domains/core/city_settings.hpp"
 #include "history/history_store.hpp"
 
 namespace ct::domains::air {
 namespace {
 
-using model::Term;
-
-constexpr std::string_view kSdm = "https://smartdatamodels.org/dataModel.Environment/";
-constexpr std::string_view kDefault = "https://uri.etsi.org/ngsi-ld/default-context/";
 constexpr Timestamp kHourMs = 3'600'000;
-
-Term term(std::string_view ns, std::string_view name) { return Term::intern(std::string(ns) + std::string(name)); }
-
-// The names the application reads and writes, in both vocabularies.
-struct Vocabulary {
-  Term sdm_type = term(kSdm, "AirQualityObserved"), default_type = term(kDefault, "AirQualityObserved");
-  std::array<std::array<Term, 2>, kPollutantCount> pollutants;  // [pollutant][sdm, default]
-  Term index_sdm = term(kSdm, "airQualityIndex"), index_default = term(kDefault, "airQualityIndex");
-  Term level_sdm = term(kSdm, "airQualityLevel"), level_default = term(kDefault, "airQualityLevel");
-  // Not in the Smart Data Model: the core @context's default vocabulary, whatever the station's type.
-  Term iaqi = term(kDefault, "iaqi"), primary = term(kDefault, "primaryPollutants"),
-       problem = term(kDefault, "aqiProblem");
-  Vocabulary() {
-    for (std::size_t p = 0; p < kPollutantCount; ++p) {
-      const auto key = pollutant_key(static_cast<Pollutant>(p));
-      pollutants[p] = {term(kSdm, key), term(kDefault, key)};
-    }
-  }
-  bool is_station(const model::Entity& e) const { return e.has_type(sdm_type) || e.has_type(default_type); }
-  std::optional<Pollutant> pollutant_of(Term name) const {
-    for (std::size_t p = 0; p < kPollutantCount; ++p)
-      if (pollutants[p][0] == name || pollutants[p][1] == name) return static_cast<Pollutant>(p);
-    return std::nullopt;
-  }
-  // The instance of a pollutant on a station (the Smart Data Model's name first).
-  const model::Attribute* find(const model::Entity& e, Pollutant p) const {
-    const auto& names = pollutants[static_cast<std::size_t>(p)];
-    if (const auto* a = e.find(names[0])) return a;
-    return e.find(names[1]);
-  }
-};
-
-const Vocabulary& vocabulary() {
-  static const Vocabulary v;
-  return v;
-}
-
-json::object property(json::value value, Timestamp observed_at) {
-  json::object p{{"type", "Property"}, {"value", std::move(value)}};
-  if (observed_at != kNoTimestamp) p["observedAt"] = format_datetime(observed_at);
-  return p;
-}
-
-// The tenant's profile; the default one if the stored name is unknown to this build.
-const Profile& profile_for(const CitySettings& settings) {
-  auto found = find_profile(settings.aqi_profile);
-  return found ? **found : profiles().front();
-}
 
 class AirQualityApp final : public AirQuality {
  public:
-  explicit AirQualityApp(AppServices& services) : services_(services), kpis_(services) {
+  explicit AirQualityApp(AppServices& services) : services_(services), kpis_(services), aqi_(services.settings) {
     std::vector<std::string> names;
     for (const auto& p : profiles()) names.push_back(p.name);
     services_.settings.allow_aqi_profiles(std::move(names));
   }
 
   std::string_view name() const override { return "air"; }
-  std::vector<Term> consumes() const override { return {vocabulary().sdm_type, vocabulary().default_type}; }
+  std::vector<model::Term> consumes() const override { return {vocabulary().sdm_type, vocabulary().default_type}; }
+  twin::Enricher* enricher() override { return &aqi_; }
 
   Status start() override {
     const auto& v = vocabulary();
@@ -90,7 +41,7 @@ class AirQualityApp final : public AirQuality {
         if (v.is_station(e)) stations.push_back(e);
       });
       for (const auto& e : stations) {
-        const auto* index = e.find(e.has_type(v.sdm_type) ? v.index_sdm : v.index_default);
+        const auto* index = e.find(v.index_of(e));
         std::optional<int> aqi;
         if (index != nullptr && index->value.is_number()) aqi = static_cast<int>(index->value.to_number<double>());
         kpis_.station(tenant, e, aqi, index != nullptr ? index->observed_at : kNoTimestamp);
@@ -99,34 +50,34 @@ class AirQualityApp final : public AirQuality {
     return {};
   }
 
+  // The AQI is already on the station (aqi_ put it in the reading's write): the KPIs take it from there.
   void on_change(const twin::ChangeEvent& event) override {
     const auto& v = vocabulary();
     if (event.kind == twin::ChangeEvent::Kind::Deleted) {
       kpis_.forget(event.tenant, event.entity->id);
       return;
     }
-    // A reading is a change that wrote a pollutant; the application's own write-backs write none.
-    Timestamp reading_time = kNoTimestamp;
-    bool reading = false;
-    for (const auto& [name, dataset] : event.written) {
-      if (!v.pollutant_of(name)) continue;
-      reading = true;
-      if (const auto* a = event.entity->find(name, dataset); a && a->observed_at != kNoTimestamp)
-        reading_time = std::max(reading_time, a->observed_at);
-    }
-    if (!reading) return;
-    ++readings_;
-    evaluate(event.tenant, *event.entity, reading_time);
+    const model::Entity& station = *event.entity;
+    const model::Term index_name = v.index_of(station);
+    const bool aqi_written = std::any_of(event.written.begin(), event.written.end(),
+                                         [&](const twin::ChangeEvent::Instance& i) { return i.first == index_name; });
+    if (!aqi_written) return;
+    const auto* index = station.find(index_name);
+    if (index == nullptr || !index->value.is_number()) return;
+    kpis_.station(event.tenant, station, static_cast<int>(index->value.to_number<double>()),
+                  index->observed_at == kNoTimestamp ? event.at : index->observed_at);
   }
 
   void on_tick(Timestamp now) override { kpis_.tick(now, *this); }
 
   void counters(std::vector<AppCounter>& out) const override {
-    out.push_back({"air_readings", "station readings evaluated", "", readings_.load()});
-    out.push_back({"air_aqi_written", "real-time AQI written on stations", "", written_.load()});
-    for (std::size_t i = 0; i < kSkipCauseCount; ++i)
+    out.push_back({"air_readings", "station readings evaluated", "", aqi_.readings()});
+    out.push_back({"air_aqi_written", "real-time AQI written on stations", "", aqi_.written()});
+    for (std::size_t i = 0; i < kSkipCauseCount; ++i) {
+      const auto cause = static_cast<SkipCause>(i);
       out.push_back({"air_aqi_skipped", "readings whose AQI was left out, by cause",
-                     "cause=\"" + std::string(skip_cause_name(static_cast<SkipCause>(i))) + "\"", skipped_[i].load()});
+                     "cause=\"" + std::string(skip_cause_name(cause)) + "\"", aqi_.skipped(cause)});
+    }
     kpis_.counters(out);
   }
 
@@ -147,7 +98,7 @@ class AirQualityApp final : public AirQuality {
                                         unsigned count, const std::string& profile_name) const override {
     if (count == 0) return std::vector<DailyReport>{};
     const auto settings = services_.settings.get(tenant);
-    const Profile* profile = &profile_for(*settings);
+    const Profile* profile = &profile_or_default(settings->aqi_profile);
     if (!profile_name.empty()) {
       auto found = find_profile(profile_name);
       if (!found) return found.problem();
@@ -218,110 +169,12 @@ class AirQualityApp final : public AirQuality {
   }
 
  private:
-  void skip(SkipCause cause) { ++skipped_[static_cast<std::size_t>(cause)]; }
-
-  // The real-time AQI of the station's current values, written back on it.
-  void evaluate(const std::string& tenant, const model::Entity& station, Timestamp reading_time) {
-    const auto& v = vocabulary();
-    const auto settings = services_.settings.get(tenant);
-    const Profile& profile = profile_for(*settings);
-    std::vector<IndicatorValue> values;
-    std::optional<Problem> problem;
-    std::optional<SkipCause> cause;
-    for (const auto& indicator : profile.real_time) {
-      if (indicator.fallback_only) continue;
-      const auto* a = v.find(station, indicator.pollutant);
-      if (a == nullptr) continue;
-      // Values of an earlier hour than the reading are not part of it.
-      if (reading_time != kNoTimestamp && a->observed_at != kNoTimestamp && a->observed_at + kHourMs <= reading_time)
-        continue;
-      const auto key = pollutant_key(indicator.pollutant);
-      if (!a->value.is_number()) {
-        cause = SkipCause::NotNumeric;
-        problem = bad_request("the value of " + std::string(key) + " of " + station.id + " is not a number: " +
-                              to_text(a->value));
-        break;
-      }
-      const double raw = a->value.to_number<double>();
-      if (raw < 0) {
-        cause = SkipCause::Negative;
-        problem = bad_request("the value of " + std::string(key) + " of " + station.id + " is negative: " + to_text(a->value));
-        break;
-      }
-      auto ug = to_micrograms(indicator.pollutant, a->unit_code.str(), raw);
-      if (!ug) {
-        cause = SkipCause::UnknownUnit;
-        problem = Problem{ug.problem().kind, ug.problem().detail + " (" + station.id + ")"};
-        break;
-      }
-      values.push_back({indicator.key, *ug});
-    }
-    const bool sdm = station.has_type(v.sdm_type);
-    json::object body;
-    AqiResult result;
-    if (!problem) {
-      result = compute_aqi(profile, profile.real_time, values);
-      if (!result.aqi) {
-        skip(SkipCause::NoValues);
-        return;
-      }
-      json::object iaqi;
-      for (const auto& [key, index] : result.iaqi) iaqi[key] = index;
-      json::array primary;
-      for (const auto& key : result.primary) primary.emplace_back(key);
-      body[std::string((sdm ? v.index_sdm : v.index_default).str())] = property(*result.aqi, reading_time);
-      body[std::string((sdm ? v.level_sdm : v.level_default).str())] = property(json::string(result.category->key), reading_time);
-      body[std::string(v.iaqi.str())] = property(std::move(iaqi), reading_time);
-      body[std::string(v.primary.str())] = property(std::move(primary), reading_time);
-      if (station.find(v.problem) != nullptr) body[std::string(v.problem.str())] = nullptr;
-    } else {
-      skip(*cause);
-      // The reading stays stored; its AQI is left out, and the station says why.
-      body[std::string(v.problem.str())] = property(
-          json::object{{"type", "https://uri.etsi.org/ngsi-ld/errors/" + std::string(kind_name(problem->kind))},
-                       {"title", "AQI not computed"},
-                       {"detail", problem->detail}},
-          reading_time);
-    }
-    jsonld::DecodeOptions options;
-    options.allow_null_values = true;
-    auto decoded = jsonld::decode_entity(body, *services_.contexts.core(), options);
-    if (!decoded) {
-      skip(SkipCause::WriteFailed);
-      spdlog::warn("air: the AQI of {} does not decode: {}", station.id, decoded.problem().detail);
-      return;
-    }
-    auto done = services_.twin.merge(tenant, station.id, std::move(decoded).value(), {twin::Origin::Application, {}});
-    if (!done) {
-      if (done.problem().kind != ProblemKind::ResourceNotFound) {
-        skip(SkipCause::WriteFailed);
-        spdlog::warn("air: cannot write the AQI of {}: {}", station.id, done.problem().detail);
-      }
-      return;
-    }
-    if (problem) return;
-    ++written_;
-    kpis_.station(tenant, station, result.aqi, reading_time == kNoTimestamp ? now_ms() : reading_time);
-  }
-
   AppServices& services_;
   AirKpis kpis_;
-  std::atomic<std::uint64_t> readings_{0}, written_{0};
-  std::array<std::atomic<std::uint64_t>, kSkipCauseCount> skipped_{};
+  RealTimeAqi aqi_;
 };
 
 }  // namespace
-
-std::string_view skip_cause_name(SkipCause cause) {
-  switch (cause) {
-    case SkipCause::NotNumeric: return "not_numeric";
-    case SkipCause::Negative: return "negative";
-    case SkipCause::UnknownUnit: return "unknown_unit";
-    case SkipCause::NoValues: return "no_values";
-    case SkipCause::WriteFailed: return "write_failed";
-  }
-  return "";
-}
 
 std::unique_ptr<AirQuality> make_application(AppServices& services) { return std::make_unique<AirQualityApp>(services); }
 

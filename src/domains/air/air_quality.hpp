@@ -1,12 +1,11 @@
 #pragma once
 // The air-quality application (issue #15): on `AirQualityObserved` stations.
 //
-// - Real-time AQI: at each reading (a change that wrote one of pm25, pm10, so2, no2, co, o3), the
-//   station's current values are evaluated on the tenant's profile (city settings) and written back
-//   on the station: airQualityIndex (Number), airQualityLevel (Text, the category's English key),
-//   iaqi (a Property whose value is {indicator: n}) and primaryPollutants (array), observed at the
-//   reading's time, so they have history and can drive rules. Its own write-backs (changes that wrote
-//   none of the pollutants) are recognised by that content and ignored.
+// - Real-time AQI: at each reading (a write of one of pm25, pm10, so2, no2, co, o3), the station's
+//   current values are evaluated on the tenant's profile (city settings) and put on the station inside
+//   the reading's own write (realtime_aqi.hpp, the application's enricher): airQualityIndex,
+//   airQualityLevel, iaqi and primaryPollutants, observed at the reading's time, so they have history
+//   and can drive rules.
 // - Units: each value's unitCode (GQ µg/m³, GP mg/m³, 59 ppm, 61 ppb); none: µg/m³ for every
 //   pollutant, CO included, as the Beijing data reports it. A value that is not a number, is
 //   negative or has a unit the profile cannot convert leaves the AQI out; the cause is counted.
@@ -15,7 +14,7 @@
 //   days (daily, at the turn of the day) and the current mean AQI of the stations (hourly).
 //
 // Attribute and type names: the Smart Data Models' IRIs (dataModel.Environment) and the core
-// @context's default vocabulary both count; the write-back uses the namespace of the station's type.
+// @context's default vocabulary both count (vocabulary.hpp); the AQI takes the namespace of the station's type.
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -28,11 +27,6 @@
 #include "domains/core/time_zone.hpp"
 
 namespace ct::domains::air {
-
-// Why a reading's AQI was left out (counted on /metrics, labelled by cause).
-enum class SkipCause : std::uint8_t { NotNumeric, Negative, UnknownUnit, NoValues, WriteFailed };
-inline constexpr std::size_t kSkipCauseCount = 5;
-std::string_view skip_cause_name(SkipCause cause);
 
 class AirQuality : public Application {
  public:

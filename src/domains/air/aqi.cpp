@@ -190,6 +190,12 @@ Result<const Profile*> find_profile(std::string_view name) {
   return bad_request("unknown AQI profile '" + std::string(name) + "' (known: " + known + ")");
 }
 
+const Profile& profile_or_default(std::string_view name) {
+  for (const auto& p : profiles())
+    if (p.name == name) return p;
+  return profiles().front();
+}
+
 std::optional<int> sub_index(const Profile& profile, const Indicator& indicator, double micrograms_per_m3) {
   if (!(micrograms_per_m3 >= 0) || indicator.segments.empty()) return std::nullopt;
   double c = from_micrograms(indicator.pollutant, indicator.unit, micrograms_per_m3);

@@ -74,6 +74,8 @@ struct Profile {
 const std::vector<Profile>& profiles();
 // BadRequestData naming an unknown profile.
 Result<const Profile*> find_profile(std::string_view name);
+// The profile named `name`, or the default one (the first) when this build does not know it.
+const Profile& profile_or_default(std::string_view name);
 
 // The IAQI of one concentration (µg/m³) on one indicator's table; nullopt above the table when it
 // defers to another indicator (the caller then uses that one) or for a negative concentration.

@@ -1,7 +1,9 @@
 #pragma once
 // The smart-city applications (air quality, transport, ...): each one consumes the twin's changes
 // off the write path and may write its results back into the twin as ordinary entities and
-// attributes (so they have history, can be queried, subscribed to and used in rules).
+// attributes (so they have history, can be queried, subscribed to and used in rules). What derives
+// from one entity's own attributes (a station's AQI) is better added inside the write itself by an
+// enricher (twin/enricher.hpp): no second write.
 //
 // Adding an application: one folder src/domains/<name>/ (its own library target) with a class
 // implementing Application and a factory, and one line in src/domains/catalog.cpp (catalog.hpp).
@@ -22,6 +24,7 @@
 #include "model/term.hpp"
 #include "storage/store.hpp"
 #include "twin/change_event.hpp"
+#include "twin/enricher.hpp"
 #include "twin/twin.hpp"
 
 namespace ct::history {
@@ -74,6 +77,11 @@ class Application {
   // their own, which come back through on_change — an application recognises its own write-backs by
   // what they wrote (the attribute instances in event.written), never by the thread they came from.
   virtual void on_change(const twin::ChangeEvent& event) = 0;
+
+  // Its enricher, if it derives attributes inside the writes of the entities it consumes
+  // (twin/enricher.hpp: called on the writing threads, not the applications thread). The host adds it
+  // to the twin after start() and removes it before stop(); it lives as long as the application.
+  virtual twin::Enricher* enricher() { return nullptr; }
 
   // About once a second (and after a batch of changes): time-driven work, such as publishing KPIs at
   // the turn of an hour. `now` is the wall clock.

@@ -15,6 +15,8 @@ Status Host::start() {
     if (auto st = application->start(); !st) return st;
     for (auto type : application->consumes()) consumers_[type].push_back(application.get());
   }
+  for (auto& application : applications_)  // once all started: stop() removes them
+    if (auto* enricher = application->enricher()) services_.twin.add_enricher(enricher);
   started_ = true;
   return {};
 }
@@ -23,6 +25,8 @@ void Host::stop() {
   if (!started_) return;
   started_ = false;
   services_.twin.changes().detach(*this);
+  for (auto& application : applications_)
+    if (auto* enricher = application->enricher()) services_.twin.remove_enricher(enricher);
   for (auto& application : applications_) application->stop();
 }
 

@@ -6,6 +6,8 @@
 //   per-entity order, through a bounded queue that holds writers back instead of dropping; the
 //   applications' own write-backs (made on the delivery thread) never wait for it.
 // - wants() keeps only changes of an entity whose type some application consumes.
+// - The applications' enrichers (twin/enricher.hpp) are added to the twin by start() and removed by
+//   stop(), before the applications stop.
 // - On the stream's delivery thread, each change goes to every application that consumes one of the
 //   entity's types, in order, and on_tick runs every `tick`.
 #include <atomic>

@@ -143,7 +143,7 @@ class EmergencyApp final : public Application {
       ++dispatched_;
       return;
     }
-    if (done.problem().kind == ProblemKind::AlreadyExists &&
+    if (done.problem().kind == ProblemKind::Conflict &&
         done.problem().detail.find("no available unit") != std::string::npos) {
       ++waits_;
       waiting_.push_back({tenant, incident, kind});

@@ -1,10 +1,12 @@
-// The air application on a real twin and store, through the host: the real-time AQI written back on
-// the station after a reading, bad readings (kept, AQI left out, cause counted), and the host not
-// looping on the application's own write-backs.
+// The air application on a real twin and store, through the host: the real-time AQI put on the
+// station inside the reading's own write (one change event), bad readings (kept, AQI left out, cause
+// counted), and the tenant's profile.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <filesystem>
 #include <thread>
 
@@ -107,9 +109,64 @@ TEST_F(AirAppTest, RealTimeAqiAppearsOnTheStation) {
   EXPECT_EQ(aqi.to_number<double>(), 200);
   EXPECT_EQ(wait_for("airQualityLevel", [](const json::value& v) { return v == "moderatePollution"; }),
             "moderatePollution");
-  // Two readings; the write-backs are not readings (nor do they loop).
+  // Two readings.
   EXPECT_EQ(counter("air_readings"), 2u);
   EXPECT_EQ(counter("air_aqi_written"), 2u);
+}
+
+// Records every change of the stream while it exists, for the test to inspect.
+class Recorder final : public twin::ChangeConsumer {
+ public:
+  explicit Recorder(twin::ChangeStream& stream) : stream_(stream) { stream_.attach(*this); }
+  ~Recorder() override { stream_.detach(*this); }
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+  std::string_view name() const override { return "recorder"; }
+  void consume(std::span<const twin::ChangeEvent> events) override {
+    std::lock_guard lock(mutex_);
+    events_.insert(events_.end(), events.begin(), events.end());
+  }
+  std::vector<twin::ChangeEvent> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  twin::ChangeStream& stream_;
+  std::mutex mutex_;
+  std::vector<twin::ChangeEvent> events_;
+};
+
+TEST_F(AirAppTest, TheAqiIsPartOfTheReadingsOwnWrite) {
+  Recorder recorder(twin_->changes());
+  auto decoded = jsonld::decode_entity(json::parse(R"({"id": "urn:ngsi-ld:AirQualityObserved:dongsi",
+      "type": "AirQualityObserved", "pm25": {"type": "Property", "value": 45, "observedAt": "2017-02-01T00:00:00Z"}})")
+                                           .as_object(),
+                                       *contexts_.core(), {});
+  ASSERT_TRUE(decoded.ok());
+  auto created = twin_->create("", std::move(decoded).value());
+  ASSERT_TRUE(created.ok());
+  // Readable as soon as the write returns: nothing is written afterwards.
+  (void)twin_->read("", std::string(kStation), [](const model::Entity& e) {
+    const auto* aqi = e.find(model::Term::intern("https://uri.etsi.org/ngsi-ld/default-context/airQualityIndex"));
+    ASSERT_NE(aqi, nullptr);
+    EXPECT_EQ(aqi->value.to_number<double>(), 63);
+    EXPECT_EQ(aqi->observed_at, parse_datetime("2017-02-01T00:00:00Z").value());
+    EXPECT_EQ(e.revision, 1u);
+  });
+  ASSERT_TRUE(twin_->changes().wait_consumed(recorder, created->sequence, std::chrono::seconds(10)));
+  ASSERT_TRUE(twin_->changes().wait_consumed(*host_, created->sequence, std::chrono::seconds(10)));
+  // The KPI publisher writes entities of its own; the station had one change, which wrote the AQI too.
+  std::vector<twin::ChangeEvent> station_events;
+  for (auto& e : recorder.events())
+    if (e.entity->id == kStation) station_events.push_back(e);
+  ASSERT_EQ(station_events.size(), 1u);
+  std::set<std::string> written;
+  for (const auto& [name, dataset] : station_events[0].written) written.insert(std::string(name.str()));
+  for (const char* name : {"pm25", "airQualityIndex", "airQualityLevel", "iaqi", "primaryPollutants"})
+    EXPECT_TRUE(written.contains("https://uri.etsi.org/ngsi-ld/default-context/" + std::string(name))) << name;
+  EXPECT_EQ(counter("air_readings"), 1u);
+  EXPECT_EQ(counter("air_aqi_written"), 1u);
 }
 
 TEST_F(AirAppTest, BadReadingsAreKeptWithoutAqiAndCounted) {
