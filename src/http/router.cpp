@@ -100,7 +100,7 @@ Later Call::later() {
   return Later(exchange_);
 }
 
-void Router::add(beast_http::verb method, std::string pattern, RouteHandler handler) {
+void Router::add(beast_http::verb method, const std::string& pattern, RouteHandler handler) {
   routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
 }
 

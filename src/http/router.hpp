@@ -42,7 +42,7 @@ using RouteHandler = std::function<Outcome(Call& call)>;
 
 class Router {
  public:
-  void add(beast_http::verb method, std::string pattern, RouteHandler handler);
+  void add(beast_http::verb method, const std::string& pattern, RouteHandler handler);
   // Answers `request` through `reply`, exactly once (perhaps later, from another thread).
   void handle(Request&& request, Reply reply) const;
 

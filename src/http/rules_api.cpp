@@ -20,7 +20,7 @@ Status rules_engine_wired(const Services& s) {
   return {};
 }
 
-Response json_reply(unsigned status, json::value body) {
+Response json_reply(unsigned status, const json::value& body) {
   Response response = make_response(status);
   response.set(beast_http::field::content_type, "application/json");
   response.body() = to_text(body);

@@ -41,7 +41,7 @@ std::vector<Category> china_categories() {
 }
 
 // HJ 633: 2012 tables, with `pm25` and `pm10` 24-h tables given (they differ in 2026).
-Profile hj633(std::string name, std::vector<Segment> pm25, std::vector<Segment> pm10, bool secondary) {
+Profile hj633(std::string name, const std::vector<Segment>& pm25, const std::vector<Segment>& pm10, bool secondary) {
   Profile p;
   p.name = std::move(name);
   p.round_up = true;
