@@ -4,12 +4,11 @@
 #include "twin/enricher.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <mutex>
 
 #include "jsonld/context_store.hpp"
+#include "scratch_dir.hpp"
 #include "storage/rocksdb/rocksdb_store.hpp"
 #include "twin/twin.hpp"
 
@@ -52,18 +51,10 @@ class Recorder final : public ChangeConsumer {
 
 class EnricherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("citytwin-enricher-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    open();
-  }
-  void TearDown() override {
-    close();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { open(); }
+  void TearDown() override { close(); }
   void open() {
-    store_ = std::move(storage::open_rocksdb_store({dir_, /*sync=*/false}).value());
+    store_ = std::move(storage::open_rocksdb_store({dir_.path(), /*sync=*/false}).value());
     twin_ = std::make_unique<Twin>(*store_);
     ASSERT_TRUE(twin_->load().ok());
   }
@@ -82,9 +73,9 @@ class EnricherTest : public ::testing::Test {
     return out;
   }
 
+  test_support::ScratchDir dir_{"enricher"};  // outlives the store
   Recorder recorder_;  // before the twin, which detaches it when it goes
   Doubler doubler_;
-  std::filesystem::path dir_;
   jsonld::ContextStore contexts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Twin> twin_;
